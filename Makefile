@@ -1,0 +1,58 @@
+# Every target provisions what it needs first; see README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+COMPOSE := docker compose
+CONSUL_UI_PORT ?= 8500
+CLIENT_STATS_PORT ?= 9464
+export CONSUL_UI_PORT CLIENT_STATS_PORT
+
+.PHONY: help provision app up down logs ps test lint typecheck unit e2e smoke local chaos clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+provision: ## install/start Docker + Compose v2, build Consul, prepare base images
+	@scripts/ensure-docker.sh
+	@scripts/ensure-images.sh
+
+app: ## npm ci, compile TypeScript, stage production node_modules
+	@scripts/build-app.sh
+
+up: provision app ## build and start Consul, 3 HelloService instances and the client
+	@scripts/check-ports.sh
+	@echo "==> compose: build images and start the stack"
+	@$(COMPOSE) up -d --build --wait --wait-timeout 180 >/tmp/grpc-consul-lab-up.log 2>&1 \
+	  || { tail -n 20 /tmp/grpc-consul-lab-up.log >&2; echo "error: [compose] the stack did not become healthy; see above, then: make logs" >&2; exit 1; }
+	@$(COMPOSE) ps --format 'table {{.Name}}\t{{.Status}}\t{{.Ports}}'
+	@echo
+	@echo "The stack is up. Watch it:"
+	@echo "  make logs                               all logs, following (failover shows in the client's lines)"
+	@echo "  docker compose logs -f client           the client only"
+	@echo "  http://localhost:$(CONSUL_UI_PORT)/ui/               Consul UI: HelloService and its checks"
+	@echo "  curl -s localhost:$(CLIENT_STATS_PORT)/stats          the client counters"
+	@echo "  make down                               remove everything"
+
+down: ## remove every container, network, volume and image that make up created
+	@if docker info >/dev/null 2>&1; then \
+	  $(COMPOSE) down --volumes --remove-orphans --rmi local --timeout 5; \
+	else echo "no Docker engine answers: nothing to remove"; fi
+
+logs: ## follow all logs
+	@$(COMPOSE) logs -f
+
+ps: ## list the stack's containers
+	@$(COMPOSE) ps
+
+lint: ## eslint + prettier
+	@npm run --silent lint
+
+typecheck: ## strict TypeScript, proto types included
+	@npm run --silent typecheck
+
+unit: app ## tests against a real Consul agent (no Docker)
+	@CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)" npm run --silent test:unit
+
+e2e: provision app ## end-to-end tests on real containers
+	@npm run --silent test:e2e
+
+test: lint app unit e2e ## everything: lint, types, unit/integration, e2e

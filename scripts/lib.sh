@@ -1,0 +1,63 @@
+# Shared helpers for the provisioning scripts. Sourced, never run.
+# Every step announces itself, says when it skips work already done, and on
+# failure prints ONE line naming the step and what to do, then exits non-zero.
+
+set -euo pipefail
+
+PROJECT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Downloads and builds live outside the tracked tree, keyed by version.
+CACHE_DIR="${GRPC_CONSUL_LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/grpc-consul-lab}"
+LOG_DIR="$CACHE_DIR/logs"
+mkdir -p "$LOG_DIR"
+
+# Pinned versions, one place for all scripts and the Makefile.
+CONSUL_VERSION="1.22.3"
+NODE_VERSION="24.21.0"
+COMPOSE_DEB_VERSION="2.26.1-4"
+# Official images the Dockerfiles default to; used when the engine can pull them.
+OFFICIAL_NODE_IMAGE="node:${NODE_VERSION}-bookworm-slim"
+OFFICIAL_CONSUL_IMAGE="hashicorp/consul:${CONSUL_VERSION}"
+# Local equivalents built when no registry answers.
+LOCAL_DEBIAN_IMAGE="grpc-consul-lab/debian:bookworm"
+LOCAL_NODE_IMAGE="grpc-consul-lab/node:${NODE_VERSION}-bookworm"
+LOCAL_CONSUL_IMAGE="grpc-consul-lab/consul:${CONSUL_VERSION}"
+
+step() { printf '==> %s\n' "$*"; }
+skip() { printf '    %s (already there, skipped)\n' "$*"; }
+info() { printf '    %s\n' "$*"; }
+
+# fail STEP WHAT-TO-DO: the one line a user needs, on stderr.
+fail() {
+  printf 'error: [%s] %s\n' "$1" "$2" >&2
+  exit 1
+}
+
+is_debian_root() {
+  [ -r /etc/debian_version ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1
+}
+
+apt_updated=0
+apt_install() {
+  local step_name="$1"; shift
+  if [ "$apt_updated" = 0 ]; then
+    apt-get update -qq >"$LOG_DIR/apt-update.log" 2>&1 ||
+      fail "$step_name" "apt-get update failed (log: $LOG_DIR/apt-update.log); check access to Debian's package mirror"
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" \
+    >"$LOG_DIR/apt-install.log" 2>&1 ||
+    fail "$step_name" "apt-get install $* failed (log: $LOG_DIR/apt-install.log)"
+}
+
+docker_answers() { timeout 10 docker info >/dev/null 2>&1; }
+
+# The project's .env tells Compose which base images were chosen (official or
+# local); written by ensure-images.sh, read here so every script agrees.
+load_image_choice() {
+  NODE_IMAGE="$OFFICIAL_NODE_IMAGE"
+  CONSUL_IMAGE="$OFFICIAL_CONSUL_IMAGE"
+  if [ -f "$PROJECT_ROOT/.env" ]; then
+    # shellcheck disable=SC1091
+    . "$PROJECT_ROOT/.env"
+  fi
+}

@@ -1,0 +1,107 @@
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { HelloServiceClient } from '../lib/hello-proto.js';
+import { greeting, INSTANCE_ID_METADATA_KEY } from '../server/say-hello.js';
+import type { CallStats } from './call-stats.js';
+
+/**
+ * Calls SayHello at a steady rate with bounded concurrency and judges every
+ * answer: the sum must be right and the greeting must name the caller and the
+ * instance that the response metadata says served it.
+ */
+export interface CallLoopOptions {
+  readonly ratePerSecond: number;
+  readonly concurrency: number;
+  readonly deadlineMs: number;
+  readonly namePrefix: string;
+}
+
+// Operands stay small enough that their sum never overflows int32.
+const OPERAND_LIMIT = 1_000_000;
+const TICK_MS = 5;
+
+function randomOperand(): number {
+  return Math.floor(Math.random() * (2 * OPERAND_LIMIT + 1)) - OPERAND_LIMIT;
+}
+
+export class CallLoop {
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight = 0;
+  private issued = 0;
+  private startedAt = 0;
+  private drained: (() => void) | undefined;
+
+  constructor(
+    private readonly client: HelloServiceClient,
+    private readonly stats: CallStats,
+    private readonly logger: Logger,
+    private readonly options: CallLoopOptions,
+  ) {}
+
+  start(): void {
+    this.startedAt = performance.now();
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+  }
+
+  /** Stops issuing calls and resolves once the calls in flight have ended. */
+  stop(): Promise<void> {
+    clearInterval(this.timer);
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.drained = resolve;
+    });
+  }
+
+  private tick(): void {
+    const due = Math.floor(((performance.now() - this.startedAt) / 1_000) * this.options.ratePerSecond);
+    // A backlog longer than a second is dropped, not burst: the rate stays honest.
+    if (due - this.issued > this.options.ratePerSecond) this.issued = due - this.options.ratePerSecond;
+    while (this.issued < due && this.inFlight < this.options.concurrency) {
+      this.issued += 1;
+      this.callOnce(this.issued);
+    }
+  }
+
+  private callOnce(sequence: number): void {
+    const request = { name: `${this.options.namePrefix}-${sequence}`, num1: randomOperand(), num2: randomOperand() };
+    const started = performance.now();
+    let instanceId = '';
+    this.inFlight += 1;
+    const call = this.client.SayHello(request, { deadline: Date.now() + this.options.deadlineMs }, (error, response) => {
+      const latencyMs = performance.now() - started;
+      this.inFlight -= 1;
+      if (error) {
+        const code = grpc.status[error.code] ?? String(error.code);
+        this.stats.recordFailure(code, error.details, latencyMs);
+        this.logger.debug({ sequence, code, details: error.details, latencyMs }, 'call failed');
+      } else {
+        const problem = this.judge(request, instanceId, response);
+        if (problem) {
+          this.stats.recordWrong(instanceId || 'unknown', problem, latencyMs);
+          this.logger.warn({ sequence, request, response, instanceId, problem }, 'WRONG answer');
+        } else {
+          this.stats.recordOk(instanceId, latencyMs);
+          this.logger.debug({ sequence, instance: instanceId, result: response?.result, latencyMs }, 'call ok');
+        }
+      }
+      if (this.inFlight === 0) this.drained?.();
+    });
+    call.on('metadata', (metadata: grpc.Metadata) => {
+      instanceId = String(metadata.get(INSTANCE_ID_METADATA_KEY)[0] ?? '');
+    });
+  }
+
+  private judge(
+    request: { name: string; num1: number; num2: number },
+    instanceId: string,
+    response: { message: string; result: number } | undefined,
+  ): string | undefined {
+    if (!response) return 'empty response';
+    if (!instanceId) return `no ${INSTANCE_ID_METADATA_KEY} in response metadata`;
+    if (response.result !== request.num1 + request.num2) return `result ${response.result} != ${request.num1} + ${request.num2}`;
+    const expectedPrefix = greeting(request.name, { id: instanceId, address: '', port: 0 }).split(' at ')[0] ?? '';
+    if (!response.message.startsWith(`${expectedPrefix} at `))
+      return `message ${JSON.stringify(response.message)} does not name caller and instance`;
+    return undefined;
+  }
+}

@@ -1,0 +1,30 @@
+import { createServer, type Server } from 'node:http';
+import type { CallStats } from './call-stats.js';
+
+/** Serves the client's counters: JSON at /stats, Prometheus text at /metrics, liveness at /healthz. */
+export function startStatsServer(stats: CallStats, port: number, onListening: (port: number) => void): Server {
+  const server = createServer((request, response) => {
+    const path = (request.url ?? '/').split('?')[0];
+    if (request.method !== 'GET') {
+      response.writeHead(405, { allow: 'GET' }).end();
+      return;
+    }
+    if (path === '/stats') {
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(stats.snapshot()));
+    } else if (path === '/metrics') {
+      stats.registry.metrics().then(
+        (text) => response.writeHead(200, { 'content-type': stats.registry.contentType }).end(text),
+        (error: Error) => response.writeHead(500).end(error.message),
+      );
+    } else if (path === '/healthz') {
+      response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    } else {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('try /stats, /metrics or /healthz\n');
+    }
+  });
+  server.listen(port, () => {
+    const address = server.address();
+    onListening(typeof address === 'object' && address ? address.port : port);
+  });
+  return server;
+}

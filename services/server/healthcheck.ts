@@ -1,0 +1,35 @@
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { protoPath } from 'grpc-health-check';
+import { HELLO_GRPC_SERVICE } from '../lib/hello-proto.js';
+
+/**
+ * The container HEALTHCHECK of a hello server: asks the server's own
+ * grpc.health.v1 service whether HelloService is SERVING. Exit 0 when it is.
+ */
+const port = Number(process.env.PORT ?? 50051);
+const definition = protoLoader.loadSync(protoPath, { keepCase: true, enums: String });
+const { grpc: g } = grpc.loadPackageDefinition(definition) as unknown as {
+  grpc: {
+    health: {
+      v1: {
+        Health: new (
+          address: string,
+          credentials: grpc.ChannelCredentials,
+        ) => grpc.Client & {
+          check(
+            request: { service: string },
+            options: grpc.CallOptions,
+            callback: (error: grpc.ServiceError | null, response?: { status: string }) => void,
+          ): void;
+        };
+      };
+    };
+  };
+};
+const client = new g.health.v1.Health(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+client.check({ service: HELLO_GRPC_SERVICE }, { deadline: Date.now() + 2_000 }, (error, response) => {
+  const status = error ? error.message : (response?.status ?? 'no answer');
+  process.stdout.write(`${HELLO_GRPC_SERVICE}: ${status}\n`);
+  process.exit(status === 'SERVING' ? 0 : 1);
+});

@@ -1,0 +1,87 @@
+import { hostname } from 'node:os';
+import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { ConsulClient, parseConsulAddress } from '../lib/consul/consul-client.js';
+import { loadEnvConfigOrExit } from '../lib/env-config.js';
+import { HELLO_GRPC_SERVICE, loadHelloProto } from '../lib/hello-proto.js';
+import { createLogger } from '../lib/logger.js';
+import { ConsulRegistrar, instanceIdOf } from '../lib/registration/consul-registrar.js';
+import { PACKAGE_VERSION } from '../lib/version.js';
+import { sayHelloHandler } from './say-hello.js';
+import { detectAdvertiseAddress, serverEnvSpec } from './server-config.js';
+
+const config = loadEnvConfigOrExit(
+  'hello-server',
+  'a HelloService instance that registers itself in Consul and deregisters on SIGTERM',
+  serverEnvSpec,
+);
+const logger = createLogger('hello-server', config.LOG_LEVEL);
+const address = config.ADVERTISE_ADDRESS || detectAdvertiseAddress();
+const instance = { id: instanceIdOf(config.SERVICE_NAME, address, config.PORT), address, port: config.PORT };
+const log = logger.child({ instance: instance.id });
+
+const health = new HealthImplementation({ '': 'NOT_SERVING', [HELLO_GRPC_SERVICE]: 'NOT_SERVING' });
+const server = new grpc.Server({
+  // Clients ping every second to notice frozen instances; allow it.
+  'grpc.keepalive_permit_without_calls': 1,
+});
+server.addService(loadHelloProto().hello.HelloService.service, { SayHello: sayHelloHandler(instance, config.HANDLER_DELAY_MS) });
+health.addToServer(server);
+
+const registrar = new ConsulRegistrar(
+  new ConsulClient(parseConsulAddress(config.CONSUL_HTTP_ADDR)),
+  {
+    serviceName: config.SERVICE_NAME,
+    address,
+    port: config.PORT,
+    tags: config.SERVICE_TAGS,
+    meta: { version: PACKAGE_VERSION, hostname: hostname(), started_at: new Date().toISOString() },
+    ttlMs: config.TTL_MS,
+    // TTL/3 leaves room for two missed heartbeats before the check turns critical.
+    heartbeatMs: config.HEARTBEAT_MS ?? (config.TTL_MS > 0 ? Math.floor(config.TTL_MS / 3) : 5_000),
+    grpcCheckIntervalMs: config.GRPC_CHECK_INTERVAL_MS,
+    grpcHealthService: HELLO_GRPC_SERVICE,
+    deregisterCriticalAfterMs: config.DEREGISTER_CRITICAL_AFTER_MS,
+  },
+  log,
+);
+
+function setServing(serving: boolean): void {
+  const status = serving ? 'SERVING' : 'NOT_SERVING';
+  health.setStatus('', status);
+  health.setStatus(HELLO_GRPC_SERVICE, status);
+}
+
+server.bindAsync(`0.0.0.0:${config.PORT}`, grpc.ServerCredentials.createInsecure(), (error, port) => {
+  if (error) {
+    log.fatal({ err: error.message }, `cannot listen on port ${config.PORT}`);
+    process.exit(1);
+  }
+  setServing(true);
+  log.info({ address, port }, 'serving HelloService');
+  // Registered only once serving, so Consul never routes to a closed port.
+  registrar.start();
+});
+
+let shuttingDown = false;
+async function shutDown(signal: NodeJS.Signals): Promise<void> {
+  if (shuttingDown) {
+    log.warn({ signal }, 'second signal: exiting at once');
+    process.exit(130);
+  }
+  shuttingDown = true;
+  log.info({ signal, graceMs: config.SHUTDOWN_GRACE_MS }, 'shutting down: NOT_SERVING, deregistering, draining');
+  setServing(false);
+  await registrar.stop();
+  const forced = setTimeout(() => {
+    log.warn('drain deadline passed: cutting remaining calls');
+    server.forceShutdown();
+  }, config.SHUTDOWN_GRACE_MS);
+  server.tryShutdown(() => {
+    clearTimeout(forced);
+    log.info('stopped');
+    process.exit(0);
+  });
+}
+process.on('SIGTERM', (signal) => void shutDown(signal));
+process.on('SIGINT', (signal) => void shutDown(signal));

@@ -1,0 +1,56 @@
+import { networkInterfaces } from 'node:os';
+import { z } from 'zod';
+import { type EnvSpec, envSchemas } from '../lib/env-config.js';
+
+/** The first non-internal IPv4 address: a container's address on its network. */
+export function detectAdvertiseAddress(): string {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const address of addresses ?? []) {
+      if (address.family === 'IPv4' && !address.internal) return address.address;
+    }
+  }
+  return '127.0.0.1';
+}
+
+export const serverEnvSpec = {
+  PORT: { description: 'gRPC port to listen on', default: '50051', schema: envSchemas.port },
+  ADVERTISE_ADDRESS: {
+    description: "address registered in Consul; empty means this host's first non-loopback IPv4",
+    default: '',
+    schema: z.string().regex(/^[^\s:/]*$/, 'expected a host name or IPv4 address'),
+  },
+  CONSUL_HTTP_ADDR: { description: 'Consul agent HTTP address (host:port)', default: '127.0.0.1:8500', schema: envSchemas.hostPort },
+  SERVICE_NAME: {
+    description: 'name registered in Consul',
+    default: 'HelloService',
+    schema: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, ".", "_" and "-" only'),
+  },
+  SERVICE_TAGS: { description: 'comma-separated Consul tags', default: 'grpc,hello', schema: envSchemas.csv },
+  TTL_MS: { description: 'TTL of the heartbeat check; 0 disables it', default: '20000', schema: envSchemas.nonNegativeInt },
+  HEARTBEAT_MS: {
+    description: 'how often the TTL is refreshed; empty means TTL/3',
+    default: '',
+    schema: z.union([z.literal('').transform(() => undefined), envSchemas.durationMs]),
+  },
+  GRPC_CHECK_INTERVAL_MS: {
+    description: "interval of Consul's gRPC health check; 0 disables it",
+    default: '2000',
+    schema: envSchemas.nonNegativeInt,
+  },
+  DEREGISTER_CRITICAL_AFTER_MS: {
+    description: 'Consul removes an instance critical this long (min 60000)',
+    default: '60000',
+    schema: z.coerce.number().int().min(60_000, "Consul's minimum is 60000 (1m)"),
+  },
+  SHUTDOWN_GRACE_MS: {
+    description: 'how long in-flight calls may finish on SIGTERM before connections are cut',
+    default: '5000',
+    schema: envSchemas.nonNegativeInt,
+  },
+  HANDLER_DELAY_MS: {
+    description: 'artificial time each SayHello takes (to watch draining)',
+    default: '0',
+    schema: envSchemas.nonNegativeInt,
+  },
+  LOG_LEVEL: { description: 'pino log level', default: 'info', schema: envSchemas.logLevel },
+} satisfies EnvSpec;
