@@ -49,10 +49,11 @@ lint: ## eslint + prettier
 typecheck: ## strict TypeScript, proto types included
 	@npm run --silent typecheck
 
-unit: app ## tests against a real Consul agent (no Docker)
-	@CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)" npm run --silent test:unit
+unit: app ## unit and integration tests against a real Consul agent (no Docker)
+	@scripts/run-tests.sh unit
 
 e2e: provision app ## end-to-end tests on real containers
-	@npm run --silent test:e2e
+	@scripts/run-tests.sh e2e
 
-test: lint app unit e2e ## everything: lint, types, unit/integration, e2e
+test: lint provision app ## everything: lint, strict types, unit/integration and e2e tests, in one run
+	@scripts/run-tests.sh unit e2e

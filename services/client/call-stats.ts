@@ -11,7 +11,8 @@ export interface StatsSnapshot {
   readonly total: number;
   readonly failedByCode: Record<string, number>;
   readonly byInstance: Record<string, number>;
-  /** When each instance last answered correctly (epoch ms). */
+  /** When each instance first and last answered correctly (epoch ms). */
+  readonly firstOkAtByInstance: Record<string, number>;
   readonly lastOkAtByInstance: Record<string, number>;
   readonly resolvedInstances: string[];
   readonly resolverErrors: number;
@@ -38,6 +39,7 @@ export class CallStats {
   private wrongCount = 0;
   private readonly failedByCode = new Map<string, number>();
   private readonly byInstance = new Map<string, number>();
+  private readonly firstOkAt = new Map<string, number>();
   private readonly lastOkAt = new Map<string, number>();
   private resolved: string[] = [];
   private resolverErrorCount = 0;
@@ -68,7 +70,9 @@ export class CallStats {
   recordOk(instance: string, latencyMs: number): void {
     this.okCount += 1;
     this.byInstance.set(instance, (this.byInstance.get(instance) ?? 0) + 1);
-    this.lastOkAt.set(instance, Date.now());
+    const now = Date.now();
+    if (!this.firstOkAt.has(instance)) this.firstOkAt.set(instance, now);
+    this.lastOkAt.set(instance, now);
     this.callsMetric.inc({ outcome: 'ok', code: 'OK', instance });
     this.recordLatency(latencyMs);
   }
@@ -107,6 +111,7 @@ export class CallStats {
       total: this.okCount + this.failedCount + this.wrongCount,
       failedByCode: Object.fromEntries(this.failedByCode),
       byInstance: Object.fromEntries(this.byInstance),
+      firstOkAtByInstance: Object.fromEntries(this.firstOkAt),
       lastOkAtByInstance: Object.fromEntries(this.lastOkAt),
       resolvedInstances: this.resolved,
       resolverErrors: this.resolverErrorCount,

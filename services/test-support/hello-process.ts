@@ -1,0 +1,70 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+/** A real hello server as its own OS process, so tests can SIGKILL, SIGTERM and SIGSTOP it. */
+const SERVER_MAIN = fileURLToPath(new URL('../server/main.js', import.meta.url));
+
+export interface HelloProcessOptions {
+  readonly port: number;
+  readonly consulAddress: string;
+  readonly env?: Record<string, string>;
+}
+
+export class HelloProcess {
+  readonly instanceId: string;
+  private output = '';
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly port: number,
+  ) {
+    this.instanceId = `HelloService-127.0.0.1-${port}`;
+    const collect = (chunk: Buffer): void => {
+      this.output = (this.output + chunk.toString()).slice(-20_000);
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+  }
+
+  static start(options: HelloProcessOptions): HelloProcess {
+    const child = spawn(process.execPath, [SERVER_MAIN], {
+      env: {
+        ...process.env,
+        PORT: String(options.port),
+        ADVERTISE_ADDRESS: '127.0.0.1',
+        CONSUL_HTTP_ADDR: options.consulAddress,
+        LOG_LEVEL: 'info',
+        ...options.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new HelloProcess(child, options.port);
+  }
+
+  get logs(): string {
+    return this.output;
+  }
+
+  get exited(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  /** Resolves with the exit code (or signal) once the process is gone. */
+  async waitForExit(): Promise<number | string> {
+    if (!this.exited) await once(this.child, 'exit');
+    return this.child.exitCode ?? this.child.signalCode ?? 'unknown';
+  }
+
+  /** Makes sure the process is gone: continues a stopped one, then kills it. */
+  async dispose(): Promise<void> {
+    if (this.exited) return;
+    this.child.kill('SIGCONT');
+    this.child.kill('SIGKILL');
+    await once(this.child, 'exit');
+  }
+}

@@ -1,0 +1,49 @@
+import * as grpc from '@grpc/grpc-js';
+import { pino } from 'pino';
+import { CallLoop } from '../client/call-loop.js';
+import { CallStats } from '../client/call-stats.js';
+import { registerConsulResolver } from '../lib/discovery/consul-resolver.js';
+import { instanceKey } from '../lib/discovery/health-watcher.js';
+import { loadHelloProto } from '../lib/hello-proto.js';
+
+/**
+ * The real client (resolver, round_robin, call loop, verification, counters)
+ * running inside the test process, so tests read its counters directly.
+ */
+export interface InProcessClient {
+  readonly stats: CallStats;
+  stop(): Promise<void>;
+}
+
+export function startClient(consulAddress: string, ratePerSecond: number, target = 'consul:///HelloService'): InProcessClient {
+  const stats = new CallStats();
+  process.env.CONSUL_HTTP_ADDR = consulAddress;
+  registerConsulResolver({
+    callPolicy: { deadlineMs: 5_000, maxAttempts: 4 },
+    events: {
+      onInstances: (_service, instances) => stats.recordResolved(instances.map(instanceKey)),
+      onError: () => stats.recordResolverError(),
+    },
+  });
+  const client = new (loadHelloProto().hello.HelloService)(target, grpc.credentials.createInsecure(), {
+    'grpc.keepalive_time_ms': 1_000,
+    'grpc.keepalive_timeout_ms': 1_000,
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.initial_reconnect_backoff_ms': 500,
+    'grpc.max_reconnect_backoff_ms': 5_000,
+  });
+  const loop = new CallLoop(client, stats, pino({ level: 'silent' }), {
+    ratePerSecond,
+    concurrency: 32,
+    deadlineMs: 5_000,
+    namePrefix: 'test',
+  });
+  loop.start();
+  return {
+    stats,
+    async stop() {
+      await loop.stop();
+      client.close();
+    },
+  };
+}
