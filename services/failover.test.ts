@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { StatsSnapshot } from './client/call-stats.js';
+import { ConsulAgent } from './test-support/consul-agent.js';
+import { eventually, passingIds } from './test-support/consul-queries.js';
+import { freePort } from './test-support/free-port.js';
+import { HelloProcess } from './test-support/hello-process.js';
+import { type InProcessClient, startClient } from './test-support/in-process-client.js';
+
+/**
+ * Failover as the client sees it: 3 server processes, the real client at
+ * 200 calls/s, one fault at a time. Every fault must cost zero failed and
+ * zero wrong calls. Timing limits here are safety nets; bench/ measures speed.
+ */
+const RATE = 200;
+let consul: ConsulAgent;
+let client: InProcessClient;
+const servers: HelloProcess[] = [];
+
+async function startServer(): Promise<HelloProcess> {
+  const server = HelloProcess.start({ port: await freePort(), consulAddress: consul.address, env: { GRPC_CHECK_INTERVAL_MS: '1000' } });
+  servers.push(server);
+  return server;
+}
+
+function live(): HelloProcess[] {
+  return servers.filter((server) => !server.exited);
+}
+
+async function allPassingAndResolved(): Promise<boolean> {
+  const expected = live()
+    .map((server) => server.instanceId)
+    .sort();
+  const resolved = client.stats
+    .snapshot()
+    .resolvedInstances.map((key) => key.split('@')[0])
+    .sort();
+  return (await passingIds(consul.address)).join() === expected.join() && resolved.join() === expected.join();
+}
+
+/** Runs `fault`, lets traffic flow for `settleMs`, and returns the counters it added. */
+async function duringFault(
+  fault: () => Promise<void>,
+  settleMs: number,
+): Promise<{ calls: number; failed: number; wrong: number; detail: string }> {
+  const before = client.stats.snapshot();
+  await fault();
+  await new Promise((resolve) => setTimeout(resolve, settleMs));
+  const afterFault: StatsSnapshot = client.stats.snapshot();
+  return {
+    calls: afterFault.total - before.total,
+    failed: afterFault.failed - before.failed,
+    wrong: afterFault.wrong - before.wrong,
+    detail: JSON.stringify({ failedByCode: afterFault.failedByCode, lastFailure: afterFault.lastFailure, lastWrong: afterFault.lastWrong }),
+  };
+}
+
+before(async () => {
+  consul = await ConsulAgent.start();
+  for (let i = 0; i < 3; i += 1) await startServer();
+  client = startClient(consul.address, RATE);
+  assert.ok(await eventually(allPassingAndResolved, 15_000), 'three instances passing and resolved');
+});
+
+after(async () => {
+  await client?.stop();
+  await Promise.all(servers.map((server) => server.dispose()));
+  await consul.stop();
+});
+
+test('SIGKILL of one instance: 0 client-visible failures', async () => {
+  const victim = live()[0] as HelloProcess;
+  const result = await duringFault(async () => {
+    victim.signal('SIGKILL');
+    await victim.waitForExit();
+  }, 4_000);
+  assert.ok(result.calls > RATE * 3, `calls flowed: ${result.calls}`);
+  assert.equal(result.failed, 0, result.detail);
+  assert.equal(result.wrong, 0, result.detail);
+  assert.ok(await eventually(allPassingAndResolved, 10_000), 'the dead instance left Consul and the resolver');
+  await startServer();
+  assert.ok(await eventually(allPassingAndResolved, 10_000));
+});
+
+test('SIGTERM of one instance (graceful drain): 0 client-visible failures', async () => {
+  const victim = live()[0] as HelloProcess;
+  const result = await duringFault(async () => {
+    victim.signal('SIGTERM');
+    assert.equal(await victim.waitForExit(), 0);
+  }, 3_000);
+  assert.ok(result.calls > RATE * 2, `calls flowed: ${result.calls}`);
+  assert.equal(result.failed, 0, result.detail);
+  assert.equal(result.wrong, 0, result.detail);
+  await startServer();
+  assert.ok(await eventually(allPassingAndResolved, 10_000));
+});
+
+test('SIGSTOP of one instance for 10 s: 0 client-visible failures', async () => {
+  const victim = live()[0] as HelloProcess;
+  const result = await duringFault(async () => {
+    victim.signal('SIGSTOP');
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    victim.signal('SIGCONT');
+  }, 3_000);
+  assert.ok(result.calls > RATE * 10, `calls flowed: ${result.calls}`);
+  assert.equal(result.failed, 0, result.detail);
+  assert.equal(result.wrong, 0, result.detail);
+  assert.ok(await eventually(allPassingAndResolved, 10_000), 'the thawed instance is back');
+});
+
+test('a new instance on a new port serves its first call within 1 s of passing health', async () => {
+  const newcomer = await startServer();
+  let passingAt = 0;
+  assert.ok(
+    await eventually(
+      async () => {
+        if ((await passingIds(consul.address)).includes(newcomer.instanceId)) passingAt = Date.now();
+        return passingAt > 0;
+      },
+      10_000,
+      10,
+    ),
+    'the new instance passes health',
+  );
+  const served = await eventually(() => client.stats.snapshot().firstOkAtByInstance[newcomer.instanceId] !== undefined, 5_000, 10);
+  assert.ok(served, 'the new instance served a call');
+  const firstCallAt = client.stats.snapshot().firstOkAtByInstance[newcomer.instanceId] as number;
+  const delayMs = firstCallAt - passingAt;
+  // Polled every 10 ms, so passingAt may be up to 10 ms late: the bound stays honest.
+  assert.ok(delayMs <= 1_000, `first call ${delayMs} ms after passing health`);
+  const stats = client.stats.snapshot();
+  assert.equal(stats.failed, 0, JSON.stringify(stats.failedByCode));
+  assert.equal(stats.wrong, 0);
+});
