@@ -20,9 +20,12 @@ app: ## npm ci, compile TypeScript, stage production node_modules
 
 up: provision app ## build and start Consul, 3 HelloService instances and the client
 	@scripts/check-ports.sh
-	@echo "==> compose: build images and start the stack"
-	@$(COMPOSE) up -d --build --wait --wait-timeout 180 >/tmp/grpc-consul-lab-up.log 2>&1 \
-	  || { tail -n 20 /tmp/grpc-consul-lab-up.log >&2; echo "error: [compose] the stack did not become healthy; see above, then: make logs" >&2; exit 1; }
+	@echo "==> compose: build the hello and client images (log: /tmp/grpc-consul-lab-build.log)"
+	@$(COMPOSE) build >/tmp/grpc-consul-lab-build.log 2>&1 \
+	  || { tail -n 15 /tmp/grpc-consul-lab-build.log >&2; echo "error: [image-build] docker compose build failed; see above and /tmp/grpc-consul-lab-build.log" >&2; exit 1; }
+	@echo "==> compose: start the stack and wait until every container is healthy"
+	@$(COMPOSE) up -d --wait --wait-timeout 180 >/tmp/grpc-consul-lab-up.log 2>&1 \
+	  || { tail -n 15 /tmp/grpc-consul-lab-up.log >&2; echo "error: [compose] the stack did not become healthy; see above, then: make logs" >&2; exit 1; }
 	@$(COMPOSE) ps --format 'table {{.Name}}\t{{.Status}}\t{{.Ports}}'
 	@echo
 	@echo "The stack is up. Watch it:"
