@@ -46,7 +46,7 @@ logs: ## follow all logs
 ps: ## list the stack's containers
 	@$(COMPOSE) ps
 
-lint: ## eslint + prettier
+lint: app ## eslint + prettier
 	@npm run --silent lint
 
 typecheck: ## strict TypeScript, proto types included
@@ -58,5 +58,5 @@ unit: app ## unit and integration tests against a real Consul agent (no Docker)
 e2e: provision app ## end-to-end tests on real containers
 	@scripts/run-tests.sh e2e
 
-test: lint provision app ## everything: lint, strict types, unit/integration and e2e tests, in one run
+test: provision app lint ## everything: lint, strict types, unit/integration and e2e tests, in one run
 	@scripts/run-tests.sh unit e2e
