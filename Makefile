@@ -46,6 +46,9 @@ logs: ## follow all logs
 ps: ## list the stack's containers
 	@$(COMPOSE) ps
 
+local: app ## the demo as local processes, no Docker, with the seed's fault simulator (Ctrl-C stops it)
+	@CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)" node dist/services/local/main.js
+
 lint: app ## eslint + prettier
 	@npm run --silent lint
 

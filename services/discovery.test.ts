@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ConsulAgent } from './test-support/consul-agent.js';
+import { ConsulAgent } from './local/consul-agent.js';
 import { checksOf, eventually, passingIds } from './test-support/consul-queries.js';
-import { freePort } from './test-support/free-port.js';
-import { HelloProcess } from './test-support/hello-process.js';
+import { freePort } from './local/free-port.js';
+import { HelloProcess } from './local/hello-process.js';
 import { type InProcessClient, startClient } from './test-support/in-process-client.js';
 
 // Registration and discovery against a real Consul dev agent and real server processes.

@@ -3,8 +3,8 @@ import { once } from 'node:events';
 import { freePort } from './free-port.js';
 
 /**
- * A real Consul dev agent for tests, on ports of its own so it never meets
- * the demo's agent. State is in memory: restart() gives a Consul that has
+ * A real Consul dev agent as a child process, for tests and `make local`, on
+ * ports of its own (or a chosen HTTP port) so it never meets another agent. State is in memory: restart() gives a Consul that has
  * forgotten every registration, as a restarted dev agent does.
  */
 export class ConsulAgent {
@@ -17,10 +17,10 @@ export class ConsulAgent {
     private readonly ports: { serfLan: number; server: number },
   ) {}
 
-  static async start(): Promise<ConsulAgent> {
+  static async start(httpPort?: number): Promise<ConsulAgent> {
     const binary = process.env.CONSUL_BIN;
-    if (!binary) throw new Error('CONSUL_BIN is not set: run the tests through make (scripts/run-tests.sh)');
-    const agent = new ConsulAgent(binary, await freePort(), { serfLan: await freePort(), server: await freePort() });
+    if (!binary) throw new Error('CONSUL_BIN is not set: run through make (it builds or finds Consul and sets it)');
+    const agent = new ConsulAgent(binary, httpPort ?? (await freePort()), { serfLan: await freePort(), server: await freePort() });
     await agent.launch();
     return agent;
   }

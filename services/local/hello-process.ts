@@ -9,6 +9,10 @@ export interface HelloProcessOptions {
   readonly port: number;
   readonly consulAddress: string;
   readonly env?: Record<string, string>;
+  /** Show the server's log lines on this process's stdout (make local) instead of keeping them. */
+  readonly inheritOutput?: boolean;
+  /** A process group of its own: a terminal's Ctrl-C then reaches only the supervisor, which stops it gracefully. */
+  readonly detached?: boolean;
 }
 
 export class HelloProcess {
@@ -37,7 +41,8 @@ export class HelloProcess {
         LOG_LEVEL: 'info',
         ...options.env,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: options.detached ?? false,
+      stdio: ['ignore', options.inheritOutput ? 'inherit' : 'pipe', options.inheritOutput ? 'inherit' : 'pipe'],
     });
     return new HelloProcess(child, options.port);
   }
