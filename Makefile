@@ -6,7 +6,7 @@ CONSUL_UI_PORT ?= 8500
 CLIENT_STATS_PORT ?= 9464
 export CONSUL_UI_PORT CLIENT_STATS_PORT
 
-.PHONY: help provision app up down logs ps test lint typecheck unit e2e smoke local chaos clean
+.PHONY: help provision app up down logs ps test lint typecheck unit e2e local bench chaos
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ ps: ## list the stack's containers
 
 local: app ## the demo as local processes, no Docker, with the seed's fault simulator (Ctrl-C stops it)
 	@CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)" node dist/services/local/main.js
+
+bench: app ## failover figures (blocking vs polling, keepalive trade-off) as a table; takes ~3 min
+	@CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)" node dist/bench/failover.js
 
 lint: app ## eslint + prettier
 	@npm run --silent lint

@@ -15,7 +15,12 @@ export interface InProcessClient {
   stop(): Promise<void>;
 }
 
-export function startClient(consulAddress: string, ratePerSecond: number, target = 'consul:///HelloService'): InProcessClient {
+export function startClient(
+  consulAddress: string,
+  ratePerSecond: number,
+  target = 'consul:///HelloService',
+  keepalive = true,
+): InProcessClient {
   const stats = new CallStats();
   process.env.CONSUL_HTTP_ADDR = consulAddress;
   registerConsulResolver({
@@ -26,9 +31,8 @@ export function startClient(consulAddress: string, ratePerSecond: number, target
     },
   });
   const client = new (loadHelloProto().hello.HelloService)(target, grpc.credentials.createInsecure(), {
-    'grpc.keepalive_time_ms': 1_000,
-    'grpc.keepalive_timeout_ms': 1_000,
-    'grpc.keepalive_permit_without_calls': 1,
+    // The same settings as the client program's defaults.
+    ...(keepalive && { 'grpc.keepalive_time_ms': 1_000, 'grpc.keepalive_timeout_ms': 1_000, 'grpc.keepalive_permit_without_calls': 1 }),
     'grpc.initial_reconnect_backoff_ms': 500,
     'grpc.max_reconnect_backoff_ms': 5_000,
   });

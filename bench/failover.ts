@@ -1,0 +1,266 @@
+import { ConsulAgent } from '../services/local/consul-agent.js';
+import { freePort } from '../services/local/free-port.js';
+import { HelloProcess } from '../services/local/hello-process.js';
+import { eventually, passingIds } from '../services/test-support/consul-queries.js';
+import { type InProcessClient, startClient } from '../services/test-support/in-process-client.js';
+
+/**
+ * `make bench`: failover measured, not asserted. 3 server processes, a real
+ * Consul agent, the real client at 200 calls/s; one fault at a time; for the
+ * blocking watch and for the seed's 500 ms polling; then the keepalive
+ * trade-off (frozen-instance detection vs graceful drain, grpc-node #3068).
+ */
+const RATE = 200;
+
+interface Row {
+  readonly setup: string;
+  readonly fault: string;
+  readonly calls: number;
+  readonly failed: number;
+  readonly wrong: number;
+  readonly measure: string;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+class Cluster {
+  readonly servers: HelloProcess[] = [];
+  client!: InProcessClient;
+
+  constructor(
+    readonly consul: ConsulAgent,
+    private readonly serverEnv: Record<string, string>,
+  ) {}
+
+  async addServer(): Promise<HelloProcess> {
+    const server = HelloProcess.start({
+      port: await freePort(),
+      consulAddress: this.consul.address,
+      env: { GRPC_CHECK_INTERVAL_MS: '1000', ...this.serverEnv },
+    });
+    this.servers.push(server);
+    return server;
+  }
+
+  live(): HelloProcess[] {
+    return this.servers.filter((server) => !server.exited);
+  }
+
+  resolvedIds(): string[] {
+    return this.client.stats.snapshot().resolvedInstances.map((key) => key.split('@')[0] as string);
+  }
+
+  async settled(): Promise<boolean> {
+    const expected = this.live()
+      .map((server) => server.instanceId)
+      .sort()
+      .join();
+    return eventually(
+      async () => (await passingIds(this.consul.address)).join() === expected && this.resolvedIds().sort().join() === expected,
+      15_000,
+    );
+  }
+
+  async dispose(): Promise<void> {
+    await this.client?.stop();
+    await Promise.all(this.servers.map((server) => server.dispose()));
+  }
+}
+
+async function measureFault(cluster: Cluster, setup: string, fault: string, act: () => Promise<string>, settleMs: number): Promise<Row> {
+  const before = cluster.client.stats.snapshot();
+  const measure = await act();
+  await sleep(settleMs);
+  const after = cluster.client.stats.snapshot();
+  return {
+    setup,
+    fault,
+    calls: after.total - before.total,
+    failed: after.failed - before.failed,
+    wrong: after.wrong - before.wrong,
+    measure,
+  };
+}
+
+async function timeUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<string> {
+  const started = Date.now();
+  return (await eventually(condition, timeoutMs, 5)) ? `${Date.now() - started} ms` : `> ${timeoutMs} ms`;
+}
+
+async function discoveryRuns(consul: ConsulAgent, setup: string, target: string): Promise<Row[]> {
+  const cluster = new Cluster(consul, {});
+  const rows: Row[] = [];
+  try {
+    for (let i = 0; i < 3; i += 1) await cluster.addServer();
+    cluster.client = startClient(consul.address, RATE, target);
+    await cluster.settled();
+    await sleep(2_000);
+
+    rows.push(
+      await measureFault(
+        cluster,
+        setup,
+        'SIGKILL one',
+        async () => {
+          const victim = cluster.live()[0] as HelloProcess;
+          victim.signal('SIGKILL');
+          return `dropped by resolver after ${await timeUntil(() => !cluster.resolvedIds().includes(victim.instanceId), 20_000)}`;
+        },
+        2_000,
+      ),
+    );
+    await cluster.addServer();
+    await cluster.settled();
+
+    rows.push(
+      await measureFault(
+        cluster,
+        setup,
+        'SIGTERM one',
+        async () => {
+          const victim = cluster.live()[0] as HelloProcess;
+          victim.signal('SIGTERM');
+          return `dropped by resolver after ${await timeUntil(() => !cluster.resolvedIds().includes(victim.instanceId), 20_000)}`;
+        },
+        2_000,
+      ),
+    );
+
+    rows.push(
+      await measureFault(
+        cluster,
+        setup,
+        'new instance',
+        async () => {
+          const newcomer = await cluster.addServer();
+          let passingAt = 0;
+          await eventually(
+            async () => {
+              if ((await passingIds(consul.address)).includes(newcomer.instanceId)) passingAt = Date.now();
+              return passingAt > 0;
+            },
+            10_000,
+            5,
+          );
+          await eventually(() => cluster.client.stats.snapshot().firstOkAtByInstance[newcomer.instanceId] !== undefined, 10_000, 5);
+          const firstCall = cluster.client.stats.snapshot().firstOkAtByInstance[newcomer.instanceId];
+          return firstCall === undefined ? 'never called' : `first call ${firstCall - passingAt} ms after passing health`;
+        },
+        1_000,
+      ),
+    );
+
+    rows.push(
+      await measureFault(
+        cluster,
+        setup,
+        'SIGSTOP one 10 s',
+        async () => {
+          const victim = cluster.live()[0] as HelloProcess;
+          victim.signal('SIGSTOP');
+          const dropped = await timeUntil(() => !cluster.resolvedIds().includes(victim.instanceId), 10_000);
+          await sleep(Math.max(0, 10_000 - Number.parseInt(dropped, 10)));
+          victim.signal('SIGCONT');
+          return `dropped by resolver after ${dropped}`;
+        },
+        3_000,
+      ),
+    );
+    const latency = cluster.client.stats.snapshot().latencyMs;
+    rows.push({
+      setup,
+      fault: 'whole run',
+      calls: cluster.client.stats.snapshot().total,
+      failed: cluster.client.stats.snapshot().failed,
+      wrong: cluster.client.stats.snapshot().wrong,
+      measure: `latency p50 ${latency.p50} ms, p99 ${latency.p99} ms, max ${latency.max} ms`,
+    });
+  } finally {
+    await cluster.dispose();
+  }
+  return rows;
+}
+
+async function keepaliveRuns(consul: ConsulAgent, keepalive: boolean): Promise<Row[]> {
+  const setup = keepalive ? 'keepalive 1 s / 1 s' : 'no keepalive';
+  const rows: Row[] = [];
+  // Slow handlers make the drain matter: 2.5 s per call, as in grpc-node #3068.
+  const cluster = new Cluster(consul, { HANDLER_DELAY_MS: '2500', SHUTDOWN_GRACE_MS: '10000' });
+  try {
+    for (let i = 0; i < 3; i += 1) await cluster.addServer();
+    cluster.client = startClient(consul.address, 40, 'consul:///HelloService', keepalive);
+    await cluster.settled();
+    await sleep(3_000);
+    rows.push(
+      await measureFault(
+        cluster,
+        setup,
+        'SIGTERM one, 2.5 s handlers',
+        async () => {
+          const victim = cluster.live()[0] as HelloProcess;
+          victim.signal('SIGTERM');
+          await victim.waitForExit();
+          return 'drain of in-flight calls';
+        },
+        3_000,
+      ),
+    );
+    await cluster.addServer();
+    await cluster.settled();
+    rows.push(
+      await measureFault(
+        cluster,
+        setup,
+        'SIGSTOP one 10 s, 2.5 s handlers',
+        async () => {
+          const victim = cluster.live()[0] as HelloProcess;
+          const before = cluster.client.stats.snapshot().latencyMs.max;
+          victim.signal('SIGSTOP');
+          await sleep(10_000);
+          victim.signal('SIGCONT');
+          return `max latency ${Math.max(before, cluster.client.stats.snapshot().latencyMs.max)} ms`;
+        },
+        4_000,
+      ),
+    );
+  } finally {
+    await cluster.dispose();
+  }
+  return rows;
+}
+
+function printTable(rows: readonly Row[]): void {
+  const header: Row = { setup: 'setup', fault: 'fault', calls: 0, failed: 0, wrong: 0, measure: 'measured' };
+  const cells = (row: Row, isHeader = false): string[] => [
+    row.setup,
+    row.fault,
+    isHeader ? 'calls' : String(row.calls),
+    isHeader ? 'failed' : String(row.failed),
+    isHeader ? 'wrong' : String(row.wrong),
+    row.measure,
+  ];
+  const table = [cells(header, true), ...rows.map((row) => cells(row))];
+  const widths = table[0]?.map((_, column) => Math.max(...table.map((line) => (line[column] ?? '').length))) ?? [];
+  const format = (line: string[]): string => `| ${line.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | ')} |`;
+  console.log(format(table[0] ?? []));
+  console.log(`|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`);
+  for (const line of table.slice(1)) console.log(format(line));
+}
+
+const consul = await ConsulAgent.start();
+try {
+  const only = process.env.BENCH_ONLY;
+  const rows =
+    only === 'poll'
+      ? await discoveryRuns(consul, 'poll 500 ms (seed)', 'consul:///HelloService?mode=poll&interval=500ms')
+      : [
+          ...(await discoveryRuns(consul, 'blocking query', 'consul:///HelloService')),
+          ...(await discoveryRuns(consul, 'poll 500 ms (seed)', 'consul:///HelloService?mode=poll&interval=500ms')),
+          ...(await keepaliveRuns(consul, true)),
+          ...(await keepaliveRuns(consul, false)),
+        ];
+  console.log(`\nFailover at ${RATE} calls/s (keepalive rows: 40 calls/s, 2.5 s handlers), 3 instances, Consul ${consul.address}\n`);
+  printTable(rows);
+} finally {
+  await consul.stop();
+}
