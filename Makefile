@@ -52,6 +52,11 @@ local: app ## the demo as local processes, no Docker, with the seed's fault simu
 bench: app ## failover figures (blocking vs polling, keepalive trade-off) as a table; takes ~3 min
 	@CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)" node dist/bench/failover.js
 
+SCENARIO ?= rolling-kill
+SEED ?=
+chaos: app ## run a chaos scenario against make up's stack (SCENARIO=… SEED=… DRY_RUN=1)
+	@node dist/chaos/cli.js --scenario $(SCENARIO) $(if $(SEED),--seed $(SEED)) $(if $(DRY_RUN),--dry-run) --stats-url http://127.0.0.1:$(CLIENT_STATS_PORT)
+
 lint: app ## eslint + prettier
 	@npm run --silent lint
 

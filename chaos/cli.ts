@@ -1,0 +1,141 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DockerDriver } from './docker/docker-driver.js';
+import { composeScope, e2eScope } from './docker/labels.js';
+import { runScenario } from './engine/runner.js';
+import { renderReport } from './report/html-report.js';
+import { formatPlan, planScenario } from './scenario/plan.js';
+import { loadScenario, ScenarioError } from './scenario/load-scenario.js';
+
+/**
+ * `make chaos`: runs a scenario against the stack of `make up` (or any compose
+ * project / e2e run), prints the plan, a live status line and the verdict,
+ * and writes a JSON journal and an HTML report. Exit 1 when the hypothesis
+ * was violated, 2 for bad input, 130 when interrupted.
+ */
+const USAGE = `usage: chaos [--scenario NAME|FILE] [--seed N] [--dry-run] [--project NAME | --e2e-run ID] [--stats-url URL] [--out DIR]
+  --scenario   a shipped scenario (chaos/scenarios/<name>.yaml) or a YAML file (default: rolling-kill)
+  --seed       makes target choice and jitter reproducible (default: random, printed)
+  --dry-run    print the plan and change nothing
+  --project    compose project whose labelled containers are targets (default: grpc-consul-lab)
+  --e2e-run    target the containers of one e2e run instead
+  --stats-url  the client's stats endpoint (default: http://127.0.0.1:9464)
+  --out        where the journal and report go (default: reports/chaos)`;
+
+function fail(message: string): never {
+  process.stderr.write(`chaos: ${message}\n`);
+  process.exit(2);
+}
+
+let args: ReturnType<typeof parse>;
+function parse() {
+  return parseArgs({
+    options: {
+      scenario: { type: 'string', default: 'rolling-kill' },
+      seed: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      project: { type: 'string', default: 'grpc-consul-lab' },
+      'e2e-run': { type: 'string' },
+      'stats-url': { type: 'string', default: 'http://127.0.0.1:9464' },
+      out: { type: 'string', default: 'reports/chaos' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+}
+try {
+  args = parse();
+} catch (error) {
+  fail(`${(error as Error).message}\n${USAGE}`);
+}
+const { values } = args;
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+const seedText = values.seed ?? '';
+if (seedText !== '' && !/^\d{1,10}$/.test(seedText)) fail(`--seed must be a whole number, got ${JSON.stringify(seedText)}`);
+const seed = seedText === '' ? Math.floor(Math.random() * 2 ** 31) : Number(seedText) >>> 0;
+if (!/^https?:\/\/[^\s/]+/.test(values['stats-url'])) fail(`--stats-url must be an http URL, got ${JSON.stringify(values['stats-url'])}`);
+
+let loaded: ReturnType<typeof loadScenario>;
+try {
+  loaded = loadScenario(values.scenario);
+} catch (error) {
+  if (error instanceof ScenarioError) fail(error.message);
+  throw error;
+}
+const { scenario, file } = loaded;
+process.stdout.write(`${formatPlan(planScenario(scenario, seed))}\n`);
+if (values['dry-run']) {
+  process.stdout.write('dry run: nothing was changed\n');
+  process.exit(0);
+}
+
+const driver = new DockerDriver(values['e2e-run'] ? e2eScope(values['e2e-run']) : composeScope(values.project));
+try {
+  const hello = await driver.targets('hello');
+  if (hello.length === 0)
+    fail(
+      `no running hello containers labelled as chaos targets in ${driver.scope.label}=${driver.scope.value}; start the stack with: make up`,
+    );
+} catch (error) {
+  fail(`cannot reach the Docker engine: ${(error as Error).message}`);
+}
+
+const interrupt = new AbortController();
+process.on('SIGINT', () => {
+  if (interrupt.signal.aborted) {
+    process.stderr.write('\nchaos: second Ctrl-C: exiting without waiting for rollbacks\n');
+    process.exit(130);
+  }
+  process.stderr.write('\nchaos: interrupted: undoing every fault (Ctrl-C again to exit at once)\n');
+  interrupt.abort();
+});
+process.on('SIGTERM', () => interrupt.abort());
+
+const tty = process.stdout.isTTY;
+let lastStatusAt = 0;
+const clearStatus = (): void => {
+  if (tty) process.stdout.write('\r\x1b[2K');
+};
+const journal = await runScenario({
+  scenario,
+  file,
+  seed,
+  driver,
+  statsUrl: values['stats-url'],
+  signal: interrupt.signal,
+  log: (line) => {
+    clearStatus();
+    process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+  },
+  status: (line) => {
+    if (tty) process.stdout.write(`\r\x1b[2K${line}`);
+    else if (Date.now() - lastStatusAt >= 5_000) {
+      lastStatusAt = Date.now();
+      process.stdout.write(`${line}\n`);
+    }
+  },
+});
+clearStatus();
+
+mkdirSync(values.out, { recursive: true });
+const base = join(
+  values.out,
+  `${new Date(journal.startedAt).toISOString().replace(/[:.]/g, '-')}-${values.scenario.replace(/[^A-Za-z0-9_-]/g, '_')}-seed${seed}`,
+);
+writeFileSync(`${base}.json`, JSON.stringify(journal, null, 2));
+writeFileSync(`${base}.html`, renderReport(journal));
+const violated = journal.probes.filter((probe) => !probe.ok);
+if (journal.status === 'interrupted') {
+  process.stdout.write(`verdict: interrupted; journal ${base}.json, report ${base}.html\n`);
+  process.exit(130);
+}
+process.stdout.write(
+  violated.length === 0
+    ? `verdict: hypothesis held; journal ${base}.json, report ${base}.html\n`
+    : `verdict: HYPOTHESIS VIOLATED by ${violated.map((probe) => `${probe.probe} [${probe.phase}] = ${probe.value}`).join('; ')}; journal ${base}.json, report ${base}.html\n`,
+);
+process.exit(violated.length === 0 ? 0 : 1);

@@ -1,0 +1,180 @@
+import Docker from 'dockerode';
+import { CHAOS_TARGET_LABEL, isInScope, ROLE_LABEL, type TargetScope } from './labels.js';
+
+/**
+ * Every fault the runner can cause, through the Docker Engine API. Each call
+ * re-reads the container and refuses one that is not a labelled target in
+ * the chosen scope, even when it was named explicitly.
+ */
+export type Role = 'hello' | 'consul';
+
+export interface TargetContainer {
+  readonly containerId: string;
+  readonly name: string;
+  readonly role: Role;
+  readonly state: string;
+  readonly createdAt: number;
+  readonly ip: string;
+  readonly port: number;
+  /** The id the instance registers in Consul and the client counts calls under. */
+  readonly instanceId: string;
+  readonly networks: readonly string[];
+}
+
+export class RefusedTargetError extends Error {}
+
+const SERVICE_NAME = 'HelloService';
+
+function envValue(env: readonly string[] | undefined, key: string): string | undefined {
+  return env?.find((entry) => entry.startsWith(`${key}=`))?.slice(key.length + 1);
+}
+
+export class DockerDriver {
+  private replacements = 0;
+
+  constructor(
+    readonly scope: TargetScope,
+    private readonly docker: Docker = new Docker(),
+  ) {}
+
+  /** The labelled containers of the scope, oldest first; `role` narrows them. */
+  async targets(role?: Role): Promise<TargetContainer[]> {
+    const listed = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${CHAOS_TARGET_LABEL}=true`, `${this.scope.label}=${this.scope.value}`] },
+    });
+    const found = await Promise.all(listed.map((entry) => this.describe(entry.Id)));
+    return found
+      .filter((target) => !role || target.role === role)
+      .sort((a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name));
+  }
+
+  /** Inspects a container and refuses it unless it is a labelled target of this scope. */
+  async describe(containerId: string): Promise<TargetContainer> {
+    const info = await this.docker.getContainer(containerId).inspect();
+    if (!isInScope(info.Config.Labels, this.scope)) {
+      throw new RefusedTargetError(
+        `refused: container ${info.Name.replace(/^\//, '')} does not carry ${CHAOS_TARGET_LABEL}=true and ${this.scope.label}=${this.scope.value}`,
+      );
+    }
+    const networks = Object.entries(info.NetworkSettings.Networks ?? {});
+    const ip = networks[0]?.[1].IPAddress ?? '';
+    const port = Number(envValue(info.Config.Env, 'PORT') ?? 50051);
+    const role = info.Config.Labels[ROLE_LABEL] === 'consul' ? 'consul' : 'hello';
+    return {
+      containerId: info.Id,
+      name: info.Name.replace(/^\//, ''),
+      role,
+      state: info.State.Paused ? 'paused' : info.State.Status,
+      createdAt: Date.parse(info.Created),
+      ip,
+      port,
+      instanceId: `${SERVICE_NAME}-${ip}-${port}`,
+      networks: networks.map(([name]) => name),
+    };
+  }
+
+  async kill(target: TargetContainer, signal: string): Promise<void> {
+    await this.describe(target.containerId);
+    await this.docker.getContainer(target.containerId).kill({ signal });
+  }
+
+  async stop(target: TargetContainer, timeoutMs: number): Promise<void> {
+    await this.describe(target.containerId);
+    await this.docker
+      .getContainer(target.containerId)
+      .stop({ t: Math.ceil(timeoutMs / 1_000) })
+      .catch(ignoreNotModified);
+  }
+
+  async start(target: TargetContainer): Promise<void> {
+    await this.describe(target.containerId);
+    await this.docker.getContainer(target.containerId).start().catch(ignoreNotModified);
+  }
+
+  async remove(target: TargetContainer): Promise<void> {
+    await this.describe(target.containerId);
+    await this.docker.getContainer(target.containerId).remove({ force: true, v: true });
+  }
+
+  async pause(target: TargetContainer): Promise<void> {
+    await this.describe(target.containerId);
+    await this.docker.getContainer(target.containerId).pause();
+  }
+
+  async unpause(target: TargetContainer): Promise<void> {
+    const current = await this.describe(target.containerId);
+    if (current.state === 'paused') await this.docker.getContainer(target.containerId).unpause();
+  }
+
+  async disconnect(target: TargetContainer, network: string): Promise<void> {
+    await this.describe(target.containerId);
+    await this.docker.getNetwork(network).disconnect({ Container: target.containerId, Force: true });
+  }
+
+  async reconnect(target: TargetContainer, network: string, aliases: readonly string[]): Promise<void> {
+    const current = await this.describe(target.containerId);
+    if (current.networks.includes(network)) return;
+    await this.docker.getNetwork(network).connect({ Container: target.containerId, EndpointConfig: { Aliases: [...aliases] } });
+  }
+
+  /** Network aliases of the container on each of its networks, to restore after a partition. */
+  async aliases(target: TargetContainer): Promise<Record<string, string[]>> {
+    const info = await this.docker.getContainer(target.containerId).inspect();
+    return Object.fromEntries(
+      Object.entries(info.NetworkSettings.Networks ?? {}).map(([name, net]) => [name, serviceAliases(net.Aliases, info)]),
+    );
+  }
+
+  /**
+   * Starts a new hello container like `template` (same image, environment,
+   * labels and networks) but listening on `port`: the client must follow
+   * Consul to the new address.
+   */
+  async startLike(template: TargetContainer, port: number): Promise<TargetContainer> {
+    const info = await this.docker.getContainer(template.containerId).inspect();
+    if (!isInScope(info.Config.Labels, this.scope)) throw new RefusedTargetError(`refused: ${template.name} is not a target of this scope`);
+    this.replacements += 1;
+    const networks = Object.entries(info.NetworkSettings.Networks ?? {});
+    const [firstNetwork, ...otherNetworks] = networks;
+    const labels = { ...info.Config.Labels, 'com.docker.compose.container-number': String(1_000 + port) };
+    const base = template.name.replace(/-(\d+|p\d+-\d+)$/, '');
+    const created = await this.docker.createContainer({
+      name: `${base}-p${port}-${Date.now() % 100_000}${this.replacements}`,
+      Image: info.Config.Image,
+      Env: [...(info.Config.Env ?? []).filter((entry) => !entry.startsWith('PORT=')), `PORT=${port}`],
+      Labels: labels,
+      Healthcheck: info.Config.Healthcheck,
+      HostConfig: { NetworkMode: firstNetwork?.[0] ?? 'bridge' },
+      NetworkingConfig: firstNetwork
+        ? { EndpointsConfig: { [firstNetwork[0]]: { Aliases: serviceAliases(firstNetwork[1].Aliases, info) } } }
+        : undefined,
+    });
+    for (const [name, net] of otherNetworks) {
+      await this.docker.getNetwork(name).connect({ Container: created.id, EndpointConfig: { Aliases: serviceAliases(net.Aliases, info) } });
+    }
+    await created.start();
+    return this.describe(created.id);
+  }
+
+  /** Waits until Docker reports the container healthy (its image's HEALTHCHECK). */
+  async waitHealthy(target: TargetContainer, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const info = await this.docker.getContainer(target.containerId).inspect();
+      if (info.State.Health?.Status === 'healthy') return true;
+      if (!info.State.Running) return false;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    return false;
+  }
+}
+
+function serviceAliases(aliases: string[] | null | undefined, info: Docker.ContainerInspectInfo): string[] {
+  // Keep service-level aliases ("hello"), drop the old container's own id and hostname.
+  return (aliases ?? []).filter((alias) => alias !== info.Config.Hostname && !info.Id.startsWith(alias));
+}
+
+function ignoreNotModified(error: { statusCode?: number }): void {
+  if (error.statusCode !== 304) throw error;
+}

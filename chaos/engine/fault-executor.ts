@@ -1,0 +1,207 @@
+import type { PlannedStep } from '../scenario/plan.js';
+import type { DockerDriver, TargetContainer } from '../docker/docker-driver.js';
+
+/**
+ * Carries out one planned step against the labelled containers. A fault that
+ * leaves something broken (stopped, paused, disconnected) returns its undo,
+ * which the runner keeps as a rollback until it has run.
+ */
+export interface Undo {
+  readonly description: string;
+  readonly run: () => Promise<void>;
+}
+
+export interface StepOutcome {
+  readonly targets: string[];
+  readonly newInstances: string[];
+  readonly detail: string;
+  /** Runs at the step's `untilMs` (bounded faults) or at the end of the run. */
+  readonly undo?: Undo;
+  readonly undoAtEnd?: boolean;
+}
+
+export class SkippedStep extends Error {}
+
+export interface ExecutorContext {
+  readonly driver: DockerDriver;
+  readonly keepAlive: number;
+  /** Containers under a fault right now: never picked again, never counted as available. */
+  readonly underFault: Set<string>;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+const HEALTHY_TIMEOUT_MS = 60_000;
+
+async function available(context: ExecutorContext): Promise<TargetContainer[]> {
+  return (await context.driver.targets('hello')).filter(
+    (target) => target.state === 'running' && !context.underFault.has(target.containerId),
+  );
+}
+
+async function pickTarget(step: PlannedStep, context: ExecutorContext, takesOut: boolean): Promise<TargetContainer> {
+  const candidates = await available(context);
+  if (candidates.length === 0) throw new SkippedStep('no available hello instance');
+  if (takesOut && candidates.length - 1 < context.keepAlive) {
+    throw new SkippedStep(`blast radius: ${candidates.length} available, at least ${context.keepAlive} must stay untouched`);
+  }
+  const action = step.action;
+  const policy = 'target' in action ? action.target : 'random';
+  if (policy === 'oldest') return candidates[0] as TargetContainer;
+  if (policy === 'newest') return candidates[candidates.length - 1] as TargetContainer;
+  return candidates[step.pick % candidates.length] as TargetContainer;
+}
+
+/** The next free port above every hello instance's, stepping like the seed (port + 5). */
+async function nextPort(context: ExecutorContext, from: number, step: number): Promise<number> {
+  const used = new Set((await context.driver.targets('hello')).map((target) => target.port));
+  let port = from + step;
+  while (used.has(port)) port += step;
+  return port;
+}
+
+export async function applyStep(step: PlannedStep, context: ExecutorContext): Promise<StepOutcome> {
+  const { driver } = context;
+  const action = step.action;
+  switch (action.action) {
+    case 'kill': {
+      const target = await pickTarget(step, context, true);
+      await driver.kill(target, action.signal);
+      context.underFault.add(target.containerId);
+      return {
+        targets: [target.instanceId],
+        newInstances: [],
+        detail: `${action.signal} ${target.name}`,
+        undoAtEnd: true,
+        undo: {
+          description: `start ${target.name} again`,
+          run: () => driver.start(target).finally(() => context.underFault.delete(target.containerId)),
+        },
+      };
+    }
+    case 'stop': {
+      const target = await pickTarget(step, context, true);
+      await driver.stop(target, action.timeout);
+      context.underFault.add(target.containerId);
+      return {
+        targets: [target.instanceId],
+        newInstances: [],
+        detail: `stopped ${target.name}`,
+        undoAtEnd: true,
+        undo: {
+          description: `start ${target.name} again`,
+          run: () => driver.start(target).finally(() => context.underFault.delete(target.containerId)),
+        },
+      };
+    }
+    case 'replace': {
+      const target = await pickTarget(step, context, true);
+      context.underFault.add(target.containerId);
+      if (action.how === 'kill') await driver.kill(target, action.signal);
+      else await driver.stop(target, 10_000);
+      const port = await nextPort(context, target.port, action.portStep);
+      const replacement = await driver.startLike(target, port);
+      await driver.remove(target);
+      context.underFault.delete(target.containerId);
+      const healthy = await driver.waitHealthy(replacement, HEALTHY_TIMEOUT_MS);
+      return {
+        targets: [target.instanceId],
+        newInstances: [replacement.instanceId],
+        detail: `${target.name} (${target.ip}:${target.port}) -> ${replacement.name} (${replacement.ip}:${replacement.port})${healthy ? '' : ' NOT healthy'}`,
+      };
+    }
+    case 'pause': {
+      const target = await pickTarget(step, context, true);
+      await driver.pause(target);
+      context.underFault.add(target.containerId);
+      return {
+        targets: [target.instanceId],
+        newInstances: [],
+        detail: `paused ${target.name}`,
+        undo: {
+          description: `unpause ${target.name}`,
+          run: () => driver.unpause(target).finally(() => context.underFault.delete(target.containerId)),
+        },
+      };
+    }
+    case 'disconnect': {
+      const target = await pickTarget(step, context, true);
+      const aliases = await driver.aliases(target);
+      for (const network of target.networks) await driver.disconnect(target, network);
+      context.underFault.add(target.containerId);
+      return {
+        targets: [target.instanceId],
+        newInstances: [],
+        detail: `disconnected ${target.name} from ${target.networks.join(', ')}`,
+        undo: {
+          description: `reconnect ${target.name}`,
+          run: async () => {
+            for (const network of target.networks) await driver.reconnect(target, network, aliases[network] ?? []);
+            context.underFault.delete(target.containerId);
+          },
+        },
+      };
+    }
+    case 'restart-consul': {
+      const [consul] = await driver.targets('consul');
+      if (!consul) throw new SkippedStep('no labelled consul container in this scope');
+      await driver.stop(consul, 2_000);
+      await context.sleep(action.downtime);
+      await driver.start(consul);
+      const healthy = await driver.waitHealthy(consul, HEALTHY_TIMEOUT_MS);
+      return {
+        targets: [consul.name],
+        newInstances: [],
+        detail: `consul down ${action.downtime} ms${healthy ? '' : ', NOT healthy after'}`,
+      };
+    }
+    case 'scale': {
+      const current = await available(context);
+      const newInstances: string[] = [];
+      const removed: string[] = [];
+      const template = current[current.length - 1];
+      if (!template) throw new SkippedStep('no hello instance to scale from');
+      for (let count = current.length; count < action.to; count += 1) {
+        const started = await driver.startLike(template, await nextPort(context, template.port, action.portStep));
+        newInstances.push(started.instanceId);
+      }
+      const floor = Math.max(action.to, context.keepAlive);
+      for (const victim of current.slice(floor).reverse()) {
+        await driver.stop(victim, 10_000);
+        await driver.remove(victim);
+        removed.push(victim.instanceId);
+      }
+      for (const id of newInstances) {
+        const started = (await driver.targets('hello')).find((target) => target.instanceId === id);
+        if (started) await driver.waitHealthy(started, HEALTHY_TIMEOUT_MS);
+      }
+      return {
+        targets: removed,
+        newInstances,
+        detail: `scaled ${current.length} -> ${current.length + newInstances.length - removed.length}`,
+      };
+    }
+    case 'replace-all': {
+      const all = await available(context);
+      if (context.keepAlive > 0) throw new SkippedStep(`blast radius: replace-all needs keepAlive: 0 (it is ${context.keepAlive})`);
+      if (all.length === 0) throw new SkippedStep('no hello instance');
+      for (const target of all) context.underFault.add(target.containerId);
+      await Promise.all(all.map((target) => driver.stop(target, 10_000)));
+      await context.sleep(action.downtime);
+      const newInstances: string[] = [];
+      const started: TargetContainer[] = [];
+      for (const target of all) {
+        const replacement = await driver.startLike(target, await nextPort(context, target.port, action.portStep));
+        started.push(replacement);
+        newInstances.push(replacement.instanceId);
+        await driver.remove(target);
+        context.underFault.delete(target.containerId);
+      }
+      await Promise.all(started.map((target) => driver.waitHealthy(target, HEALTHY_TIMEOUT_MS)));
+      return {
+        targets: all.map((target) => target.instanceId),
+        newInstances,
+        detail: `${all.length} instances stopped, back on new ports after ${action.downtime} ms`,
+      };
+    }
+  }
+}

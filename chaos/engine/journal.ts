@@ -1,0 +1,68 @@
+import type { StatsSnapshot } from '../../services/client/call-stats.js';
+
+/**
+ * What a run leaves behind: the only input of the HTML report, and the
+ * record that makes a run reproducible and comparable (Chaos Toolkit's idea).
+ */
+export interface Sample {
+  /** Epoch ms of the reading. */
+  readonly t: number;
+  readonly ok: number;
+  readonly failed: number;
+  readonly wrong: number;
+  readonly byInstance: Record<string, number>;
+  readonly firstOkAtByInstance: Record<string, number>;
+  readonly failedByCode: Record<string, number>;
+}
+
+export interface ProbeResult {
+  readonly phase: 'before' | 'during' | 'after';
+  readonly at: number;
+  readonly probe: 'success-ratio' | 'wrong-results' | 'every-live-instance-served' | 'client-reachable';
+  readonly ok: boolean;
+  readonly value: string;
+  readonly expected: string;
+}
+
+export interface ActionRecord {
+  readonly index: number;
+  readonly description: string;
+  readonly plannedAtMs: number;
+  readonly startedAt: number;
+  endedAt: number;
+  /** For bounded faults: when the fault was undone. */
+  undoneAt?: number;
+  readonly kind: string;
+  outcome: 'done' | 'skipped' | 'failed';
+  detail: string;
+  targets: string[];
+  newInstances: string[];
+}
+
+export interface Journal {
+  readonly scenario: { readonly title: string; readonly description: string; readonly file: string };
+  readonly seed: number;
+  readonly scope: string;
+  readonly plan: string;
+  readonly startedAt: number;
+  endedAt: number;
+  methodStartedAt: number;
+  status: 'completed' | 'interrupted' | 'failed';
+  deviated: boolean;
+  readonly probes: ProbeResult[];
+  readonly actions: ActionRecord[];
+  readonly rollbacks: { readonly description: string; readonly at: number; readonly outcome: string }[];
+  readonly samples: Sample[];
+}
+
+export function toSample(stats: StatsSnapshot, t: number): Sample {
+  return {
+    t,
+    ok: stats.ok,
+    failed: stats.failed,
+    wrong: stats.wrong,
+    byInstance: stats.byInstance,
+    firstOkAtByInstance: stats.firstOkAtByInstance,
+    failedByCode: stats.failedByCode,
+  };
+}

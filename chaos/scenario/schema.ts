@@ -1,0 +1,86 @@
+import { z } from 'zod';
+
+/**
+ * A chaos scenario, as data: a steady-state hypothesis judged on the client's
+ * /stats, a method of timed faults, and the limits that keep it safe.
+ * Durations are written "500ms", "5s" or "1m".
+ */
+const durationPattern = /^(\d+(?:\.\d+)?)(ms|s|m)$/;
+export const duration = z
+  .string()
+  .regex(durationPattern, 'a duration such as "500ms", "5s" or "1m"')
+  .transform((value) => {
+    const [, amount = '0', unit = 's'] = durationPattern.exec(value) ?? [];
+    return Math.round(Number(amount) * ({ ms: 1, s: 1_000, m: 60_000 }[unit] ?? 1_000));
+  });
+
+/** Which hello instance an action hits: chosen from the live ones with the seed. */
+const target = z.enum(['random', 'oldest', 'newest']).default('random');
+
+const timing = {
+  /** First run, from the start of the method. */
+  at: duration.prefault('0s'),
+  /** Repeat period; with `times`. */
+  every: duration.optional(),
+  times: z.number().int().min(1).max(1_000).default(1),
+  /** Each run moves by a seeded random amount in [-jitter, +jitter]. */
+  jitter: duration.prefault('0s'),
+};
+
+const signal = z.enum(['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGQUIT']);
+
+export const actionSchema = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('kill'), target, signal: signal.default('SIGKILL'), ...timing }).strict(),
+  z.object({ action: z.literal('stop'), target, timeout: duration.prefault('10s'), ...timing }).strict(),
+  z
+    .object({
+      action: z.literal('replace'),
+      target,
+      /** How the old container goes: killed with a signal, or stopped gracefully. */
+      how: z.enum(['kill', 'stop']).default('kill'),
+      signal: signal.default('SIGKILL'),
+      portStep: z.number().int().min(1).max(1_000).default(5),
+      ...timing,
+    })
+    .strict(),
+  z.object({ action: z.literal('pause'), target, duration: duration, ...timing }).strict(),
+  z.object({ action: z.literal('disconnect'), target, duration: duration, ...timing }).strict(),
+  z.object({ action: z.literal('restart-consul'), downtime: duration.prefault('2s'), ...timing }).strict(),
+  z
+    .object({ action: z.literal('scale'), to: z.number().int().min(0).max(20), portStep: z.number().int().min(1).default(5), ...timing })
+    .strict(),
+  z
+    .object({
+      action: z.literal('replace-all'),
+      portStep: z.number().int().min(1).default(5),
+      downtime: duration.prefault('2s'),
+      ...timing,
+    })
+    .strict(),
+]);
+
+export const scenarioSchema = z
+  .object({
+    title: z.string().min(1),
+    description: z.string().default(''),
+    hypothesis: z
+      .object({
+        /** ok / (ok + failed + wrong) over the calls made since the method started. */
+        successRatioAtLeast: z.number().min(0).max(1).default(1),
+        maxWrong: z.number().int().min(0).default(0),
+        /** Every running, reachable instance answered a call within this window. */
+        everyLiveInstanceServedWithin: duration.prefault('5s'),
+      })
+      .strict()
+      .prefault({}),
+    method: z.array(actionSchema).min(1),
+    /** Traffic watched after the last action before the final verdict. */
+    settle: duration.prefault('10s'),
+    /** At least this many hello instances are never touched at once; 0 allows all. */
+    keepAlive: z.number().int().min(0).default(1),
+  })
+  .strict();
+
+export type Scenario = z.output<typeof scenarioSchema>;
+export type Action = z.output<typeof actionSchema>;
+export type ActionKind = Action['action'];
