@@ -23,5 +23,6 @@ done
 # label itself), and the host is this machine.
 export TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=localhost
 CONSUL_BIN="$("$PROJECT_ROOT/scripts/ensure-consul.sh" | tail -n 1)"
-export CONSUL_BIN
+CHROMIUM="$("$PROJECT_ROOT/scripts/ensure-chromium.sh" | tail -n 1)"
+export CONSUL_BIN CHROMIUM
 exec node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

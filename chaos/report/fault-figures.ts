@@ -10,7 +10,7 @@ export interface FaultFigures {
   readonly wrong: number;
   /** From the fault's start to the last sample in its window that saw new failures. */
   readonly lastFailureAfterMs: number | undefined;
-  /** From the fault's end to the first correct answer of its newest replacement. */
+  /** From the fault's start to the first correct answer of its last replacement to answer. */
   readonly replacementFirstCallAfterMs: number | undefined;
 }
 
@@ -41,7 +41,7 @@ export function faultFigures(journal: Journal): FaultFigures[] {
     const replacementFirstCallAfterMs =
       action.newInstances.length === 0 || firstCalls.some((at) => at === undefined)
         ? undefined
-        : Math.max(...(firstCalls as number[])) - action.endedAt;
+        : Math.max(...(firstCalls as number[])) - action.startedAt;
     return {
       index: action.index,
       description: action.description,

@@ -149,7 +149,7 @@ pre{background:#f6f6f6;padding:8px;font-size:12px;overflow:auto}
 <h2>Calls per second, per instance</h2>
 ${chart(journal)}
 <h2>Faults</h2>
-<table><tr><th></th><th>fault</th><th>outcome</th><th>failures</th><th>wrong</th><th>last failure after</th><th>replacement first call after</th><th>detail</th></tr>
+<table><tr><th></th><th>fault</th><th>outcome</th><th>failures</th><th>wrong</th><th>last failure (after fault start)</th><th>replacements' first call (after fault start)</th><th>detail</th></tr>
 ${rows}</table>
 <h2>Steady-state hypothesis</h2>
 <table><tr><th>phase</th><th>probe</th><th>result</th><th>value</th><th>expected</th></tr>${probes}</table>
