@@ -57,7 +57,11 @@ export class DockerDriver {
         `refused: container ${info.Name.replace(/^\//, '')} does not carry ${CHAOS_TARGET_LABEL}=true and ${this.scope.label}=${this.scope.value}`,
       );
     }
-    const networks = Object.entries(info.NetworkSettings.Networks ?? {});
+    // The default bridge is where testcontainers parks a container before
+    // joining it to the run's network; the instance serves on the other one.
+    const networks = Object.entries(info.NetworkSettings.Networks ?? {}).sort(
+      ([a], [b]) => Number(a === 'bridge') - Number(b === 'bridge'),
+    );
     const ip = networks[0]?.[1].IPAddress ?? '';
     const port = Number(envValue(info.Config.Env, 'PORT') ?? 50051);
     const role = info.Config.Labels[ROLE_LABEL] === 'consul' ? 'consul' : 'hello';
@@ -135,7 +139,7 @@ export class DockerDriver {
     const info = await this.docker.getContainer(template.containerId).inspect();
     if (!isInScope(info.Config.Labels, this.scope)) throw new RefusedTargetError(`refused: ${template.name} is not a target of this scope`);
     this.replacements += 1;
-    const networks = Object.entries(info.NetworkSettings.Networks ?? {});
+    const networks = Object.entries(info.NetworkSettings.Networks ?? {}).filter(([name]) => name !== 'bridge');
     const [firstNetwork, ...otherNetworks] = networks;
     const labels = { ...info.Config.Labels, 'com.docker.compose.container-number': String(1_000 + port) };
     const base = template.name.replace(/-(\d+|p\d+-\d+)$/, '');

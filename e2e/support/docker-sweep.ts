@@ -6,6 +6,8 @@ import Docker from 'dockerode';
  */
 export const E2E_PROJECT_PREFIX = 'gcl-e2e-';
 const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';
+/** Containers of the testcontainers runs (and the chaos runner's replacements of them) carry this. */
+const E2E_RUN_LABEL = 'grpc-consul-lab.e2e-run';
 
 export interface Leftovers {
   readonly containers: string[];
@@ -19,13 +21,20 @@ function isOurs(project: string | undefined, only?: string): boolean {
   return project !== undefined && (only ? project === only : project.startsWith(E2E_PROJECT_PREFIX));
 }
 
-/** What e2e runs left on the engine; `project` narrows it to one run. */
+/**
+ * What e2e runs left on the engine; `project` narrows it to one run. A run's
+ * name starts with gcl-e2e- and names its compose project, or its containers'
+ * e2e-run label, its network and its image tags.
+ */
 export async function findLeftovers(project?: string): Promise<Leftovers> {
-  const containers = (await docker.listContainers({ all: true, filters: { label: [COMPOSE_PROJECT_LABEL] } })).filter((c) =>
-    isOurs(c.Labels[COMPOSE_PROJECT_LABEL], project),
+  const containers = (await docker.listContainers({ all: true })).filter(
+    (c) => isOurs(c.Labels[COMPOSE_PROJECT_LABEL], project) || isOurs(c.Labels[E2E_RUN_LABEL], project),
   );
-  const networks = (await docker.listNetworks({ filters: { label: [COMPOSE_PROJECT_LABEL] } })).filter((n) =>
-    isOurs(n.Labels?.[COMPOSE_PROJECT_LABEL], project),
+  const networks = (await docker.listNetworks()).filter(
+    (n) =>
+      isOurs(n.Labels?.[COMPOSE_PROJECT_LABEL], project) ||
+      isOurs(n.Name, project) ||
+      (project !== undefined && n.Name.startsWith(`${project}-`)),
   );
   const images = (await docker.listImages()).flatMap((image) =>
     (image.RepoTags ?? []).filter((tag) => (project ? tag.startsWith(`${project}-`) : tag.startsWith(E2E_PROJECT_PREFIX))),

@@ -8,7 +8,7 @@ import { createLogger } from '../lib/logger.js';
 import { ConsulRegistrar, instanceIdOf } from '../lib/registration/consul-registrar.js';
 import { PACKAGE_VERSION } from '../lib/version.js';
 import { sayHelloHandler } from './say-hello.js';
-import { detectAdvertiseAddress, serverEnvSpec } from './server-config.js';
+import { firstExternalAddress, routeAddressTowards, serverEnvSpec } from './server-config.js';
 
 const config = loadEnvConfigOrExit(
   'hello-server',
@@ -16,7 +16,8 @@ const config = loadEnvConfigOrExit(
   serverEnvSpec,
 );
 const logger = createLogger('hello-server', config.LOG_LEVEL);
-const address = config.ADVERTISE_ADDRESS || detectAdvertiseAddress();
+const consulAddress = parseConsulAddress(config.CONSUL_HTTP_ADDR);
+const address = config.ADVERTISE_ADDRESS || (await routeAddressTowards(consulAddress.host, consulAddress.port)) || firstExternalAddress();
 const instance = { id: instanceIdOf(config.SERVICE_NAME, address, config.PORT), address, port: config.PORT };
 const log = logger.child({ instance: instance.id });
 
@@ -29,7 +30,7 @@ server.addService(loadHelloProto().hello.HelloService.service, { SayHello: sayHe
 health.addToServer(server);
 
 const registrar = new ConsulRegistrar(
-  new ConsulClient(parseConsulAddress(config.CONSUL_HTTP_ADDR)),
+  new ConsulClient(consulAddress),
   {
     serviceName: config.SERVICE_NAME,
     address,

@@ -1,9 +1,31 @@
+import { createSocket } from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import { z } from 'zod';
 import { type EnvSpec, envSchemas } from '../lib/env-config.js';
 
-/** The first non-internal IPv4 address: a container's address on its network. */
-export function detectAdvertiseAddress(): string {
+/**
+ * The address Consul (and clients on the same network) can reach us at: the
+ * source address the kernel picks for a route to Consul. A container on
+ * several networks (testcontainers attaches the default bridge too) has
+ * several addresses, and only this one is right. No packet is sent.
+ */
+export function routeAddressTowards(host: string, port: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const socket = createSocket('udp4');
+    socket.once('error', () => {
+      socket.close();
+      resolve(undefined);
+    });
+    socket.connect(port, host, () => {
+      const { address } = socket.address();
+      socket.close();
+      resolve(address === '0.0.0.0' ? undefined : address);
+    });
+  });
+}
+
+/** The first non-internal IPv4 address, when no route to Consul can be found yet. */
+export function firstExternalAddress(): string {
   for (const addresses of Object.values(networkInterfaces())) {
     for (const address of addresses ?? []) {
       if (address.family === 'IPv4' && !address.internal) return address.address;
