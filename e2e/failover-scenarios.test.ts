@@ -7,7 +7,7 @@ import { E2E_RUN_LABEL, ROLE_LABEL } from '../chaos/docker/labels.js';
 import type { Journal } from '../chaos/engine/journal.js';
 import { runScenario } from '../chaos/engine/runner.js';
 import { type Scenario, scenarioSchema } from '../chaos/scenario/schema.js';
-import { fetchStats, statsWhen } from './support/client-stats.js';
+import { statsWhen } from './support/client-stats.js';
 import { sweep } from './support/docker-sweep.js';
 import { deltaOf, say } from './support/judge.js';
 import { type BuiltImages, buildImages, LabCluster, newRunId } from './support/lab-cluster.js';
