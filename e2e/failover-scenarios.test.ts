@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before, type TestContext, test } from 'node:test';
 import Docker from 'dockerode';
 import { GenericContainer, type StartedTestContainer } from 'testcontainers';
 import { RefusedTargetError } from '../chaos/docker/docker-driver.js';
 import { E2E_RUN_LABEL, ROLE_LABEL } from '../chaos/docker/labels.js';
 import type { Journal } from '../chaos/engine/journal.js';
 import { runScenario } from '../chaos/engine/runner.js';
+import { faultFigures } from '../chaos/report/fault-figures.js';
 import { type Scenario, scenarioSchema } from '../chaos/scenario/schema.js';
 import { statsWhen } from './support/client-stats.js';
 import { sweep } from './support/docker-sweep.js';
@@ -40,6 +41,17 @@ after(async () => {
   process.removeListener('SIGTERM', onInterrupt);
 });
 
+/** One line per scenario for the suite's output: calls, failed, wrong, recovery. */
+function summarise(name: string, journal: Journal): string {
+  const delta = deltaOf(journal);
+  const figures = faultFigures(journal);
+  const seconds = (values: (number | undefined)[]): string => {
+    const known = values.filter((value): value is number => value !== undefined);
+    return known.length === 0 ? '-' : `${(Math.max(...known) / 1_000).toFixed(1)} s`;
+  };
+  return `${name}: calls ${delta.calls}, failed ${delta.failed}, wrong ${delta.wrong}, last failure after ${seconds(figures.map((f) => f.lastFailureAfterMs))}, replacements' first call after ${seconds(figures.map((f) => f.replacementFirstCallAfterMs))}`;
+}
+
 interface Case {
   readonly cluster: LabCluster;
   readonly journal: Journal;
@@ -56,7 +68,7 @@ async function startDecoy(cluster: LabCluster): Promise<StartedTestContainer> {
     .start();
 }
 
-async function withScenario(name: string, input: unknown, judge: (run: Case) => Promise<void> | void): Promise<void> {
+async function withScenario(context: TestContext, name: string, input: unknown, judge: (run: Case) => Promise<void> | void): Promise<void> {
   const scenario: Scenario = scenarioSchema.parse(input);
   const runId = newRunId(name);
   liveRuns.add(runId);
@@ -84,6 +96,7 @@ async function withScenario(name: string, input: unknown, judge: (run: Case) => 
     });
     assert.equal(journal.status, 'completed', `[${name}] run status; log:\n${log.join('\n')}`);
     await judge({ cluster, journal, log });
+    context.diagnostic(summarise(name, journal));
 
     const decoyState = (await docker.getContainer(decoy.getId()).inspect()).State;
     assert.ok(
@@ -106,8 +119,9 @@ async function withScenario(name: string, input: unknown, judge: (run: Case) => 
   }
 }
 
-test('rolling SIGKILL with replacement on a new port for 60 s: 0 failed, 0 wrong, every replacement served', async () => {
+test('rolling SIGKILL with replacement on a new port for 60 s: 0 failed, 0 wrong, every replacement served', async (t) => {
   await withScenario(
+    t,
     'rolling-kill',
     {
       title: 'rolling kill 60 s',
@@ -144,8 +158,9 @@ test('rolling SIGKILL with replacement on a new port for 60 s: 0 failed, 0 wrong
   );
 });
 
-test('graceful stop of one instance: 0 failed', async () => {
+test('graceful stop of one instance: 0 failed', async (t) => {
   await withScenario(
+    t,
     'graceful-stop',
     { title: 'graceful stop', method: [{ action: 'stop', at: '2s', timeout: '10s' }], settle: '8s' },
     ({ journal }) => {
@@ -157,8 +172,9 @@ test('graceful stop of one instance: 0 failed', async () => {
   );
 });
 
-test('freeze (pause) of one instance for 20 s: 0 failed', async () => {
+test('freeze (pause) of one instance for 20 s: 0 failed', async (t) => {
   await withScenario(
+    t,
     'freeze',
     { title: 'freeze 20 s', method: [{ action: 'pause', at: '2s', duration: '20s' }], settle: '8s' },
     ({ journal }) => {
@@ -170,8 +186,9 @@ test('freeze (pause) of one instance for 20 s: 0 failed', async () => {
   );
 });
 
-test('Consul restarted: 0 failed while it is down, every instance registered again afterwards', async () => {
+test('Consul restarted: 0 failed while it is down, every instance registered again afterwards', async (t) => {
   await withScenario(
+    t,
     'consul-restart',
     { title: 'consul restart', method: [{ action: 'restart-consul', at: '2s', downtime: '4s' }], settle: '10s' },
     async ({ journal, cluster }) => {
@@ -184,8 +201,9 @@ test('Consul restarted: 0 failed while it is down, every instance registered aga
   );
 });
 
-test('seed parity: all stopped and back on new ports: 0 wrong, failures only while no instance was up, calls succeed again', async () => {
+test('seed parity: all stopped and back on new ports: 0 wrong, failures only while no instance was up, calls succeed again', async (t) => {
   await withScenario(
+    t,
     'seed-parity',
     {
       title: 'seed parity',
@@ -221,8 +239,9 @@ test('seed parity: all stopped and back on new ports: 0 wrong, failures only whi
   );
 });
 
-test('a partition of one instance: 0 wrong, traffic moves to the others', async () => {
+test('a partition of one instance: 0 wrong, traffic moves to the others', async (t) => {
   await withScenario(
+    t,
     'partition',
     {
       title: 'partition',
@@ -243,6 +262,44 @@ test('a partition of one instance: 0 wrong, traffic moves to the others', async 
       const totalCalls = to.ok - from.ok;
       assert.equal(victimCalls, 0, say('partition', `calls to the partitioned ${victim}`, delta));
       assert.ok(totalCalls > 200, say('partition', 'traffic went on through the others', delta, { totalCalls }));
+    },
+  );
+});
+
+test('scale churn 3 -> 5 -> 2 -> 3: 0 failed, new instances take traffic', async (t) => {
+  await withScenario(
+    t,
+    'scale-churn',
+    {
+      title: 'scale churn',
+      method: [
+        { action: 'scale', to: 5, at: '2s' },
+        { action: 'scale', to: 2, at: '12s' },
+        { action: 'scale', to: 3, at: '20s' },
+      ],
+      settle: '8s',
+    },
+    ({ journal }) => {
+      const delta = deltaOf(journal);
+      assert.equal(delta.failed, 0, say('scale-churn', 'failed calls', delta));
+      assert.equal(delta.wrong, 0, say('scale-churn', 'wrong results', delta));
+      const final = journal.samples.at(-1);
+      const started = journal.actions.flatMap((a) => a.newInstances);
+      assert.equal(
+        started.length,
+        3,
+        say(
+          'scale-churn',
+          'instances started',
+          delta,
+          journal.actions.map((a) => a.detail),
+        ),
+      );
+      assert.deepEqual(
+        started.filter((id) => final?.firstOkAtByInstance[id] === undefined),
+        [],
+        say('scale-churn', 'every new instance served', delta),
+      );
     },
   );
 });

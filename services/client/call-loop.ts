@@ -73,7 +73,8 @@ export class CallLoop {
       if (error) {
         const code = grpc.status[error.code] ?? String(error.code);
         this.stats.recordFailure(code, error.details, latencyMs);
-        this.logger.debug({ sequence, code, details: error.details, latencyMs }, 'call failed');
+        // Failures are rare and are what this demo is about: always worth a line.
+        this.logger.warn({ sequence, code, details: error.details, latencyMs }, 'call FAILED');
       } else {
         const problem = this.judge(request, instanceId, response);
         if (problem) {

@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { CallLoop } from '../client/call-loop.js';
 import { CallStats } from '../client/call-stats.js';
 import { registerConsulResolver } from '../lib/discovery/consul-resolver.js';
+import { DEFAULT_CALL_POLICY } from '../lib/discovery/service-config.js';
 import { instanceKey } from '../lib/discovery/health-watcher.js';
 import { loadHelloProto } from '../lib/hello-proto.js';
 
@@ -24,7 +25,7 @@ export function startClient(
   const stats = new CallStats();
   process.env.CONSUL_HTTP_ADDR = consulAddress;
   registerConsulResolver({
-    callPolicy: { deadlineMs: 5_000, maxAttempts: 4 },
+    callPolicy: DEFAULT_CALL_POLICY,
     events: {
       onInstances: (_service, instances) => stats.recordResolved(instances.map(instanceKey)),
       onError: () => stats.recordResolverError(),

@@ -12,7 +12,7 @@ export interface CallPolicy {
   readonly maxAttempts: number;
 }
 
-export const DEFAULT_CALL_POLICY: CallPolicy = { deadlineMs: 5_000, maxAttempts: 4 };
+export const DEFAULT_CALL_POLICY: CallPolicy = { deadlineMs: 5_000, maxAttempts: 5 };
 
 export function roundRobinServiceConfig(policy: CallPolicy = DEFAULT_CALL_POLICY): ServiceConfig {
   const seconds = Math.floor(policy.deadlineMs / 1_000);
@@ -25,8 +25,10 @@ export function roundRobinServiceConfig(policy: CallPolicy = DEFAULT_CALL_POLICY
         timeout: { seconds, nanos: (policy.deadlineMs % 1_000) * 1_000_000 },
         retryPolicy: {
           maxAttempts: policy.maxAttempts,
-          initialBackoff: '0.05s',
-          maxBackoff: '0.5s',
+          // Retries spread over about 1.5 s (randomised 0.1, 0.2, 0.4, 0.8 s):
+          // long enough for round_robin to learn that an instance died.
+          initialBackoff: '0.1s',
+          maxBackoff: '1s',
           backoffMultiplier: 2,
           retryableStatusCodes: ['UNAVAILABLE'],
         },
