@@ -87,6 +87,13 @@ async function timeUntil(condition: () => boolean | Promise<boolean>, timeoutMs:
   return (await eventually(condition, timeoutMs, 5)) ? `${Date.now() - started} ms` : `> ${timeoutMs} ms`;
 }
 
+/** Signals the oldest live instance and times how long the resolver takes to drop it. */
+async function signalAndTimeDrop(cluster: Cluster, signal: NodeJS.Signals): Promise<string> {
+  const victim = cluster.live()[0] as HelloProcess;
+  victim.signal(signal);
+  return `dropped by resolver after ${await timeUntil(() => !cluster.resolvedIds().includes(victim.instanceId), 20_000)}`;
+}
+
 async function discoveryRuns(consul: ConsulAgent, setup: string, target: string): Promise<Row[]> {
   const cluster = new Cluster(consul, {});
   const rows: Row[] = [];
@@ -96,35 +103,11 @@ async function discoveryRuns(consul: ConsulAgent, setup: string, target: string)
     await cluster.settled();
     await sleep(2_000);
 
-    rows.push(
-      await measureFault(
-        cluster,
-        setup,
-        'SIGKILL one',
-        async () => {
-          const victim = cluster.live()[0] as HelloProcess;
-          victim.signal('SIGKILL');
-          return `dropped by resolver after ${await timeUntil(() => !cluster.resolvedIds().includes(victim.instanceId), 20_000)}`;
-        },
-        2_000,
-      ),
-    );
+    rows.push(await measureFault(cluster, setup, 'SIGKILL one', () => signalAndTimeDrop(cluster, 'SIGKILL'), 2_000));
     await cluster.addServer();
     await cluster.settled();
 
-    rows.push(
-      await measureFault(
-        cluster,
-        setup,
-        'SIGTERM one',
-        async () => {
-          const victim = cluster.live()[0] as HelloProcess;
-          victim.signal('SIGTERM');
-          return `dropped by resolver after ${await timeUntil(() => !cluster.resolvedIds().includes(victim.instanceId), 20_000)}`;
-        },
-        2_000,
-      ),
-    );
+    rows.push(await measureFault(cluster, setup, 'SIGTERM one', () => signalAndTimeDrop(cluster, 'SIGTERM'), 2_000));
 
     rows.push(
       await measureFault(

@@ -17,7 +17,6 @@ export interface StepOutcome {
   readonly detail: string;
   /** Runs at the step's `untilMs` (bounded faults) or at the end of the run. */
   readonly undo?: Undo;
-  readonly undoAtEnd?: boolean;
 }
 
 export class SkippedStep extends Error {}
@@ -59,6 +58,20 @@ async function nextPort(context: ExecutorContext, from: number, step: number): P
   return port;
 }
 
+/** A killed or stopped instance stays down until the run ends, then starts again. */
+function takenDown(context: ExecutorContext, target: TargetContainer, detail: string): StepOutcome {
+  context.underFault.add(target.containerId);
+  return {
+    targets: [target.instanceId],
+    newInstances: [],
+    detail,
+    undo: {
+      description: `start ${target.name} again`,
+      run: () => context.driver.start(target).finally(() => context.underFault.delete(target.containerId)),
+    },
+  };
+}
+
 export async function applyStep(step: PlannedStep, context: ExecutorContext): Promise<StepOutcome> {
   const { driver } = context;
   const action = step.action;
@@ -66,32 +79,12 @@ export async function applyStep(step: PlannedStep, context: ExecutorContext): Pr
     case 'kill': {
       const target = await pickTarget(step, context, true);
       await driver.kill(target, action.signal);
-      context.underFault.add(target.containerId);
-      return {
-        targets: [target.instanceId],
-        newInstances: [],
-        detail: `${action.signal} ${target.name}`,
-        undoAtEnd: true,
-        undo: {
-          description: `start ${target.name} again`,
-          run: () => driver.start(target).finally(() => context.underFault.delete(target.containerId)),
-        },
-      };
+      return takenDown(context, target, `${action.signal} ${target.name}`);
     }
     case 'stop': {
       const target = await pickTarget(step, context, true);
       await driver.stop(target, action.timeout);
-      context.underFault.add(target.containerId);
-      return {
-        targets: [target.instanceId],
-        newInstances: [],
-        detail: `stopped ${target.name}`,
-        undoAtEnd: true,
-        undo: {
-          description: `start ${target.name} again`,
-          run: () => driver.start(target).finally(() => context.underFault.delete(target.containerId)),
-        },
-      };
+      return takenDown(context, target, `stopped ${target.name}`);
     }
     case 'replace': {
       const target = await pickTarget(step, context, true);
