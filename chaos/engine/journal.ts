@@ -4,16 +4,10 @@ import type { StatsSnapshot } from '../../services/client/call-stats.js';
  * What a run leaves behind: the only input of the HTML report, and the
  * record that makes a run reproducible and comparable (Chaos Toolkit's idea).
  */
-export interface Sample {
+export type Sample = Pick<StatsSnapshot, 'ok' | 'failed' | 'wrong' | 'byInstance' | 'firstOkAtByInstance' | 'failedByCode'> & {
   /** Epoch ms of the reading. */
   readonly t: number;
-  readonly ok: number;
-  readonly failed: number;
-  readonly wrong: number;
-  readonly byInstance: Record<string, number>;
-  readonly firstOkAtByInstance: Record<string, number>;
-  readonly failedByCode: Record<string, number>;
-}
+};
 
 export interface ProbeResult {
   readonly phase: 'before' | 'during' | 'after';

@@ -6,6 +6,7 @@ import { loadHelloProto } from '../lib/hello-proto.js';
 import { createLogger } from '../lib/logger.js';
 import { CallLoop } from './call-loop.js';
 import { CallStats } from './call-stats.js';
+import { helloChannelOptions } from './channel-options.js';
 import { clientEnvSpec } from './client-config.js';
 import { startStatsServer } from './stats-server.js';
 
@@ -34,21 +35,12 @@ registerConsulResolver({
   },
 });
 
-const keepalive: grpc.ChannelOptions =
-  config.KEEPALIVE_TIME_MS > 0
-    ? {
-        'grpc.keepalive_time_ms': config.KEEPALIVE_TIME_MS,
-        'grpc.keepalive_timeout_ms': config.KEEPALIVE_TIMEOUT_MS,
-        'grpc.keepalive_permit_without_calls': 1,
-      }
-    : {};
 const HelloService = loadHelloProto().hello.HelloService;
-const client = new HelloService(config.TARGET, grpc.credentials.createInsecure(), {
-  ...keepalive,
-  // An instance that comes back on the same address is found again within seconds.
-  'grpc.initial_reconnect_backoff_ms': 500,
-  'grpc.max_reconnect_backoff_ms': 5_000,
-});
+const client = new HelloService(
+  config.TARGET,
+  grpc.credentials.createInsecure(),
+  helloChannelOptions(config.KEEPALIVE_TIME_MS, config.KEEPALIVE_TIMEOUT_MS),
+);
 
 const loop = new CallLoop(client, stats, logger, {
   ratePerSecond: config.CALL_RATE,

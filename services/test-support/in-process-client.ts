@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { CallLoop } from '../client/call-loop.js';
 import { CallStats } from '../client/call-stats.js';
+import { helloChannelOptions } from '../client/channel-options.js';
 import { registerConsulResolver } from '../lib/discovery/consul-resolver.js';
 import { DEFAULT_CALL_POLICY } from '../lib/discovery/service-config.js';
 import { instanceKey } from '../lib/discovery/health-watcher.js';
@@ -31,12 +32,13 @@ export function startClient(
       onError: () => stats.recordResolverError(),
     },
   });
-  const client = new (loadHelloProto().hello.HelloService)(target, grpc.credentials.createInsecure(), {
-    // The same settings as the client program's defaults.
-    ...(keepalive && { 'grpc.keepalive_time_ms': 1_000, 'grpc.keepalive_timeout_ms': 1_000, 'grpc.keepalive_permit_without_calls': 1 }),
-    'grpc.initial_reconnect_backoff_ms': 500,
-    'grpc.max_reconnect_backoff_ms': 5_000,
-  });
+  // The client program's defaults: 1 s keepalive ping, 1 s timeout.
+  const client = new (loadHelloProto().hello.HelloService)(
+    target,
+    grpc.credentials.createInsecure(),
+    helloChannelOptions(keepalive ? 1_000 : 0, 1_000),
+  );
+
   const loop = new CallLoop(client, stats, pino({ level: 'silent' }), {
     ratePerSecond,
     concurrency: 32,
