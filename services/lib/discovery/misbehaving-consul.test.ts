@@ -25,11 +25,11 @@ function listen(onSocket: (socket: Socket) => void): Promise<{ server: Server; p
   );
 }
 
-async function callOnce(target: string): Promise<grpc.ServiceError> {
+async function callOnce(target: string, deadlineMs: number): Promise<grpc.ServiceError> {
   const client = new (loadHelloProto().hello.HelloService)(target, grpc.credentials.createInsecure());
   try {
     return await new Promise<grpc.ServiceError>((resolve, reject) =>
-      client.SayHello({ name: 'x', num1: 1, num2: 2 }, { deadline: Date.now() + 1_500 }, (error) =>
+      client.SayHello({ name: 'x', num1: 1, num2: 2 }, { deadline: Date.now() + deadlineMs }, (error) =>
         error ? resolve(error) : reject(new Error('a call without instances succeeded')),
       ),
     );
@@ -47,7 +47,8 @@ test('Consul answering 500: the call fails UNAVAILABLE naming the Consul query, 
     );
   });
   try {
-    const error = await callOnce(`consul://127.0.0.1:${broken.port}/HelloService`);
+    // Longer than the retry policy's ~1.5 s of attempts, so the last attempt's status is what comes back.
+    const error = await callOnce(`consul://127.0.0.1:${broken.port}/HelloService`, 5_000);
     assert.equal(error.code, grpc.status.UNAVAILABLE, error.message);
     assert.match(error.details, /Consul query for HelloService failed/);
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -60,7 +61,7 @@ test('Consul answering 500: the call fails UNAVAILABLE naming the Consul query, 
 test('Consul accepting connections and never answering: the call ends at its deadline and the watch is torn down', async () => {
   const silent = await listen(() => undefined);
   try {
-    const error = await callOnce(`consul://127.0.0.1:${silent.port}/HelloService`);
+    const error = await callOnce(`consul://127.0.0.1:${silent.port}/HelloService`, 1_500);
     assert.equal(error.code, grpc.status.DEADLINE_EXCEEDED, error.message);
     assert.equal(silent.open.size, 1, 'exactly one query was in flight');
     await new Promise((resolve) => setTimeout(resolve, 500));
