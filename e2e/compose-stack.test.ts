@@ -1,30 +1,16 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { DockerComposeEnvironment, type StartedDockerComposeEnvironment, Wait } from 'testcontainers';
 import { correctInstances, statsWhen } from './support/client-stats.js';
 import { E2E_PROJECT_PREFIX, findLeftovers, sweep } from './support/docker-sweep.js';
+import { baseImages, ROOT } from './support/lab-cluster.js';
 
 /**
  * Smoke test of `make up`'s own configuration: docker-compose.yml brought up
  * through testcontainers' compose support, under a project name of its own
  * and with ephemeral host ports, so it never collides with a running demo.
  */
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const project = `${E2E_PROJECT_PREFIX}compose-${process.pid}`;
-
-function baseImages(): Record<string, string> {
-  // scripts/ensure-images.sh records the base images this machine uses in .env.
-  const env = readFileSync(`${root}/.env`, 'utf8');
-  return Object.fromEntries(
-    env
-      .split('\n')
-      .map((line) => /^([A-Z_]+)=(.*)$/.exec(line.trim()))
-      .filter((match): match is RegExpExecArray => match !== null)
-      .map((match) => [match[1] as string, match[2] as string]),
-  );
-}
 
 let environment: StartedDockerComposeEnvironment | undefined;
 const onInterrupt = (): void => {
@@ -34,7 +20,7 @@ const onInterrupt = (): void => {
 before(async () => {
   process.once('SIGINT', onInterrupt);
   process.once('SIGTERM', onInterrupt);
-  environment = await new DockerComposeEnvironment(root, 'docker-compose.yml')
+  environment = await new DockerComposeEnvironment(ROOT, 'docker-compose.yml')
     .withProjectName(project)
     .withBuild()
     .withEnvironment({ ...baseImages(), CONSUL_UI_PORT: '0', CLIENT_STATS_PORT: '0' })

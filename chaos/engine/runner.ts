@@ -1,4 +1,5 @@
 import type { StatsSnapshot } from '../../services/client/call-stats.js';
+import { sleep } from '../../services/lib/abortable-sleep.js';
 import type { DockerDriver } from '../docker/docker-driver.js';
 import { describeAction, formatPlan, type Plan, type PlannedStep, planScenario } from '../scenario/plan.js';
 import type { Scenario } from '../scenario/schema.js';
@@ -30,27 +31,9 @@ export interface RunOptions {
 
 const SAMPLE_EVERY_MS = 1_000;
 
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
-
-export function plan(options: Pick<RunOptions, 'scenario' | 'seed'>): Plan {
-  return planScenario(options.scenario, options.seed);
-}
-
 export async function runScenario(options: RunOptions): Promise<Journal> {
   const { scenario, driver, log, signal } = options;
-  const thePlan = plan(options);
+  const thePlan = planScenario(scenario, options.seed);
   const journal: Journal = {
     scenario: { title: scenario.title, description: scenario.description, file: options.file },
     seed: options.seed,

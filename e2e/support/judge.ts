@@ -1,4 +1,3 @@
-import type { StatsSnapshot } from '../../services/client/call-stats.js';
 import type { Journal } from '../../chaos/engine/journal.js';
 
 /** Counters a scenario added, and a message that names scenario, probe and counters. */
@@ -21,8 +20,4 @@ export function deltaOf(journal: Journal): Delta {
 
 export function say(scenario: string, probe: string, delta: Delta, extra: unknown = ''): string {
   return `[${scenario}] ${probe}: counters ${JSON.stringify(delta)} ${typeof extra === 'string' ? extra : JSON.stringify(extra)}`;
-}
-
-export function servedSince(stats: StatsSnapshot, instanceId: string): boolean {
-  return stats.firstOkAtByInstance[instanceId] !== undefined;
 }

@@ -89,7 +89,6 @@ export const envSchemas = {
   durationMs: z.coerce.number().int().min(1),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   hostPort: z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'expected host:port'),
-  boolean: z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1'),
   csv: z.string().transform((value) =>
     value
       .split(',')

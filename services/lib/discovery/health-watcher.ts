@@ -51,10 +51,6 @@ export class HealthWatcher {
     private readonly tuning: WatchTuning = DEFAULT_WATCH_TUNING,
   ) {}
 
-  get running(): boolean {
-    return this.controller !== undefined;
-  }
-
   start(): void {
     if (this.controller) return;
     const controller = new AbortController();
