@@ -65,16 +65,41 @@ export class CallLoop {
   private callOnce(sequence: number): void {
     const request = { name: `${this.options.namePrefix}-${sequence}`, num1: randomOperand(), num2: randomOperand() };
     const started = performance.now();
-    let instanceId = '';
+    const deadline = Date.now() + this.options.deadlineMs;
     this.inFlight += 1;
-    const call = this.client.SayHello(request, { deadline: Date.now() + this.options.deadlineMs }, (error, response) => {
+    this.attempt(sequence, request, started, deadline, true);
+  }
+
+  /**
+   * One SayHello. gRPC's retry policy retries an UNAVAILABLE call only until
+   * the response headers arrived; an instance killed between sending its
+   * headers and its trailers fails the call although another instance could
+   * answer it (measured: about 1 call in 40 SIGKILLs at 300 calls/s).
+   * SayHello is idempotent, so such a call is tried once more, within the
+   * same deadline, and counted as `recovered` in /stats instead of vanishing.
+   */
+  private attempt(
+    sequence: number,
+    request: { name: string; num1: number; num2: number },
+    started: number,
+    deadline: number,
+    mayRecover: boolean,
+  ): void {
+    let instanceId = '';
+    const call = this.client.SayHello(request, { deadline }, (error, response) => {
       const latencyMs = performance.now() - started;
+      if (error && mayRecover && error.code === grpc.status.UNAVAILABLE && instanceId !== '' && Date.now() < deadline) {
+        this.stats.recordRecovered(instanceId, error.details);
+        this.logger.info({ sequence, instance: instanceId, details: error.details }, 'call cut after its headers: trying it once more');
+        this.attempt(sequence, request, started, deadline, false);
+        return;
+      }
       this.inFlight -= 1;
       if (error) {
         const code = grpc.status[error.code] ?? String(error.code);
         this.stats.recordFailure(code, error.details, latencyMs);
         // Failures are rare and are what this demo is about: always worth a line.
-        this.logger.warn({ sequence, code, details: error.details, latencyMs }, 'call FAILED');
+        this.logger.warn({ sequence, code, details: error.details, latencyMs, instance: instanceId || undefined }, 'call FAILED');
       } else {
         const problem = this.judge(request, instanceId, response);
         if (problem) {

@@ -10,6 +10,8 @@ export interface StatsSnapshot {
   readonly wrong: number;
   readonly total: number;
   readonly failedByCode: Record<string, number>;
+  /** Calls cut after an instance's headers, answered correctly on a second try (see CallLoop). */
+  readonly recovered: number;
   readonly byInstance: Record<string, number>;
   /** When each instance first and last answered correctly (epoch ms). */
   readonly firstOkAtByInstance: Record<string, number>;
@@ -21,6 +23,7 @@ export interface StatsSnapshot {
   readonly uptimeMs: number;
   readonly lastFailure?: { readonly at: string; readonly code: string; readonly details: string };
   readonly lastWrong?: { readonly at: string; readonly reason: string };
+  readonly lastRecovered?: { readonly at: string; readonly code: string; readonly details: string };
 }
 
 // Quantiles come from the most recent calls, so they follow a fault as it happens.
@@ -37,6 +40,7 @@ export class CallStats {
   private okCount = 0;
   private failedCount = 0;
   private wrongCount = 0;
+  private recoveredCount = 0;
   private readonly failedByCode = new Map<string, number>();
   private readonly byInstance = new Map<string, number>();
   private readonly firstOkAt = new Map<string, number>();
@@ -47,6 +51,7 @@ export class CallStats {
   private latencyCursor = 0;
   private lastFailure: StatsSnapshot['lastFailure'];
   private lastWrong: StatsSnapshot['lastWrong'];
+  private lastRecovered: StatsSnapshot['lastFailure'];
   private readonly startedAt = Date.now();
 
   private readonly callsMetric = new Counter({
@@ -85,6 +90,12 @@ export class CallStats {
     this.recordLatency(latencyMs);
   }
 
+  recordRecovered(instance: string, details: string): void {
+    this.recoveredCount += 1;
+    this.callsMetric.inc({ outcome: 'recovered', code: 'UNAVAILABLE', instance });
+    this.lastRecovered = { at: new Date().toISOString(), code: 'UNAVAILABLE', details };
+  }
+
   recordWrong(instance: string, reason: string, latencyMs: number): void {
     this.wrongCount += 1;
     this.lastWrong = { at: new Date().toISOString(), reason };
@@ -110,6 +121,7 @@ export class CallStats {
       wrong: this.wrongCount,
       total: this.okCount + this.failedCount + this.wrongCount,
       failedByCode: Object.fromEntries(this.failedByCode),
+      recovered: this.recoveredCount,
       byInstance: Object.fromEntries(this.byInstance),
       firstOkAtByInstance: Object.fromEntries(this.firstOkAt),
       lastOkAtByInstance: Object.fromEntries(this.lastOkAt),
@@ -120,6 +132,7 @@ export class CallStats {
       uptimeMs: Date.now() - this.startedAt,
       ...(this.lastFailure && { lastFailure: this.lastFailure }),
       ...(this.lastWrong && { lastWrong: this.lastWrong }),
+      ...(this.lastRecovered && { lastRecovered: this.lastRecovered }),
     };
   }
 

@@ -11,6 +11,7 @@ test('/stats serves the counters as JSON and /metrics as Prometheus text', async
   stats.recordOk('b', 6);
   stats.recordFailure('UNAVAILABLE', 'gone', 10);
   stats.recordWrong('b', 'result 3 != 1 + 1', 1);
+  stats.recordRecovered('a', 'Connection dropped');
   const server = startStatsServer(stats, 0, () => undefined);
   await once(server, 'listening');
   const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
@@ -20,6 +21,7 @@ test('/stats serves the counters as JSON and /metrics as Prometheus text', async
     assert.equal(json.failed, 1);
     assert.equal(json.wrong, 1);
     assert.equal(json.total, 5);
+    assert.equal(json.recovered, 1, 'a call cut after its headers and answered on the second try');
     assert.deepEqual(json.byInstance, { a: 2, b: 1 });
     assert.deepEqual(json.failedByCode, { UNAVAILABLE: 1 });
     const metrics = await (await fetch(`${base}/metrics`)).text();
