@@ -51,6 +51,7 @@ local: app ## the demo as local processes, no Docker, with the seed's fault simu
 
 bench: app ## failover figures (blocking vs polling, keepalive trade-off) as a table; takes ~3 min
 	@CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)" node dist/bench/failover.js
+	@CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)" node dist/bench/kill-loop.js
 
 SCENARIO ?= rolling-kill
 SEED ?=
