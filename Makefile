@@ -6,7 +6,7 @@ CONSUL_UI_PORT ?= 8500
 CLIENT_STATS_PORT ?= 9464
 export CONSUL_UI_PORT CLIENT_STATS_PORT
 
-.PHONY: help provision app up down logs ps test lint typecheck unit e2e local bench chaos
+.PHONY: help provision app up down logs ps test lint typecheck unit e2e e2e-long local bench chaos
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -49,14 +49,16 @@ ps: ## list the stack's containers
 local: app ## the demo as local processes, no Docker, with the seed's fault simulator (Ctrl-C stops it)
 	@CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)" node dist/services/local/main.js
 
-bench: app ## failover figures (blocking vs polling, keepalive trade-off) as a table; takes ~3 min
+bench: provision app ## failover figures (blocking vs polling, keepalive, partition vs disconnect) as tables; ~8 min
 	@CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)" node dist/bench/failover.js
 	@CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)" node dist/bench/kill-loop.js
+	@TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=localhost node dist/bench/partition-vs-disconnect.js
 
 SCENARIO ?= rolling-kill
 SEED ?=
 chaos: app ## run a chaos scenario against make up's stack (SCENARIO=… SEED=… DRY_RUN=1)
-	@node dist/chaos/cli.js --scenario $(SCENARIO) $(if $(SEED),--seed $(SEED)) $(if $(DRY_RUN),--dry-run) --stats-url http://127.0.0.1:$(CLIENT_STATS_PORT)
+	@node dist/chaos/cli.js --scenario $(SCENARIO) $(if $(SEED),--seed $(SEED)) $(if $(DRY_RUN),--dry-run) \
+	  --stats-url http://127.0.0.1:$(CLIENT_STATS_PORT) --consul-url http://127.0.0.1:$(CONSUL_UI_PORT)
 
 lint: app ## eslint + prettier
 	@npm run --silent lint
@@ -69,6 +71,9 @@ unit: app ## unit and integration tests against a real Consul agent (no Docker)
 
 e2e: provision app ## end-to-end tests on real containers
 	@scripts/run-tests.sh e2e
+
+e2e-long: provision app ## random-mix seeds 1-12 back to back on one compose stack at 200 calls/s (~10 min)
+	@scripts/run-tests.sh long
 
 test: provision app lint ## everything: lint, strict types, unit/integration and e2e tests, in one run
 	@scripts/run-tests.sh unit e2e

@@ -14,13 +14,14 @@ import { loadScenario, ScenarioError } from './scenario/load-scenario.js';
  * and writes a JSON journal and an HTML report. Exit 1 when the hypothesis
  * was violated, 2 for bad input, 130 when interrupted.
  */
-const USAGE = `usage: chaos [--scenario NAME|FILE] [--seed N] [--dry-run] [--project NAME | --e2e-run ID] [--stats-url URL] [--out DIR]
+const USAGE = `usage: chaos [--scenario NAME|FILE] [--seed N] [--dry-run] [--project NAME | --e2e-run ID] [--stats-url URL] [--consul-url URL] [--out DIR]
   --scenario   a shipped scenario (chaos/scenarios/<name>.yaml) or a YAML file (default: rolling-kill)
   --seed       makes target choice and jitter reproducible (default: random, printed)
   --dry-run    print the plan and change nothing
   --project    compose project whose labelled containers are targets (default: grpc-consul-lab)
   --e2e-run    target the containers of one e2e run instead
   --stats-url  the client's stats endpoint (default: http://127.0.0.1:9464)
+  --consul-url Consul's HTTP API, to say what it holds for an instance that goes silent (default: http://127.0.0.1:8500)
   --out        where the journal and report go (default: reports/chaos)`;
 
 function fail(message: string): never {
@@ -38,6 +39,7 @@ function parse() {
       project: { type: 'string', default: 'grpc-consul-lab' },
       'e2e-run': { type: 'string' },
       'stats-url': { type: 'string', default: 'http://127.0.0.1:9464' },
+      'consul-url': { type: 'string', default: 'http://127.0.0.1:8500' },
       out: { type: 'string', default: 'reports/chaos' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -57,7 +59,9 @@ if (values.help) {
 const seedText = values.seed ?? '';
 if (seedText !== '' && !/^\d{1,10}$/.test(seedText)) fail(`--seed must be a whole number, got ${JSON.stringify(seedText)}`);
 const seed = seedText === '' ? Math.floor(Math.random() * 2 ** 31) : Number(seedText) >>> 0;
-if (!/^https?:\/\/[^\s/]+/.test(values['stats-url'])) fail(`--stats-url must be an http URL, got ${JSON.stringify(values['stats-url'])}`);
+for (const option of ['stats-url', 'consul-url'] as const) {
+  if (!/^https?:\/\/[^\s/]+/.test(values[option])) fail(`--${option} must be an http URL, got ${JSON.stringify(values[option])}`);
+}
 
 let loaded: ReturnType<typeof loadScenario>;
 try {
@@ -106,6 +110,7 @@ const journal = await runScenario({
   seed,
   driver,
   statsUrl: values['stats-url'],
+  consulUrl: values['consul-url'],
   signal: interrupt.signal,
   log: (line) => {
     clearStatus();

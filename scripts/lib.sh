@@ -21,6 +21,8 @@ OFFICIAL_CONSUL_IMAGE="hashicorp/consul:${CONSUL_VERSION}"
 LOCAL_DEBIAN_IMAGE="grpc-consul-lab/debian:bookworm"
 LOCAL_NODE_IMAGE="grpc-consul-lab/node:${NODE_VERSION}-bookworm"
 LOCAL_CONSUL_IMAGE="grpc-consul-lab/consul:${CONSUL_VERSION}"
+# The chaos runner's partition helper (iptables); always built here.
+NETFAULT_IMAGE="grpc-consul-lab/netfault:bookworm"
 
 step() { printf '==> %s\n' "$*"; }
 skip() { printf '    %s (already there, skipped)\n' "$*"; }

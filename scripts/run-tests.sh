@@ -12,9 +12,10 @@ for suite in "$@"; do
     unit) mapfile -t -O "${#files[@]}" files < <(find dist/services dist/chaos -name '*.test.js' 2>/dev/null | sort) ;;
     e2e)
       files=("dist/e2e/nothing-left-behind.test.js" "${files[@]}")
-      mapfile -t -O "${#files[@]}" files < <(find dist/e2e -name '*.test.js' ! -name 'nothing-left-behind.test.js' | sort)
+      mapfile -t -O "${#files[@]}" files < <(find dist/e2e -name '*.test.js' ! -name 'nothing-left-behind.test.js' ! -path '*/long/*' | sort)
       ;;
-    *) fail tests "unknown suite '$suite' (known: unit, e2e)" ;;
+    long) mapfile -t -O "${#files[@]}" files < <(find dist/e2e/long -name '*.test.js' | sort) ;;
+    *) fail tests "unknown suite '$suite' (known: unit, e2e, long)" ;;
   esac
 done
 [ "${#files[@]}" -gt 0 ] || fail tests "no compiled test files found; run make app first"

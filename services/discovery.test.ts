@@ -68,15 +68,15 @@ test('a stopped heartbeat turns the instance critical and the resolver drops it;
 });
 
 test('after Consul restarts (forgetting everything) servers re-register and the client recovers without restarting', async () => {
-  const a = await startServer({ TTL_MS: '3000' });
-  const b = await startServer({ TTL_MS: '3000' });
+  const a = await startServer({ TTL_MS: '4000' });
+  const b = await startServer({ TTL_MS: '4000' });
   const ids = [a.instanceId, b.instanceId].sort();
   assert.ok(await eventually(async () => (await passingIds(consul.address)).join() === ids.join(), 10_000));
   client = startClient(consul.address, 100);
   assert.ok(await eventually(() => (client?.stats.snapshot().resolvedInstances.length ?? 0) === 2, 5_000));
 
   await consul.restart(1_000);
-  // Heartbeat every TTL/3 = 1 s: each server re-registers within one interval
+  // Heartbeat every TTL/4 = 1 s: each server re-registers within one interval
   // of Consul answering again (1 s of slack for a loaded CI machine).
   const reRegistered = await eventually(async () => (await passingIds(consul.address)).join() === ids.join(), 2_000, 20);
   assert.ok(reRegistered, `passing after restart: ${await passingIds(consul.address)}\n${a.logs}`);

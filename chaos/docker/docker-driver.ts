@@ -29,12 +29,23 @@ function envValue(env: readonly string[] | undefined, key: string): string | und
   return env?.find((entry) => entry.startsWith(`${key}=`))?.slice(key.length + 1);
 }
 
+/** The helper image with iptables that cuts a container's traffic (scripts/ensure-images.sh builds it). */
+export const DEFAULT_NETFAULT_IMAGE = 'grpc-consul-lab/netfault:bookworm';
+
+// Everything but loopback, both ways: peers see timeouts, as in a real
+// partition, and the container keeps its interface and its address.
+const DROP_RULES = [
+  { chain: 'INPUT', rule: '! -i lo -j DROP' },
+  { chain: 'OUTPUT', rule: '! -o lo -j DROP' },
+];
+
 export class DockerDriver {
   private replacements = 0;
 
   constructor(
     readonly scope: TargetScope,
     private readonly docker: Docker = new Docker(),
+    private readonly netfaultImage: string = process.env.NETFAULT_IMAGE || DEFAULT_NETFAULT_IMAGE,
   ) {}
 
   /** The labelled containers of the scope, oldest first; `role` narrows them. */
@@ -73,7 +84,8 @@ export class DockerDriver {
       createdAt: Date.parse(info.Created),
       ip,
       port,
-      instanceId: `${SERVICE_NAME}-${ip}-${port}`,
+      // The server's default id: service, host name (the container's), port.
+      instanceId: `${SERVICE_NAME}-${info.Config.Hostname}-${port}`,
       networks: networks.map(([name]) => name),
     };
   }
@@ -122,7 +134,54 @@ export class DockerDriver {
     await this.docker.getNetwork(network).connect({ Container: target.containerId, EndpointConfig: { Aliases: [...aliases] } });
   }
 
-  /** Network aliases of the container on each of its networks, to restore after a partition. */
+  /** Drops every packet in and out of the container (but loopback), inside its network namespace. */
+  async dropTraffic(target: TargetContainer): Promise<void> {
+    await this.describe(target.containerId);
+    await this.inNetworkNamespace(target, DROP_RULES.map(({ chain, rule }) => `iptables -I ${chain} 1 ${rule}`).join(' && '));
+  }
+
+  /** Undoes dropTraffic; a container that is gone (or restarted, with a fresh namespace) needs nothing. */
+  async restoreTraffic(target: TargetContainer): Promise<void> {
+    const current = await this.describe(target.containerId);
+    if (current.state !== 'running' && current.state !== 'paused') return;
+    await this.inNetworkNamespace(
+      target,
+      DROP_RULES.map(({ chain, rule }) => `while iptables -D ${chain} ${rule} 2>/dev/null; do :; done`).join('; '),
+    );
+  }
+
+  /**
+   * Runs `script` in a short-lived helper container that shares the target's
+   * network namespace with NET_ADMIN only (Pumba's way): the target itself
+   * keeps its dropped capabilities and needs no tools.
+   */
+  private async inNetworkNamespace(target: TargetContainer, script: string): Promise<void> {
+    const helper = await this.docker.createContainer({
+      Image: this.netfaultImage,
+      Cmd: ['sh', '-c', script],
+      // The scope's label, so a sweep of the run finds a helper left by a crash; never a chaos target.
+      Labels: { [this.scope.label]: this.scope.value, [ROLE_LABEL]: 'netfault' },
+      HostConfig: {
+        NetworkMode: `container:${target.containerId}`,
+        CapDrop: ['ALL'],
+        CapAdd: ['NET_ADMIN'],
+        ReadonlyRootfs: true,
+        SecurityOpt: ['no-new-privileges'],
+      },
+    });
+    try {
+      await helper.start();
+      const { StatusCode } = (await helper.wait()) as { StatusCode: number };
+      if (StatusCode !== 0) {
+        const output = (await helper.logs({ stdout: true, stderr: true })).toString('utf8').trim();
+        throw new Error(`iptables in ${target.name}'s network namespace exited ${StatusCode}: ${output}`);
+      }
+    } finally {
+      await helper.remove({ force: true }).catch(() => undefined);
+    }
+  }
+
+  /** Network aliases of the container on each of its networks, to restore after a disconnect. */
   async aliases(target: TargetContainer): Promise<Record<string, string[]>> {
     const info = await this.docker.getContainer(target.containerId).inspect();
     return Object.fromEntries(

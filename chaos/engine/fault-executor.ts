@@ -50,8 +50,9 @@ async function pickTarget(step: PlannedStep, context: ExecutorContext, takesOut:
   return candidates[step.pick % candidates.length] as TargetContainer;
 }
 
-/** The next free port above every hello instance's, stepping like the seed (port + 5). */
+/** The next free port above every hello instance's, stepping like the seed (port + 5); step 0 keeps the port. */
 async function nextPort(context: ExecutorContext, from: number, step: number): Promise<number> {
+  if (step === 0) return from;
   const used = new Set((await context.driver.targets('hello')).map((target) => target.port));
   let port = from + step;
   while (used.has(port)) port += step;
@@ -116,6 +117,20 @@ export async function applyStep(step: PlannedStep, context: ExecutorContext): Pr
         },
       };
     }
+    case 'partition': {
+      const target = await pickTarget(step, context, true);
+      context.underFault.add(target.containerId);
+      await driver.dropTraffic(target);
+      return {
+        targets: [target.instanceId],
+        newInstances: [],
+        detail: `dropping every packet of ${target.name} (${target.ip}:${target.port})`,
+        undo: {
+          description: `let ${target.name}'s packets through again`,
+          run: () => driver.restoreTraffic(target).finally(() => context.underFault.delete(target.containerId)),
+        },
+      };
+    }
     case 'disconnect': {
       const target = await pickTarget(step, context, true);
       const aliases = await driver.aliases(target);
@@ -124,7 +139,7 @@ export async function applyStep(step: PlannedStep, context: ExecutorContext): Pr
       return {
         targets: [target.instanceId],
         newInstances: [],
-        detail: `disconnected ${target.name} from ${target.networks.join(', ')}`,
+        detail: `disconnected ${target.name} (${target.ip}:${target.port}) from ${target.networks.join(', ')}`,
         undo: {
           description: `reconnect ${target.name}`,
           run: async () => {

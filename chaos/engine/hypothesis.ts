@@ -1,5 +1,6 @@
 import type { StatsSnapshot } from '../../services/client/call-stats.js';
 import type { Scenario } from '../scenario/schema.js';
+import type { Registration } from './consul-view.js';
 import type { ProbeResult } from './journal.js';
 
 /**
@@ -41,26 +42,47 @@ export function checkCounters(
   ];
 }
 
+/** A running instance the runner expects to be served: its id, and the container it lives in. */
+export interface LiveInstance {
+  readonly instanceId: string;
+  readonly container: string;
+}
+
+/** "container x; Consul has it at a:p, critical": what the next person needs to see the cause. */
+function describeSilent(instance: LiveInstance, registrations: ReadonlyMap<string, readonly Registration[]> | undefined): string {
+  const held = registrations?.get(instance.instanceId);
+  const consul =
+    registrations === undefined
+      ? 'Consul not asked'
+      : held === undefined || held.length === 0
+        ? 'Consul has no registration for it'
+        : `Consul has it at ${held.map((r) => `${r.address}:${r.port}, ${r.status}`).join(' and at ')}`;
+  return `${instance.instanceId} (container ${instance.container}; ${consul})`;
+}
+
 /** Every instance that is up and reachable answered a call within the window. */
 export function checkServed(
   hypothesis: Scenario['hypothesis'],
-  liveInstanceIds: readonly string[],
+  live: readonly LiveInstance[],
   stats: StatsSnapshot,
   phase: ProbeResult['phase'],
   at: number,
+  registrations?: ReadonlyMap<string, readonly Registration[]>,
 ): ProbeResult {
-  const silent = liveInstanceIds.filter((id) => (stats.lastOkAtByInstance[id] ?? 0) < at - hypothesis.everyLiveInstanceServedWithin);
+  const silent = live.filter(
+    ({ instanceId }) => (stats.lastOkAtByInstance[instanceId] ?? 0) < at - hypothesis.everyLiveInstanceServedWithin,
+  );
   return {
     phase,
     at,
     probe: 'every-live-instance-served',
-    ok: liveInstanceIds.length > 0 && silent.length === 0,
+    ok: live.length > 0 && silent.length === 0,
     value:
-      liveInstanceIds.length === 0
+      live.length === 0
         ? 'no live instance'
         : silent.length === 0
-          ? `${liveInstanceIds.length} of ${liveInstanceIds.length}`
-          : `silent: ${silent.join(', ')}`,
+          ? `${live.length} of ${live.length}`
+          : `silent: ${silent.map((instance) => describeSilent(instance, registrations)).join('; ')}`,
     expected: `each served within ${hypothesis.everyLiveInstanceServedWithin} ms`,
   };
 }

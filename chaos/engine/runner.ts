@@ -4,7 +4,8 @@ import type { DockerDriver } from '../docker/docker-driver.js';
 import { describeAction, formatPlan, type Plan, type PlannedStep, planScenario } from '../scenario/plan.js';
 import type { Scenario } from '../scenario/schema.js';
 import { applyStep, type ExecutorContext, SkippedStep, type Undo } from './fault-executor.js';
-import { type Baseline, baselineOf, checkCounters, checkServed } from './hypothesis.js';
+import { registrationsOf } from './consul-view.js';
+import { type Baseline, baselineOf, checkCounters, checkServed, type LiveInstance } from './hypothesis.js';
 import { type ActionRecord, type Journal, type ProbeResult, toSample } from './journal.js';
 import { readStats } from './stats-probe.js';
 
@@ -19,6 +20,8 @@ export interface RunOptions {
   readonly seed: number;
   readonly driver: DockerDriver;
   readonly statsUrl: string;
+  /** Consul's HTTP API, asked what it holds for an instance that goes silent. */
+  readonly consulUrl?: string;
   /** Prints a line (plan, faults, probe results, verdict). */
   readonly log: (line: string) => void;
   /** Shows the one live status line; called about once a second. */
@@ -30,6 +33,7 @@ export interface RunOptions {
 }
 
 const SAMPLE_EVERY_MS = 1_000;
+const SERVICE = 'HelloService';
 
 export async function runScenario(options: RunOptions): Promise<Journal> {
   const { scenario, driver, log, signal } = options;
@@ -66,10 +70,18 @@ export async function runScenario(options: RunOptions): Promise<Journal> {
       );
     }
   };
-  const liveInstanceIds = async (): Promise<string[]> =>
+  const liveInstances = async (): Promise<LiveInstance[]> =>
     (await driver.targets('hello'))
       .filter((target) => target.state === 'running' && !underFault.has(target.containerId))
-      .map((target) => target.instanceId);
+      .map((target) => ({ instanceId: target.instanceId, container: target.name }));
+  const checkEveryLiveServed = async (current: StatsSnapshot, phase: ProbeResult['phase']): Promise<ProbeResult> => {
+    const at = Date.now();
+    const live = await liveInstances();
+    const probe = checkServed(scenario.hypothesis, live, current, phase, at);
+    if (probe.ok || options.consulUrl === undefined) return probe;
+    // Only a failing probe is worth asking Consul for the why.
+    return checkServed(scenario.hypothesis, live, current, phase, at, await registrationsOf(options.consulUrl, SERVICE));
+  };
 
   // Before: the system must be steady before it is disturbed.
   let stats: StatsSnapshot;
@@ -95,10 +107,7 @@ export async function runScenario(options: RunOptions): Promise<Journal> {
   await sleep(options.warmupMs ?? 3_000, signal);
   stats = await readStats(options.statsUrl);
   journal.samples.push(toSample(stats, Date.now()));
-  record([
-    ...checkCounters(scenario.hypothesis, warmupBaseline, stats, 'before', Date.now()),
-    checkServed(scenario.hypothesis, await liveInstanceIds(), stats, 'before', Date.now()),
-  ]);
+  record([...checkCounters(scenario.hypothesis, warmupBaseline, stats, 'before', Date.now()), await checkEveryLiveServed(stats, 'before')]);
   if (journal.deviated) {
     log('the hypothesis does not hold before any fault: not starting the method');
     journal.status = 'failed';
@@ -167,7 +176,7 @@ export async function runScenario(options: RunOptions): Promise<Journal> {
   if (!signal?.aborted) {
     record([
       ...checkCounters(scenario.hypothesis, baseline, lastStats, 'after', Date.now()),
-      checkServed(scenario.hypothesis, await liveInstanceIds(), lastStats, 'after', Date.now()),
+      await checkEveryLiveServed(lastStats, 'after'),
     ]);
   }
   journal.endedAt = Date.now();

@@ -37,7 +37,7 @@ export function seededRandom(seed: number): () => number {
 }
 
 function boundedDurationMs(action: Action): number | undefined {
-  if (action.action === 'pause' || action.action === 'disconnect') return action.duration;
+  if (action.action === 'pause' || action.action === 'partition' || action.action === 'disconnect') return action.duration;
   return undefined;
 }
 
@@ -72,9 +72,11 @@ export function describeAction(action: Action): string {
     case 'stop':
       return `stop ${action.target} instance (timeout ${action.timeout} ms)`;
     case 'replace':
-      return `replace ${action.target} instance (${action.how === 'kill' ? action.signal : 'graceful stop'}) by a new one on port +${action.portStep}`;
+      return `replace ${action.target} instance (${action.how === 'kill' ? action.signal : 'graceful stop'}) by a new one on ${action.portStep === 0 ? 'the same port' : `port +${action.portStep}`}`;
     case 'pause':
       return `pause ${action.target} instance for ${action.duration} ms`;
+    case 'partition':
+      return `partition ${action.target} instance (every packet dropped) for ${action.duration} ms`;
     case 'disconnect':
       return `disconnect ${action.target} instance from its network for ${action.duration} ms`;
     case 'restart-consul':

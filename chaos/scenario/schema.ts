@@ -39,15 +39,19 @@ export const actionSchema = z.discriminatedUnion('action', [
       /** How the old container goes: killed with a signal, or stopped gracefully. */
       how: z.enum(['kill', 'stop']).default('kill'),
       signal: signal.default('SIGKILL'),
-      portStep: z.number().int().min(1).max(1_000).default(5),
+      /** 0 keeps the port: the new container may then be given the old one's address and port. */
+      portStep: z.number().int().min(0).max(1_000).default(5),
       ...timing,
     })
     .strict(),
   z.object({ action: z.literal('pause'), target, duration: duration, ...timing }).strict(),
+  /** Every packet in and out dropped; the container keeps its interface and address. */
+  z.object({ action: z.literal('partition'), target, duration: duration, ...timing }).strict(),
+  /** The container leaves its networks; when it joins again Docker may give it another address. */
   z.object({ action: z.literal('disconnect'), target, duration: duration, ...timing }).strict(),
   z.object({ action: z.literal('restart-consul'), downtime: duration.prefault('2s'), ...timing }).strict(),
   z
-    .object({ action: z.literal('scale'), to: z.number().int().min(0).max(20), portStep: z.number().int().min(1).default(5), ...timing })
+    .object({ action: z.literal('scale'), to: z.number().int().min(0).max(20), portStep: z.number().int().min(0).default(5), ...timing })
     .strict(),
   z
     .object({

@@ -4,6 +4,7 @@ import Docker from 'dockerode';
 import { GenericContainer, Network, type StartedNetwork, type StartedTestContainer, Wait } from 'testcontainers';
 import { DockerDriver } from '../../chaos/docker/docker-driver.js';
 import { CHAOS_TARGET_LABEL, E2E_RUN_LABEL, e2eScope, ROLE_LABEL } from '../../chaos/docker/labels.js';
+import { hostUrlOf } from './compose-stack.js';
 import { E2E_PROJECT_PREFIX, sweep } from './docker-sweep.js';
 
 /**
@@ -52,7 +53,7 @@ export class LabCluster {
     this.driver = new DockerDriver(e2eScope(runId));
   }
 
-  static async start(runId: string, images: BuiltImages, helloCount = 3): Promise<LabCluster> {
+  static async start(runId: string, images: BuiltImages, helloCount = 3, clientEnv: Record<string, string> = {}): Promise<LabCluster> {
     const labels = (role: string): Record<string, string> => ({ [CHAOS_TARGET_LABEL]: 'true', [ROLE_LABEL]: role, [E2E_RUN_LABEL]: runId });
     const network = await new Network({ nextUuid: () => `${runId}-net` }).start();
     const consul = await new GenericContainer(images.consul)
@@ -78,7 +79,7 @@ export class LabCluster {
     }
     const client = await new GenericContainer(images.client)
       .withName(`${runId}-client`)
-      .withEnvironment({ CONSUL_HTTP_ADDR: 'consul:8500', CALL_RATE: '50' })
+      .withEnvironment({ CONSUL_HTTP_ADDR: 'consul:8500', CALL_RATE: '50', ...clientEnv })
       .withNetwork(network)
       .withLabels({ [ROLE_LABEL]: 'client', [E2E_RUN_LABEL]: runId })
       .withExposedPorts(9464)
@@ -93,9 +94,7 @@ export class LabCluster {
 
   /** Read afresh: a restarted container gets a new host port, which testcontainers does not know. */
   async consulUrl(): Promise<string> {
-    const info = await new Docker().getContainer(this.consul.getId()).inspect();
-    const port = info.NetworkSettings.Ports['8500/tcp']?.[0]?.HostPort;
-    return `http://${this.consul.getHost()}:${port}`;
+    return hostUrlOf(this.consul.getId(), 8500);
   }
 
   async passingInstanceIds(): Promise<string[]> {
@@ -110,7 +109,7 @@ export class LabCluster {
     const docker = new Docker();
     for (const info of await docker.listContainers({ all: true, filters: { label: [`${E2E_RUN_LABEL}=${this.runId}`] } })) {
       const logs = await docker.getContainer(info.Id).logs({ stdout: true, stderr: true, timestamps: true });
-      writeFileSync(`${dir}/${info.Names[0]?.replace(/^\//, '') ?? info.Id}.log`, logs);
+      writeFileSync(`${dir}/${info.Names[0]?.replace(/^\//, '') ?? info.Id}.log`, demuxLogs(logs));
     }
     return dir;
   }
@@ -119,6 +118,20 @@ export class LabCluster {
   async destroy(): Promise<void> {
     await sweep(this.runId);
   }
+}
+
+/**
+ * A container's log as text. Without a TTY, Docker sends stdout and stderr as
+ * frames: an 8-byte header (stream, 3 zero bytes, big-endian length), then the bytes.
+ */
+export function demuxLogs(raw: Buffer): string {
+  const parts: Buffer[] = [];
+  for (let offset = 0; offset + 8 <= raw.length;) {
+    const length = raw.readUInt32BE(offset + 4);
+    parts.push(raw.subarray(offset + 8, offset + 8 + length));
+    offset += 8 + length;
+  }
+  return Buffer.concat(parts).toString('utf8');
 }
 
 let counter = 0;

@@ -15,12 +15,20 @@ export class ConsulAgent {
     private readonly binary: string,
     readonly httpPort: number,
     private readonly ports: { serfLan: number; server: number },
+    private readonly clientAddresses: readonly string[],
   ) {}
 
-  static async start(httpPort?: number): Promise<ConsulAgent> {
+  /**
+   * `clientAddresses`: where the HTTP API listens besides 127.0.0.1, for
+   * servers on another network namespace.
+   */
+  static async start(httpPort?: number, clientAddresses: readonly string[] = []): Promise<ConsulAgent> {
     const binary = process.env.CONSUL_BIN;
     if (!binary) throw new Error('CONSUL_BIN is not set: run through make (it builds or finds Consul and sets it)');
-    const agent = new ConsulAgent(binary, httpPort ?? (await freePort()), { serfLan: await freePort(), server: await freePort() });
+    const agent = new ConsulAgent(binary, httpPort ?? (await freePort()), { serfLan: await freePort(), server: await freePort() }, [
+      '127.0.0.1',
+      ...clientAddresses,
+    ]);
     await agent.launch();
     return agent;
   }
@@ -52,7 +60,7 @@ export class ConsulAgent {
       'agent',
       '-dev',
       '-bind=127.0.0.1',
-      '-client=127.0.0.1',
+      `-client=${this.clientAddresses.join(' ')}`,
       `-http-port=${this.httpPort}`,
       '-dns-port=-1',
       '-grpc-port=-1',

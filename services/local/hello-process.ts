@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 /** A real hello server as its own OS process, so tests can SIGKILL, SIGTERM and SIGSTOP it. */
@@ -13,6 +14,8 @@ export interface HelloProcessOptions {
   readonly inheritOutput?: boolean;
   /** A process group of its own: a terminal's Ctrl-C then reaches only the supervisor, which stops it gracefully. */
   readonly detached?: boolean;
+  /** Runs the server in this network namespace (`ip netns exec`, which execs: signals reach the server itself). */
+  readonly netns?: string;
 }
 
 export class HelloProcess {
@@ -23,7 +26,8 @@ export class HelloProcess {
     private readonly child: ChildProcess,
     readonly port: number,
   ) {
-    this.instanceId = `HelloService-127.0.0.1-${port}`;
+    // The server's default id: service, host name, port.
+    this.instanceId = `HelloService-${hostname()}-${port}`;
     const collect = (chunk: Buffer): void => {
       this.output = (this.output + chunk.toString()).slice(-20_000);
     };
@@ -32,11 +36,15 @@ export class HelloProcess {
   }
 
   static start(options: HelloProcessOptions): HelloProcess {
-    const child = spawn(process.execPath, [SERVER_MAIN], {
+    const [command, args] = options.netns
+      ? ['ip', ['netns', 'exec', options.netns, process.execPath, SERVER_MAIN]]
+      : [process.execPath, [SERVER_MAIN]];
+    const child = spawn(command, args, {
       env: {
         ...process.env,
         PORT: String(options.port),
-        ADVERTISE_ADDRESS: '127.0.0.1',
+        // In a namespace of its own the server finds its address on its route to Consul.
+        ADVERTISE_ADDRESS: options.netns ? '' : '127.0.0.1',
         CONSUL_HTTP_ADDR: options.consulAddress,
         LOG_LEVEL: 'info',
         ...options.env,

@@ -8,7 +8,7 @@ import { createLogger } from '../lib/logger.js';
 import { ConsulRegistrar, instanceIdOf } from '../lib/registration/consul-registrar.js';
 import { PACKAGE_VERSION } from '../lib/version.js';
 import { sayHelloHandler } from './say-hello.js';
-import { firstExternalAddress, routeAddressTowards, serverEnvSpec } from './server-config.js';
+import { firstExternalAddress, RouteToConsul, serverEnvSpec } from './server-config.js';
 
 const config = loadEnvConfigOrExit(
   'hello-server',
@@ -17,11 +17,20 @@ const config = loadEnvConfigOrExit(
 );
 const logger = createLogger('hello-server', config.LOG_LEVEL);
 const consulAddress = parseConsulAddress(config.CONSUL_HTTP_ADDR);
-const address = config.ADVERTISE_ADDRESS || (await routeAddressTowards(consulAddress.host, consulAddress.port)) || firstExternalAddress();
-const instance = { id: instanceIdOf(config.SERVICE_NAME, address, config.PORT), address, port: config.PORT };
+// Asked again and again, so the registration follows an address that changes.
+const routeToConsul = new RouteToConsul(consulAddress.host, consulAddress.port);
+const currentAddress = async (): Promise<string | undefined> => config.ADVERTISE_ADDRESS || (await routeToConsul.sourceAddress());
+const instance = {
+  id: config.INSTANCE_ID || instanceIdOf(config.SERVICE_NAME, hostname(), config.PORT),
+  address: (await currentAddress()) ?? firstExternalAddress(),
+  port: config.PORT,
+};
 const log = logger.child({ instance: instance.id });
 
-const health = new HealthImplementation({ '': 'NOT_SERVING', [HELLO_GRPC_SERVICE]: 'NOT_SERVING' });
+// The instance's id is a health service of its own: Consul's gRPC check asks
+// for it, so a check that reaches another process at our old address fails.
+const healthServices = ['', HELLO_GRPC_SERVICE, instance.id];
+const health = new HealthImplementation(Object.fromEntries(healthServices.map((service) => [service, 'NOT_SERVING'])));
 const server = new grpc.Server({
   // Clients ping every second to notice frozen instances; allow it.
   'grpc.keepalive_permit_without_calls': 1,
@@ -33,24 +42,26 @@ const registrar = new ConsulRegistrar(
   new ConsulClient(consulAddress),
   {
     serviceName: config.SERVICE_NAME,
-    address,
+    instanceId: instance.id,
+    address: currentAddress,
     port: config.PORT,
     tags: config.SERVICE_TAGS,
     meta: { version: PACKAGE_VERSION, hostname: hostname(), started_at: new Date().toISOString() },
     ttlMs: config.TTL_MS,
-    // TTL/3 leaves room for two missed heartbeats before the check turns critical.
-    heartbeatMs: config.HEARTBEAT_MS ?? (config.TTL_MS > 0 ? Math.floor(config.TTL_MS / 3) : 5_000),
+    // TTL/4, as the seed (5 s of 20 s): three heartbeats may be missed before the check turns critical.
+    heartbeatMs: config.HEARTBEAT_MS ?? (config.TTL_MS > 0 ? Math.floor(config.TTL_MS / 4) : 5_000),
     grpcCheckIntervalMs: config.GRPC_CHECK_INTERVAL_MS,
-    grpcHealthService: HELLO_GRPC_SERVICE,
+    grpcHealthService: instance.id,
     deregisterCriticalAfterMs: config.DEREGISTER_CRITICAL_AFTER_MS,
   },
   log,
+  (address) => {
+    instance.address = address;
+  },
 );
 
 function setServing(serving: boolean): void {
-  const status = serving ? 'SERVING' : 'NOT_SERVING';
-  health.setStatus('', status);
-  health.setStatus(HELLO_GRPC_SERVICE, status);
+  for (const service of healthServices) health.setStatus(service, serving ? 'SERVING' : 'NOT_SERVING');
 }
 
 server.bindAsync(`0.0.0.0:${config.PORT}`, grpc.ServerCredentials.createInsecure(), (error, port) => {
@@ -59,7 +70,7 @@ server.bindAsync(`0.0.0.0:${config.PORT}`, grpc.ServerCredentials.createInsecure
     process.exit(1);
   }
   setServing(true);
-  log.info({ address, port }, 'serving HelloService');
+  log.info({ address: instance.address, port }, 'serving HelloService');
   // Registered only once serving, so Consul never routes to a closed port.
   registrar.start();
 });

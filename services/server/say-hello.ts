@@ -1,7 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
 import type { HelloServiceHandlers } from '../lib/hello-proto.js';
 
-/** Who is answering: goes into every greeting and into response metadata. */
+/**
+ * Who is answering: goes into every greeting and into response metadata. The
+ * address is read at each call, so a greeting names the address the instance
+ * is registered at now.
+ */
 export interface InstanceIdentity {
   readonly id: string;
   readonly address: string;

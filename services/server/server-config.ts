@@ -1,4 +1,6 @@
 import { createSocket } from 'node:dgram';
+import { lookup } from 'node:dns/promises';
+import { isIPv4 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { z } from 'zod';
 import { type EnvSpec, envSchemas } from '../lib/env-config.js';
@@ -8,23 +10,54 @@ import { type EnvSpec, envSchemas } from '../lib/env-config.js';
  * source address the kernel picks for a route to Consul. A container on
  * several networks (testcontainers attaches the default bridge too) has
  * several addresses, and only this one is right. No packet is sent.
+ *
+ * Consul's name is looked up with a short deadline and the last answer kept:
+ * a container cut from its network waits seconds for a DNS answer that never
+ * comes, while a route lookup of a known address fails at once, and works
+ * again the moment the network is back.
  */
-export function routeAddressTowards(host: string, port: number): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const socket = createSocket('udp4');
-    socket.once('error', () => {
-      socket.close();
-      resolve(undefined);
+export class RouteToConsul {
+  private lastIp: string | undefined;
+
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+    private readonly lookupTimeoutMs = 500,
+  ) {
+    if (isIPv4(host)) this.lastIp = host;
+  }
+
+  /** Our address on the route to Consul, or undefined when there is none. */
+  async sourceAddress(): Promise<string | undefined> {
+    const ip = isIPv4(this.host) ? this.host : ((await this.lookup()) ?? this.lastIp);
+    if (ip === undefined) return undefined;
+    return new Promise((resolve) => {
+      const socket = createSocket('udp4');
+      socket.once('error', () => {
+        socket.close();
+        resolve(undefined);
+      });
+      socket.connect(this.port, ip, () => {
+        const { address } = socket.address();
+        socket.close();
+        resolve(address === '0.0.0.0' ? undefined : address);
+      });
     });
-    socket.connect(port, host, () => {
-      const { address } = socket.address();
-      socket.close();
-      resolve(address === '0.0.0.0' ? undefined : address);
-    });
-  });
+  }
+
+  private async lookup(): Promise<string | undefined> {
+    const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), this.lookupTimeoutMs).unref());
+    const answer = lookup(this.host, { family: 4 }).then(
+      (result) => result.address,
+      () => undefined,
+    );
+    const ip = await Promise.race([answer, timeout]);
+    if (ip !== undefined) this.lastIp = ip;
+    return ip;
+  }
 }
 
-/** The first non-internal IPv4 address, when no route to Consul can be found yet. */
+/** The first non-internal IPv4 address: what a greeting names until a route to Consul is found. */
 export function firstExternalAddress(): string {
   for (const addresses of Object.values(networkInterfaces())) {
     for (const address of addresses ?? []) {
@@ -37,7 +70,7 @@ export function firstExternalAddress(): string {
 export const serverEnvSpec = {
   PORT: { description: 'gRPC port to listen on', default: '50051', schema: envSchemas.port },
   ADVERTISE_ADDRESS: {
-    description: "address registered in Consul; empty means this host's first non-loopback IPv4",
+    description: 'address registered in Consul; empty means the address on the route to Consul, asked again every heartbeat',
     default: '',
     schema: z.string().regex(/^[^\s:/]*$/, 'expected a host name or IPv4 address'),
   },
@@ -47,10 +80,15 @@ export const serverEnvSpec = {
     default: 'HelloService',
     schema: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, ".", "_" and "-" only'),
   },
+  INSTANCE_ID: {
+    description: "the instance's id in Consul; empty means <SERVICE_NAME>-<host name>-<PORT>",
+    default: '',
+    schema: z.string().regex(/^[A-Za-z0-9_.:-]*$/, 'letters, digits, ".", ":", "_" and "-" only'),
+  },
   SERVICE_TAGS: { description: 'comma-separated Consul tags', default: 'grpc,hello', schema: envSchemas.csv },
   TTL_MS: { description: 'TTL of the heartbeat check; 0 disables it', default: '20000', schema: envSchemas.nonNegativeInt },
   HEARTBEAT_MS: {
-    description: 'how often the TTL is refreshed; empty means TTL/3',
+    description: 'how often the TTL is refreshed; empty means TTL/4 (the seed: 5 s of 20 s)',
     default: '',
     schema: z.union([z.literal('').transform(() => undefined), envSchemas.durationMs]),
   },

@@ -35,6 +35,7 @@ export interface CheckDefinition {
   readonly checkId: string;
   readonly name: string;
   readonly ttlMs?: number;
+  /** host:port/service: Consul asks grpc.health.v1 at host:port about `service`. */
   readonly grpc?: string;
   readonly intervalMs?: number;
   readonly timeoutMs?: number;
@@ -88,10 +89,20 @@ export function describeError(error: unknown): string {
 }
 
 export class ConsulClient {
-  private readonly consul: Consul;
+  private consul: Consul;
 
   constructor(readonly address: ConsulAddress) {
     this.consul = new Consul({ host: address.host, port: address.port });
+  }
+
+  /**
+   * Drops the pooled keep-alive connections. After this host's address
+   * changed they are bound to an address it no longer has, and a request on
+   * one would hang until its timeout instead of going out at once.
+   */
+  resetConnections(): void {
+    this.consul.destroy();
+    this.consul = new Consul({ host: this.address.host, port: this.address.port });
   }
 
   async register(service: ServiceDefinition): Promise<void> {
@@ -119,6 +130,15 @@ export class ConsulClient {
 
   async deregister(serviceId: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<void> {
     await this.consul.agent.service.deregister({ id: serviceId, timeout: timeoutMs } as { id: string });
+  }
+
+  /** The status Consul's local agent has for one check, or undefined when it has no such check. */
+  async checkStatus(checkId: string): Promise<string | undefined> {
+    const checks = (await this.consul.agent.check.list({
+      filter: `CheckID == ${JSON.stringify(checkId)}`,
+      timeout: REQUEST_TIMEOUT_MS,
+    } as unknown as Parameters<Consul['agent']['check']['list']>[0])) as Record<string, { Status: string }>;
+    return Object.values(checks)[0]?.Status;
   }
 
   /** Resets a TTL check's clock. Rejects with a 404 (see isNotFound) when Consul lost the check. */

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { pino } from 'pino';
+import { ConsulClient, parseConsulAddress } from './lib/consul/consul-client.js';
+import { ConsulRegistrar } from './lib/registration/consul-registrar.js';
+import { ConsulAgent } from './local/consul-agent.js';
+import { freePort } from './local/free-port.js';
+import { HelloProcess } from './local/hello-process.js';
+import { checksOf, eventually, passingIds } from './test-support/consul-queries.js';
+import { type InProcessClient, startClient } from './test-support/in-process-client.js';
+import { NetnsHost } from './test-support/netns-host.js';
+
+/**
+ * An instance's address changes under it (a container reconnected to its
+ * network gets a new one): the registration must follow, and a registration
+ * whose address another process answers must never pass.
+ */
+const cleanups: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+interface Entry {
+  readonly Service: { readonly ID: string; readonly Address: string; readonly Port: number };
+}
+
+async function entriesOf(consulAddress: string, instanceId: string): Promise<Entry[]> {
+  const response = await fetch(`http://${consulAddress}/v1/health/service/HelloService`);
+  return ((await response.json()) as Entry[]).filter((entry) => entry.Service.ID === instanceId);
+}
+
+test('a server whose address changes moves its registration within one heartbeat, and calls reach it again', async (t) => {
+  const host = await NetnsHost.create();
+  cleanups.push(() => host.dispose());
+  const consul = await ConsulAgent.start(undefined, [host.gateway]);
+  cleanups.push(() => consul.stop());
+  const heartbeatMs = 2_000;
+  const server = HelloProcess.start({
+    port: await freePort(),
+    consulAddress: `${host.gateway}:${consul.httpPort}`,
+    netns: host.name,
+    env: { TTL_MS: String(heartbeatMs * 3), GRPC_CHECK_INTERVAL_MS: '1000' },
+  });
+  cleanups.push(() => server.dispose());
+  const oldAddress = host.address;
+  assert.ok(
+    await eventually(async () => (await passingIds(consul.address)).includes(server.instanceId), 15_000),
+    `registered and passing:\n${server.logs}`,
+  );
+  assert.deepEqual(
+    (await entriesOf(consul.address, server.instanceId)).map((entry) => entry.Service.Address),
+    [oldAddress],
+  );
+
+  const client: InProcessClient = startClient(consul.address, 50);
+  cleanups.push(() => client.stop());
+  const callsTo = (): number => client.stats.snapshot().byInstance[server.instanceId] ?? 0;
+  assert.ok(await eventually(() => callsTo() > 20, 10_000), 'the client calls the instance at its first address');
+
+  const movedAt = Date.now();
+  const newAddress = await host.moveTo(3);
+  const addresses = async (): Promise<string[]> =>
+    (await entriesOf(consul.address, server.instanceId)).map((entry) => entry.Service.Address);
+  // One heartbeat, plus a second of slack for a loaded machine.
+  const followed = await eventually(async () => (await addresses()).join() === newAddress, heartbeatMs + 1_000, 20);
+  const followedAfterMs = Date.now() - movedAt;
+  assert.ok(
+    followed,
+    `registration at ${await addresses()} ${followedAfterMs} ms after the move, expected only ${newAddress}:\n${server.logs}`,
+  );
+  assert.match(server.logs, /advertised address changed: registration moved to the new address/);
+
+  // Served again once Consul's gRPC check of the new address passed (1 s interval) and the resolver pushed it.
+  const before = callsTo();
+  const servedAgain = await eventually(() => callsTo() > before, heartbeatMs + 1_000 + 2_000, 20);
+  const servedAfterMs = Date.now() - movedAt;
+  assert.ok(servedAgain, `no call reached the instance at ${newAddress} within ${servedAfterMs} ms:\n${server.logs}`);
+  const stats = client.stats.snapshot();
+  assert.equal(stats.wrong, 0, JSON.stringify(stats.lastWrong));
+  assert.ok(
+    stats.resolvedInstances.some((key) => key === `${server.instanceId}@${newAddress}:${server.port}`),
+    `resolved: ${stats.resolvedInstances}`,
+  );
+  t.diagnostic(
+    `address ${oldAddress} -> ${newAddress}: registration moved after ${followedAfterMs} ms, served again after ${servedAfterMs} ms`,
+  );
+});
+
+test('a registration whose address another process answers never passes: the gRPC check asks for the instance by its own id', async () => {
+  const consul = await ConsulAgent.start();
+  cleanups.push(() => consul.stop());
+  const other = HelloProcess.start({ port: await freePort(), consulAddress: consul.address, env: { GRPC_CHECK_INTERVAL_MS: '1000' } });
+  cleanups.push(() => other.dispose());
+  assert.ok(await eventually(async () => (await passingIds(consul.address)).includes(other.instanceId), 15_000), other.logs);
+
+  // An instance that believes it lives where `other` now listens (its old address, taken over).
+  const stale = new ConsulRegistrar(
+    new ConsulClient(parseConsulAddress(consul.address)),
+    {
+      serviceName: 'HelloService',
+      instanceId: 'HelloService-moved-away',
+      address: () => Promise.resolve('127.0.0.1'),
+      port: other.port,
+      tags: [],
+      meta: {},
+      ttlMs: 0,
+      heartbeatMs: 1_000,
+      grpcCheckIntervalMs: 1_000,
+      grpcHealthService: 'HelloService-moved-away',
+      deregisterCriticalAfterMs: 60_000,
+    },
+    pino({ level: 'silent' }),
+  );
+  stale.start();
+  cleanups.push(() => stale.stop());
+  const critical = await eventually(
+    async () => (await checksOf(consul.address, 'HelloService-moved-away'))[0]?.Status === 'critical',
+    5_000,
+  );
+  assert.ok(critical, `checks: ${JSON.stringify(await checksOf(consul.address, 'HelloService-moved-away'))}`);
+  // Several check intervals later it has still never passed, while the process at that address does.
+  for (let i = 0; i < 4; i += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const passing = await passingIds(consul.address);
+    assert.ok(!passing.includes('HelloService-moved-away'), `the stale registration passed: ${passing}`);
+    assert.ok(passing.includes(other.instanceId));
+  }
+});
