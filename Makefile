@@ -49,7 +49,8 @@ ps: ## list the stack's containers
 local: app ## the demo as local processes, no Docker, with the seed's fault simulator (Ctrl-C stops it)
 	@CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)" node dist/services/local/main.js
 
-bench: provision app ## failover figures (blocking vs polling, keepalive, partition vs disconnect) as tables; ~8 min
+bench: provision app ## discovery, failover, keepalive, partition vs disconnect figures as tables (JSON in reports/bench/); ~12 min
+	@CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)" node dist/bench/discovery.js
 	@CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)" node dist/bench/failover.js
 	@CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)" node dist/bench/kill-loop.js
 	@TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=localhost node dist/bench/partition-vs-disconnect.js

@@ -1,7 +1,6 @@
-import { ConsulAgent } from '../services/local/consul-agent.js';
-import { freePort } from '../services/local/free-port.js';
+import { ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import { HelloProcess } from '../services/local/hello-process.js';
-import { eventually, passingIds } from '../services/test-support/consul-queries.js';
+import { eventually, passingIds, passingToFirstCallMs } from '../services/test-support/consul-queries.js';
 import { type InProcessClient, startClient } from '../services/test-support/in-process-client.js';
 
 /**
@@ -28,7 +27,7 @@ class Cluster {
   client!: InProcessClient;
 
   constructor(
-    readonly consul: ConsulAgent,
+    readonly consul: ConsulDevAgent,
     private readonly serverEnv: Record<string, string>,
   ) {}
 
@@ -44,6 +43,14 @@ class Cluster {
 
   live(): HelloProcess[] {
     return this.servers.filter((server) => !server.exited);
+  }
+
+  async passingAreLive(): Promise<boolean> {
+    const expected = this.live()
+      .map((server) => server.instanceId)
+      .sort()
+      .join();
+    return eventually(async () => (await passingIds(this.consul.address)).join() === expected, 15_000);
   }
 
   resolvedIds(): string[] {
@@ -94,11 +101,15 @@ async function signalAndTimeDrop(cluster: Cluster, signal: NodeJS.Signals): Prom
   return `dropped by resolver after ${await timeUntil(() => !cluster.resolvedIds().includes(victim.instanceId), 20_000)}`;
 }
 
-async function discoveryRuns(consul: ConsulAgent, setup: string, target: string): Promise<Row[]> {
+async function discoveryRuns(consul: ConsulDevAgent, setup: string, target: string): Promise<Row[]> {
   const cluster = new Cluster(consul, {});
   const rows: Row[] = [];
   try {
     for (let i = 0; i < 3; i += 1) await cluster.addServer();
+    // The client starts once Consul lists exactly these instances: the previous
+    // run's SIGKILLed ones pass for about a second after the kill, and a client
+    // that knows only those (the new ones not yet passing) has nowhere to call.
+    await cluster.passingAreLive();
     cluster.client = startClient(consul.address, RATE, target);
     await cluster.settled();
     await sleep(2_000);
@@ -116,18 +127,12 @@ async function discoveryRuns(consul: ConsulAgent, setup: string, target: string)
         'new instance',
         async () => {
           const newcomer = await cluster.addServer();
-          let passingAt = 0;
-          await eventually(
-            async () => {
-              if ((await passingIds(consul.address)).includes(newcomer.instanceId)) passingAt = Date.now();
-              return passingAt > 0;
-            },
-            10_000,
-            5,
+          const delay = await passingToFirstCallMs(
+            consul.address,
+            newcomer.instanceId,
+            () => cluster.client.stats.snapshot().firstOkAtByInstance[newcomer.instanceId],
           );
-          await eventually(() => cluster.client.stats.snapshot().firstOkAtByInstance[newcomer.instanceId] !== undefined, 10_000, 5);
-          const firstCall = cluster.client.stats.snapshot().firstOkAtByInstance[newcomer.instanceId];
-          return firstCall === undefined ? 'never called' : `first call ${firstCall - passingAt} ms after passing health`;
+          return delay === undefined ? 'never called' : `first call ${delay} ms after passing health`;
         },
         1_000,
       ),
@@ -164,7 +169,7 @@ async function discoveryRuns(consul: ConsulAgent, setup: string, target: string)
   return rows;
 }
 
-async function keepaliveRuns(consul: ConsulAgent, keepalive: boolean): Promise<Row[]> {
+async function keepaliveRuns(consul: ConsulDevAgent, keepalive: boolean): Promise<Row[]> {
   const setup = keepalive ? 'keepalive 1 s / 1 s' : 'no keepalive';
   const rows: Row[] = [];
   // Slow handlers make the drain matter: 2.5 s per call, as in grpc-node #3068.
@@ -230,7 +235,7 @@ function printTable(rows: readonly Row[]): void {
   for (const line of table.slice(1)) console.log(format(line));
 }
 
-const consul = await ConsulAgent.start();
+const consul = await ConsulDevAgent.start();
 try {
   const only = process.env.BENCH_ONLY;
   const rows =

@@ -1,5 +1,4 @@
-import { ConsulAgent } from '../services/local/consul-agent.js';
-import { freePort } from '../services/local/free-port.js';
+import { ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import { HelloProcess } from '../services/local/hello-process.js';
 import { startClient } from '../services/test-support/in-process-client.js';
 
@@ -12,7 +11,7 @@ const KILLS = 40;
 const RATE = 300;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-const consul = await ConsulAgent.start();
+const consul = await ConsulDevAgent.start();
 const servers: HelloProcess[] = [];
 const addServer = async (): Promise<void> => {
   servers.push(HelloProcess.start({ port: await freePort(), consulAddress: consul.address, env: { GRPC_CHECK_INTERVAL_MS: '1000' } }));

@@ -18,20 +18,31 @@ else
 fi
 
 step "app: TypeScript build"
+# From clean: outputs of deleted sources (old tests above all) must not linger.
+rm -rf dist services/consul-discovery/dist
 npm run --silent build >"$LOG_DIR/tsc.log" 2>&1 ||
   fail app "the TypeScript build failed: $(grep -m1 'error' "$LOG_DIR/tsc.log" || echo "see $LOG_DIR/tsc.log")"
 info "compiled to dist/"
 
 step "app: production node_modules for the images"
 runtime="build/runtime"
+library="services/consul-discovery"
 if [ -f "$runtime/node_modules/.lock-hash" ] && [ "$(cat "$runtime/node_modules/.lock-hash")" = "$lock_hash" ]; then
   skip "$runtime/node_modules matches package-lock.json"
 else
-  rm -rf "$runtime" && mkdir -p "$runtime"
+  rm -rf "$runtime" && mkdir -p "$runtime/$library"
   cp package.json package-lock.json "$runtime/"
+  cp "$library/package.json" "$runtime/$library/"
   # No install scripts: every runtime dependency is plain JavaScript.
   (cd "$runtime" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund) >"$LOG_DIR/npm-ci-runtime.log" 2>&1 ||
     fail app "npm ci --omit=dev failed (log: $LOG_DIR/npm-ci-runtime.log)"
   echo "$lock_hash" >"$runtime/node_modules/.lock-hash"
   info "staged in $runtime/node_modules"
 fi
+# The discovery library is a workspace, linked in node_modules; the images get
+# a real copy of what its package ships (package.json and compiled code).
+rm -rf "$runtime/node_modules/@grpc-consul-lab/consul-discovery"
+mkdir -p "$runtime/node_modules/@grpc-consul-lab/consul-discovery/dist"
+cp "$library/package.json" "$runtime/node_modules/@grpc-consul-lab/consul-discovery/"
+cp -r "$library/dist/src" "$runtime/node_modules/@grpc-consul-lab/consul-discovery/dist/"
+find "$runtime/node_modules/@grpc-consul-lab/consul-discovery" -name '*.map' -delete

@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { pino } from 'pino';
-import { ConsulClient, parseConsulAddress } from './lib/consul/consul-client.js';
-import { ConsulRegistrar } from './lib/registration/consul-registrar.js';
-import { ConsulAgent } from './local/consul-agent.js';
-import { freePort } from './local/free-port.js';
+import { ConsulRegistrar } from '@grpc-consul-lab/consul-discovery';
+import { ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import { HelloProcess } from './local/hello-process.js';
 import { checksOf, eventually, passingIds } from './test-support/consul-queries.js';
 import { type InProcessClient, startClient } from './test-support/in-process-client.js';
@@ -32,7 +29,7 @@ async function entriesOf(consulAddress: string, instanceId: string): Promise<Ent
 test('a server whose address changes moves its registration within one heartbeat, and calls reach it again', async (t) => {
   const host = await NetnsHost.create();
   cleanups.push(() => host.dispose());
-  const consul = await ConsulAgent.start(undefined, [host.gateway]);
+  const consul = await ConsulDevAgent.start({ clientAddresses: [host.gateway] });
   cleanups.push(() => consul.stop());
   const heartbeatMs = 2_000;
   const server = HelloProcess.start({
@@ -87,30 +84,18 @@ test('a server whose address changes moves its registration within one heartbeat
 });
 
 test('a registration whose address another process answers never passes: the gRPC check asks for the instance by its own id', async () => {
-  const consul = await ConsulAgent.start();
+  const consul = await ConsulDevAgent.start();
   cleanups.push(() => consul.stop());
   const other = HelloProcess.start({ port: await freePort(), consulAddress: consul.address, env: { GRPC_CHECK_INTERVAL_MS: '1000' } });
   cleanups.push(() => other.dispose());
   assert.ok(await eventually(async () => (await passingIds(consul.address)).includes(other.instanceId), 15_000), other.logs);
 
   // An instance that believes it lives where `other` now listens (its old address, taken over).
-  const stale = new ConsulRegistrar(
-    new ConsulClient(parseConsulAddress(consul.address)),
-    {
-      serviceName: 'HelloService',
-      instanceId: 'HelloService-moved-away',
-      address: () => Promise.resolve('127.0.0.1'),
-      port: other.port,
-      tags: [],
-      meta: {},
-      ttlMs: 0,
-      heartbeatMs: 1_000,
-      grpcCheckIntervalMs: 1_000,
-      grpcHealthService: 'HelloService-moved-away',
-      deregisterCriticalAfterMs: 60_000,
-    },
-    pino({ level: 'silent' }),
-  );
+  const stale = new ConsulRegistrar({
+    consul: { address: consul.address, env: {} },
+    service: { name: 'HelloService', id: 'HelloService-moved-away', port: other.port, address: '127.0.0.1' },
+    checks: { ttlMs: 0, heartbeatMs: 1_000, grpc: { intervalMs: 1_000 } },
+  });
   stale.start();
   cleanups.push(() => stale.stop());
   const critical = await eventually(

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ConsulAgent } from './local/consul-agent.js';
 import { checksOf, eventually, passingIds } from './test-support/consul-queries.js';
-import { freePort } from './local/free-port.js';
+import { ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import { HelloProcess } from './local/hello-process.js';
 import { type InProcessClient, startClient } from './test-support/in-process-client.js';
 
 // Registration and discovery against a real Consul dev agent and real server processes.
-let consul: ConsulAgent;
+let consul: ConsulDevAgent;
 const servers: HelloProcess[] = [];
 let client: InProcessClient | undefined;
 
@@ -22,7 +21,7 @@ async function startServer(env: Record<string, string> = {}): Promise<HelloProce
 }
 
 before(async () => {
-  consul = await ConsulAgent.start();
+  consul = await ConsulDevAgent.start();
 });
 
 after(async () => {

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { StatsSnapshot } from './client/call-stats.js';
-import { ConsulAgent } from './local/consul-agent.js';
 import { eventually, passingIds } from './test-support/consul-queries.js';
-import { freePort } from './local/free-port.js';
+import { ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import { HelloProcess } from './local/hello-process.js';
 import { type InProcessClient, startClient } from './test-support/in-process-client.js';
 
@@ -13,7 +12,7 @@ import { type InProcessClient, startClient } from './test-support/in-process-cli
  * zero wrong calls. Timing limits here are safety nets; bench/ measures speed.
  */
 const RATE = 200;
-let consul: ConsulAgent;
+let consul: ConsulDevAgent;
 let client: InProcessClient;
 const servers: HelloProcess[] = [];
 
@@ -56,7 +55,7 @@ async function duringFault(
 }
 
 before(async () => {
-  consul = await ConsulAgent.start();
+  consul = await ConsulDevAgent.start();
   for (let i = 0; i < 3; i += 1) await startServer();
   client = startClient(consul.address, RATE);
   assert.ok(await eventually(allPassingAndResolved, 15_000), 'three instances passing and resolved');
@@ -129,6 +128,31 @@ test('a new instance on a new port serves its first call within 1 s of passing h
   // Polled every 10 ms, so passingAt may be up to 10 ms late: the bound stays honest.
   assert.ok(delayMs <= 1_000, `first call ${delayMs} ms after passing health`);
   const stats = client.stats.snapshot();
-  assert.equal(stats.failed, 0, JSON.stringify(stats.failedByCode));
+  assert.equal(stats.failed, 0, JSON.stringify({ failedByCode: stats.failedByCode, lastFailure: stats.lastFailure }));
   assert.equal(stats.wrong, 0);
+});
+
+test('a rolling restart of every instance, each one drained (SIGTERM: NOT_SERVING, maintenance, then shutdown): 0 failed', async (t) => {
+  const before = client.stats.snapshot();
+  const originals = live();
+  for (const old of originals) {
+    const replacement = await startServer();
+    assert.ok(
+      await eventually(() => client.stats.snapshot().firstOkAtByInstance[replacement.instanceId] !== undefined, 10_000),
+      'the replacement serves',
+    );
+    old.signal('SIGTERM');
+    assert.equal(await old.waitForExit(), 0, old.logs);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const after = client.stats.snapshot();
+  const detail = JSON.stringify({ failedByCode: after.failedByCode, lastFailure: after.lastFailure });
+  t.diagnostic(`rolling restart with drain: ${after.total - before.total} calls, ${after.failed - before.failed} failed`);
+  assert.ok(after.total - before.total > RATE * 3, `calls flowed: ${after.total - before.total}`);
+  assert.equal(after.failed - before.failed, 0, detail);
+  assert.equal(after.wrong - before.wrong, 0, detail);
+  assert.ok(
+    originals.every((server) => (after.lastOkAtByInstance[server.instanceId] ?? 0) < Date.now() - 900),
+    'drained instances get no calls',
+  );
 });

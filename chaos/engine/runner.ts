@@ -1,5 +1,5 @@
 import type { StatsSnapshot } from '../../services/client/call-stats.js';
-import { sleep } from '../../services/lib/abortable-sleep.js';
+import { sleep } from './sleep.js';
 import type { DockerDriver } from '../docker/docker-driver.js';
 import { describeAction, formatPlan, type Plan, type PlannedStep, planScenario } from '../scenario/plan.js';
 import type { Scenario } from '../scenario/schema.js';

@@ -14,6 +14,12 @@ export interface CallLoopOptions {
   readonly concurrency: number;
   readonly deadlineMs: number;
   readonly namePrefix: string;
+  /**
+   * Calls wait (up to their deadline) for an instance while none is up,
+   * instead of failing at once: all instances replaced at the same moment
+   * then cost callers time, not errors.
+   */
+  readonly waitForReady: boolean;
 }
 
 // Operands stay small enough that their sum never overflows int32.
@@ -43,12 +49,20 @@ export class CallLoop {
     this.timer = setInterval(() => this.tick(), TICK_MS);
   }
 
-  /** Stops issuing calls and resolves once the calls in flight have ended. */
-  stop(): Promise<void> {
+  /**
+   * Stops issuing calls and resolves once the calls in flight have ended, or
+   * after `graceMs`: calls waiting for an instance that will not come (every
+   * server stopped too) should not hold a shutdown for their whole deadline.
+   */
+  stop(graceMs = 1_000): Promise<void> {
     clearInterval(this.timer);
     if (this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => {
-      this.drained = resolve;
+      const timer = setTimeout(resolve, graceMs);
+      this.drained = () => {
+        clearTimeout(timer);
+        resolve();
+      };
     });
   }
 
@@ -67,7 +81,7 @@ export class CallLoop {
     const started = performance.now();
     const deadline = Date.now() + this.options.deadlineMs;
     this.inFlight += 1;
-    this.attempt(sequence, request, started, deadline, true);
+    this.attempt(sequence, request, started, deadline, undefined);
   }
 
   /**
@@ -76,42 +90,48 @@ export class CallLoop {
    * headers and its trailers fails the call although another instance could
    * answer it (measured: about 1 call in 40 SIGKILLs at 300 calls/s).
    * SayHello is idempotent, so such a call is tried once more, within the
-   * same deadline, and counted as `recovered` in /stats instead of vanishing.
+   * same deadline; when that answer is correct it counts as `recovered` in
+   * /stats (and as ok), so the cut is seen, not hidden.
    */
   private attempt(
     sequence: number,
     request: { name: string; num1: number; num2: number },
     started: number,
     deadline: number,
-    mayRecover: boolean,
+    cut: { readonly instance: string; readonly details: string } | undefined,
   ): void {
     let instanceId = '';
-    const call = this.client.SayHello(request, { deadline }, (error, response) => {
-      const latencyMs = performance.now() - started;
-      if (error && mayRecover && error.code === grpc.status.UNAVAILABLE && instanceId !== '' && Date.now() < deadline) {
-        this.stats.recordRecovered(instanceId, error.details);
-        this.logger.info({ sequence, instance: instanceId, details: error.details }, 'call cut after its headers: trying it once more');
-        this.attempt(sequence, request, started, deadline, false);
-        return;
-      }
-      this.inFlight -= 1;
-      if (error) {
-        const code = grpc.status[error.code] ?? String(error.code);
-        this.stats.recordFailure(code, error.details, latencyMs);
-        // Failures are rare and are what this demo is about: always worth a line.
-        this.logger.warn({ sequence, code, details: error.details, latencyMs, instance: instanceId || undefined }, 'call FAILED');
-      } else {
-        const problem = this.judge(request, instanceId, response);
-        if (problem) {
-          this.stats.recordWrong(instanceId || 'unknown', problem, latencyMs);
-          this.logger.warn({ sequence, request, response, instanceId, problem }, 'WRONG answer');
-        } else {
-          this.stats.recordOk(instanceId, latencyMs);
-          this.logger.debug({ sequence, instance: instanceId, result: response?.result, latencyMs }, 'call ok');
+    const call = this.client.SayHello(
+      request,
+      new grpc.Metadata({ waitForReady: this.options.waitForReady }),
+      { deadline },
+      (error, response) => {
+        const latencyMs = performance.now() - started;
+        if (error && !cut && error.code === grpc.status.UNAVAILABLE && instanceId !== '' && Date.now() < deadline) {
+          this.logger.info({ sequence, instance: instanceId, details: error.details }, 'call cut after its headers: trying it once more');
+          this.attempt(sequence, request, started, deadline, { instance: instanceId, details: error.details });
+          return;
         }
-      }
-      if (this.inFlight === 0) this.drained?.();
-    });
+        this.inFlight -= 1;
+        if (error) {
+          const code = grpc.status[error.code] ?? String(error.code);
+          this.stats.recordFailure(code, error.details, latencyMs);
+          // Failures are rare and are what this demo is about: always worth a line.
+          this.logger.warn({ sequence, code, details: error.details, latencyMs, instance: instanceId || undefined }, 'call FAILED');
+        } else {
+          const problem = this.judge(request, instanceId, response);
+          if (problem) {
+            this.stats.recordWrong(instanceId || 'unknown', problem, latencyMs);
+            this.logger.warn({ sequence, request, response, instanceId, problem }, 'WRONG answer');
+          } else {
+            if (cut) this.stats.recordRecovered(cut.instance, cut.details);
+            this.stats.recordOk(instanceId, latencyMs);
+            this.logger.debug({ sequence, instance: instanceId, result: response?.result, latencyMs }, 'call ok');
+          }
+        }
+        if (this.inFlight === 0) this.drained?.();
+      },
+    );
     call.on('metadata', (metadata: grpc.Metadata) => {
       instanceId = String(metadata.get(INSTANCE_ID_METADATA_KEY)[0] ?? '');
     });

@@ -1,31 +1,38 @@
 import { z } from 'zod';
-import { parseConsulTargetString } from '../lib/discovery/consul-target.js';
+import { parseConsulTargetString } from '@grpc-consul-lab/consul-discovery';
 import { type EnvSpec, envSchemas } from '../lib/env-config.js';
 
 export const clientEnvSpec = {
   TARGET: {
-    description: 'gRPC target, consul://[host:port]/<service>[?tag=…&dc=…&mode=blocking|poll&interval=…]',
+    description:
+      'gRPC target, consul://[agent,…]/<service>[?tag=…&dc=…&consistency=…&mode=blocking|poll…] (the discovery package README has the grammar)',
     default: 'consul:///HelloService',
     schema: z.string().superRefine((value, context) => {
       try {
-        parseConsulTargetString(value, {});
+        parseConsulTargetString(value);
       } catch (error) {
         context.addIssue({ code: 'custom', message: (error as Error).message });
       }
     }),
   },
   CONSUL_HTTP_ADDR: {
-    description: 'Consul agent HTTP address used when TARGET names none',
+    description:
+      "Consul agent(s) when TARGET names none: host:port or http(s)://host:port, comma-separated; the CLI's other CONSUL_* variables apply too",
     default: '127.0.0.1:8500',
-    schema: envSchemas.hostPort,
+    schema: envSchemas.consulAddress,
   },
   CALL_RATE: { description: 'SayHello calls per second', default: '10', schema: envSchemas.positiveNumber },
   CONCURRENCY: { description: 'most calls in flight at once', default: '8', schema: envSchemas.positiveInt },
   DEADLINE_MS: { description: 'deadline of each call, retries included', default: '5000', schema: envSchemas.durationMs },
   MAX_ATTEMPTS: {
     description: 'attempts per call when an instance is UNAVAILABLE (2..5)',
-    default: '4',
-    schema: z.coerce.number().int().min(1).max(5),
+    default: '5',
+    schema: z.coerce.number().int().min(2).max(5),
+  },
+  WAIT_FOR_READY: {
+    description: 'while no instance is up, calls wait for one (up to DEADLINE_MS) instead of failing at once',
+    default: 'true',
+    schema: envSchemas.boolean,
   },
   KEEPALIVE_TIME_MS: {
     description: 'HTTP/2 ping interval that detects a frozen instance; 0 disables keepalive',
@@ -36,6 +43,11 @@ export const clientEnvSpec = {
     description: 'how long a ping may go unanswered before the connection is dropped',
     default: '1000',
     schema: envSchemas.durationMs,
+  },
+  STATS_HOST: {
+    description: 'address /stats, /metrics and /healthz listen on (0.0.0.0: every interface, as a container needs)',
+    default: '0.0.0.0',
+    schema: envSchemas.ipv4,
   },
   STATS_PORT: {
     description: 'HTTP port of /stats, /metrics and /healthz',

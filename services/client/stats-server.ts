@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { CallStats } from './call-stats.js';
 
 /** Serves the client's counters: JSON at /stats, Prometheus text at /metrics, liveness at /healthz. */
-export function startStatsServer(stats: CallStats, port: number, onListening: (port: number) => void): Server {
+export function startStatsServer(stats: CallStats, port: number, onListening: (port: number) => void, host = '0.0.0.0'): Server {
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (request.method !== 'GET') {
@@ -22,7 +22,7 @@ export function startStatsServer(stats: CallStats, port: number, onListening: (p
       response.writeHead(404, { 'content-type': 'text/plain' }).end('try /stats, /metrics or /healthz\n');
     }
   });
-  server.listen(port, () => {
+  server.listen(port, host, () => {
     const address = server.address();
     onListening(typeof address === 'object' && address ? address.port : port);
   });

@@ -1,3 +1,4 @@
+import { ConsulConfigError, type ResolvedConnection, resolveConnection } from '@grpc-consul-lab/consul-discovery';
 import { z } from 'zod';
 
 /**
@@ -80,6 +81,21 @@ export function loadEnvConfigOrExit<S extends EnvSpec>(
   }
 }
 
+/**
+ * How the program reaches Consul, from the CONSUL_* variables as the consul
+ * CLI reads them; a value that cannot work (a CA file that is not there, say)
+ * prints one line naming it and exits 2.
+ */
+export function consulConnectionOrExit(program: string, env: NodeJS.ProcessEnv = process.env): ResolvedConnection {
+  try {
+    return resolveConnection({ env });
+  } catch (error) {
+    if (!(error instanceof ConsulConfigError)) throw error;
+    process.stderr.write(`${program}: ${error.message}\n`);
+    process.exit(2);
+  }
+}
+
 /** Schemas shared by both programs. */
 export const envSchemas = {
   port: z.coerce.number().int().min(1).max(65535),
@@ -87,8 +103,18 @@ export const envSchemas = {
   nonNegativeInt: z.coerce.number().int().nonnegative(),
   positiveNumber: z.coerce.number().positive(),
   durationMs: z.coerce.number().int().min(1),
+  ipv4: z.ipv4('expected an IPv4 address'),
+  boolean: z.enum(['true', 'false']).transform((value) => value === 'true'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
-  hostPort: z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'expected host:port'),
+  /** Consul's own parser decides, so the program says no to exactly what the library would. */
+  consulAddress: z.string().superRefine((value, context) => {
+    try {
+      resolveConnection({ address: value, env: {} });
+    } catch (error) {
+      if (!(error instanceof ConsulConfigError)) throw error;
+      context.addIssue({ code: 'custom', message: error.message });
+    }
+  }),
   csv: z.string().transform((value) =>
     value
       .split(',')

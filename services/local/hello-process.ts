@@ -46,6 +46,8 @@ export class HelloProcess {
         // In a namespace of its own the server finds its address on its route to Consul.
         ADVERTISE_ADDRESS: options.netns ? '' : '127.0.0.1',
         CONSUL_HTTP_ADDR: options.consulAddress,
+        // Loopback only, unless it lives in a namespace of its own.
+        BIND_ADDRESS: options.netns ? '0.0.0.0' : '127.0.0.1',
         LOG_LEVEL: 'info',
         ...options.env,
       },

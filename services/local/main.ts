@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { envSchemas, loadEnvConfigOrExit } from '../lib/env-config.js';
 import { createLogger } from '../lib/logger.js';
-import { ConsulAgent } from './consul-agent.js';
+import { ConsulDevAgent } from '@grpc-consul-lab/consul-discovery/testing';
 import { HelloProcess } from './hello-process.js';
 
 /**
@@ -28,14 +29,17 @@ const config = loadEnvConfigOrExit('hello-local', "the demo as local processes, 
 const logger = createLogger('hello-local', config.LOG_LEVEL);
 const CLIENT_MAIN = fileURLToPath(new URL('../client/main.js', import.meta.url));
 
-let consul: ConsulAgent;
+let consul: ConsulDevAgent;
 try {
-  consul = await ConsulAgent.start(config.CONSUL_PORT);
+  consul = await ConsulDevAgent.start({ httpPort: config.CONSUL_PORT });
 } catch (error) {
   process.stderr.write(`hello-local: could not start Consul on port ${config.CONSUL_PORT}: ${(error as Error).message.split('\n')[0]}\n`);
   process.exit(1);
 }
-logger.info({ ui: `http://127.0.0.1:${config.CONSUL_PORT}/ui/` }, 'Consul dev agent is up');
+logger.info(
+  { ui: `http://127.0.0.1:${config.CONSUL_PORT}/ui/` },
+  'Consul dev agent is up. Local mode: no ACLs and no TLS, so everything (Consul, the servers, the client) listens on 127.0.0.1 only',
+);
 
 const ports = Array.from({ length: config.SERVERS }, (_, i) => config.BASE_PORT + i);
 const startServer = (port: number): HelloProcess =>
@@ -48,6 +52,7 @@ const client = spawn(process.execPath, [CLIENT_MAIN], {
     CONSUL_HTTP_ADDR: consul.address,
     CALL_RATE: String(config.CALL_RATE),
     STATS_PORT: String(config.STATS_PORT),
+    STATS_HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
   },
   stdio: ['ignore', 'inherit', 'inherit'],
@@ -55,26 +60,37 @@ const client = spawn(process.execPath, [CLIENT_MAIN], {
 });
 
 let round = 0;
+let stopping = false;
+/** The round in progress: its servers are stopping, and it starts their successors unless we are stopping too. */
+let roundInProgress: Promise<void> | undefined;
 const simulator =
   config.FAULT_EVERY_MS > 0
     ? setInterval(() => {
+        if (roundInProgress || stopping) return;
         round += 1;
         const moved = servers.map((server) => server.port + config.PORT_STEP);
         logger.warn({ round, stopping: servers.map((s) => s.port), restartingOn: moved }, 'fault simulator: stopping every server');
         const stopped = servers;
         for (const server of stopped) server.signal('SIGTERM');
-        void Promise.all(stopped.map((server) => server.waitForExit())).then(() => {
-          servers = moved.map(startServer);
-        });
+        roundInProgress = Promise.all(stopped.map((server) => server.waitForExit()))
+          .then(() => {
+            // Ctrl-C during the round: nothing new starts, so nothing is left running.
+            if (!stopping) servers = moved.map(startServer);
+          })
+          .finally(() => {
+            roundInProgress = undefined;
+          });
       }, config.FAULT_EVERY_MS)
     : undefined;
 
-let stopping = false;
 async function shutDown(): Promise<void> {
   if (stopping) process.exit(130);
   stopping = true;
   clearInterval(simulator);
+  await roundInProgress;
+  const clientExited = client.exitCode === null && client.signalCode === null ? once(client, 'exit') : Promise.resolve();
   client.kill('SIGTERM');
+  await clientExited;
   await Promise.all(
     servers.map(async (server) => {
       server.signal('SIGTERM');

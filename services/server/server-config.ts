@@ -67,14 +67,28 @@ export function firstExternalAddress(): string {
   return '127.0.0.1';
 }
 
+/** The instance's id in Consul: service, host name and port, none of which changes with the address. */
+export function instanceIdOf(serviceName: string, host: string, port: number): string {
+  return `${serviceName}-${host}-${port}`;
+}
+
 export const serverEnvSpec = {
   PORT: { description: 'gRPC port to listen on', default: '50051', schema: envSchemas.port },
+  BIND_ADDRESS: {
+    description: 'address to listen on (0.0.0.0: every interface, as a container needs)',
+    default: '0.0.0.0',
+    schema: envSchemas.ipv4,
+  },
   ADVERTISE_ADDRESS: {
     description: 'address registered in Consul; empty means the address on the route to Consul, asked again every heartbeat',
     default: '',
     schema: z.string().regex(/^[^\s:/]*$/, 'expected a host name or IPv4 address'),
   },
-  CONSUL_HTTP_ADDR: { description: 'Consul agent HTTP address (host:port)', default: '127.0.0.1:8500', schema: envSchemas.hostPort },
+  CONSUL_HTTP_ADDR: {
+    description: "Consul agent(s): host:port or http(s)://host:port, comma-separated; the CLI's other CONSUL_* variables apply too",
+    default: '127.0.0.1:8500',
+    schema: envSchemas.consulAddress,
+  },
   SERVICE_NAME: {
     description: 'name registered in Consul',
     default: 'HelloService',
@@ -101,6 +115,11 @@ export const serverEnvSpec = {
     description: 'Consul removes an instance critical this long (min 60000)',
     default: '60000',
     schema: z.coerce.number().int().min(60_000, "Consul's minimum is 60000 (1m)"),
+  },
+  DRAIN_PROPAGATION_MS: {
+    description: 'on SIGTERM, how long clients get to move away (NOT_SERVING, Consul maintenance) before the shutdown',
+    default: '1000',
+    schema: envSchemas.nonNegativeInt,
   },
   SHUTDOWN_GRACE_MS: {
     description: 'how long in-flight calls may finish on SIGTERM before connections are cut',

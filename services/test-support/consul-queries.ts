@@ -1,3 +1,5 @@
+import { eventually } from '@grpc-consul-lab/consul-discovery/testing';
+
 /** Direct reads of Consul's HTTP API, for tests to check what Consul itself says. */
 export interface CheckState {
   readonly CheckID: string;
@@ -16,19 +18,30 @@ export async function passingIds(consulAddress: string, service = 'HelloService'
   return ((await response.json()) as { Service: { ID: string } }[]).map((entry) => entry.Service.ID).sort();
 }
 
+/** Waits until `condition` holds or the time runs out; returns whether it held (see the library's testing helpers). */
+export { eventually } from '@grpc-consul-lab/consul-discovery/testing';
+
 /**
- * Waits until `condition` holds or `timeoutMs` passes; returns whether it
- * held. Callers assert on the result, so a timeout fails the test.
+ * How long a new instance took from passing Consul's checks to answering its
+ * first call through `stats`' client (polled every 5 ms, so up to 5 ms late);
+ * undefined when it never passed or was never called.
  */
-export async function eventually(condition: () => Promise<boolean> | boolean, timeoutMs: number, stepMs = 50): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if (await condition()) return true;
-    } catch {
-      // a failing probe counts as "not yet"
-    }
-    await new Promise((resolve) => setTimeout(resolve, stepMs));
-  }
-  return false;
+export async function passingToFirstCallMs(
+  consulAddress: string,
+  instanceId: string,
+  firstOkAt: () => number | undefined,
+  timeoutMs = 15_000,
+): Promise<number | undefined> {
+  let passingAt = 0;
+  await eventually(
+    async () => {
+      if ((await passingIds(consulAddress)).includes(instanceId)) passingAt = Date.now();
+      return passingAt > 0;
+    },
+    timeoutMs,
+    5,
+  );
+  await eventually(() => firstOkAt() !== undefined, timeoutMs, 5);
+  const firstCall = firstOkAt();
+  return firstCall === undefined || passingAt === 0 ? undefined : firstCall - passingAt;
 }

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { loadHelloProto } from '../hello-proto.js';
-import { ConsulAgent } from '../../local/consul-agent.js';
-import { freePort } from '../../local/free-port.js';
-import { HelloProcess } from '../../local/hello-process.js';
-import { eventually, passingIds } from '../../test-support/consul-queries.js';
+import { ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
+import { loadHelloProto } from '../lib/hello-proto.js';
+import { HelloProcess } from '../local/hello-process.js';
+import { eventually, passingIds } from '../test-support/consul-queries.js';
 
 // Registration edge cases against a real Consul agent and real server processes.
 const cleanups: (() => Promise<void>)[] = [];
@@ -35,9 +34,9 @@ test('with Consul unreachable at start the server serves anyway, logs it once, a
   assert.ok(await eventually(async () => (await sayHello(server.port)) === 5, 5_000), 'serves without Consul');
   // Several retries happen meanwhile (backoff 250 ms, doubling); the state change is logged once.
   await new Promise((resolve) => setTimeout(resolve, 2_000));
-  assert.equal(logLines(server, 'registration consul-unreachable'), 1, server.logs);
+  assert.equal(logLines(server, 'registration unreachable'), 1, server.logs);
 
-  const consul = await ConsulAgent.start(consulPort);
+  const consul = await ConsulDevAgent.start({ httpPort: consulPort });
   cleanups.push(() => consul.stop());
   const registered = await eventually(async () => (await passingIds(consul.address)).includes(server.instanceId), 15_000);
   assert.ok(registered, `registered once Consul came up:\n${server.logs}`);
@@ -45,7 +44,7 @@ test('with Consul unreachable at start the server serves anyway, logs it once, a
 });
 
 test('a second SIGTERM during the drain exits at once; a single one waits for calls in flight', async () => {
-  const consul = await ConsulAgent.start();
+  const consul = await ConsulDevAgent.start();
   cleanups.push(() => consul.stop());
   const env = { HANDLER_DELAY_MS: '1500', SHUTDOWN_GRACE_MS: '10000', GRPC_CHECK_INTERVAL_MS: '0' };
 

@@ -1,7 +1,7 @@
 /**
- * Capped exponential backoff with jitter, shared by every retry loop that
- * talks to Consul. Jitter spreads the retries of many instances that lost
- * Consul at the same moment, so they do not come back in lockstep.
+ * Capped exponential backoff with jitter, for every retry loop that talks to
+ * Consul. Jitter spreads the retries of many processes that lost Consul at the
+ * same moment, so they do not come back in lockstep.
  */
 export interface BackoffOptions {
   readonly initialMs: number;

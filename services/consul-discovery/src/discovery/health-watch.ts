@@ -1,30 +1,33 @@
-import { sleep } from '../abortable-sleep.js';
-import { Backoff } from '../backoff.js';
-import { type ConsulClient, describeError, type ServiceInstance } from '../consul/consul-client.js';
-import type { ConsulTarget } from './consul-target.js';
+import type { ConsulHttp, ServiceInstance } from '../consul/consul-http.js';
+import { ConsulError } from '../consul/errors.js';
+import { Backoff } from '../internal/backoff.js';
+import { sleep } from '../internal/sleep.js';
+import type { DiscoverySpec } from './target.js';
 
 /**
- * Watches the passing instances of one service in Consul and reports only
- * real changes. Blocking mode follows Consul's rules for blocking queries:
- * an index that goes backwards resets to 0, an index is never below 1 once
- * known, and the loop is rate limited because an answer does not mean that
- * anything changed. Poll mode queries on a fixed interval (the seed's design).
+ * Watches the passing instances of one service and reports only real
+ * changes. Blocking mode follows Consul's rules for blocking queries: the
+ * first query does not block; an index that goes backwards starts over from
+ * 0; an index is never sent below 1; and the loop keeps a floor between
+ * queries, because an answer does not mean that anything changed. Poll mode
+ * asks on a fixed interval (the seed demo's design). Errors are reported and
+ * retried with jittered backoff; the last good set stays what it was.
  */
 export interface WatchHandlers {
-  /** A new set of passing instances (sorted, de-duplicated by id). */
+  /** A new set of passing instances (sorted, de-duplicated). */
   readonly onInstances: (instances: readonly ServiceInstance[]) => void;
-  /** Consul failed to answer; the watcher retries with backoff on its own. */
-  readonly onError: (message: string) => void;
+  /** Consul failed to answer; the watch retries on its own. */
+  readonly onError: (error: ConsulError) => void;
 }
 
 export interface WatchTuning {
   /** Least time between two queries, whatever Consul answers. */
   readonly minQueryIntervalMs: number;
   /**
-   * How long an EMPTY answer right after Consul restarted (index went
-   * backwards, or queries failed) is held back: a restarted dev agent knows no
-   * instance until they re-register, one heartbeat later, and the client
-   * should keep calling the old ones meanwhile.
+   * How long an EMPTY answer right after Consul lost its state (its index
+   * went backwards, or queries failed) is held back: a restarted dev agent
+   * knows no instance until they register again, one heartbeat later, and
+   * the client should keep calling the old ones meanwhile.
    */
   readonly emptyAfterRestartGraceMs: number;
   readonly backoff: { readonly initialMs: number; readonly maxMs: number };
@@ -36,20 +39,25 @@ export const DEFAULT_WATCH_TUNING: WatchTuning = {
   backoff: { initialMs: 200, maxMs: 3_000 },
 };
 
+/** An instance's identity in a set: the same id at another address is another endpoint. */
 export function instanceKey(instance: ServiceInstance): string {
   return `${instance.id}@${instance.address}:${instance.port}`;
 }
 
-export class HealthWatcher {
+export class HealthWatch {
   private controller: AbortController | undefined;
   private lastKeys: string | undefined;
 
   constructor(
-    private readonly client: ConsulClient,
-    private readonly target: ConsulTarget,
+    private readonly http: ConsulHttp,
+    private readonly spec: DiscoverySpec,
     private readonly handlers: WatchHandlers,
     private readonly tuning: WatchTuning = DEFAULT_WATCH_TUNING,
   ) {}
+
+  get running(): boolean {
+    return this.controller !== undefined;
+  }
 
   start(): void {
     if (this.controller) return;
@@ -62,11 +70,12 @@ export class HealthWatcher {
   stop(): void {
     this.controller?.abort();
     this.controller = undefined;
+    this.lastKeys = undefined;
   }
 
   private async run(signal: AbortSignal): Promise<void> {
-    const backoff = new Backoff(this.tuning.backoff);
-    const blocking = this.target.mode === 'blocking';
+    const backoff = new Backoff({ ...this.tuning.backoff, jitter: 0.3 });
+    const blocking = this.spec.mode === 'blocking';
     let index = 0;
     // Set when Consul may have lost its state; cleared by the next non-empty answer.
     let suspectRestart = false;
@@ -74,13 +83,20 @@ export class HealthWatcher {
     while (!signal.aborted) {
       const startedAt = Date.now();
       try {
-        const result = await this.client.passingInstances({
-          service: this.target.service,
-          ...(this.target.tag !== undefined && { tag: this.target.tag }),
-          ...(this.target.dc !== undefined && { dc: this.target.dc }),
-          ...(blocking && { index, waitMs: this.target.waitMs }),
-          signal,
-        });
+        const result = await this.http.healthService(
+          {
+            service: this.spec.service,
+            tags: this.spec.tags,
+            ...(this.spec.dc !== undefined && { dc: this.spec.dc }),
+            ...(this.spec.near !== undefined && { near: this.spec.near }),
+            ...(this.spec.filter !== undefined && { filter: this.spec.filter }),
+            consistency: this.spec.consistency,
+            ...(this.spec.maxStaleMs !== undefined && { maxStaleMs: this.spec.maxStaleMs }),
+            ...(this.spec.cached !== undefined && { cached: this.spec.cached }),
+            ...(blocking && index > 0 && { index, waitMs: this.spec.waitMs }),
+          },
+          { signal },
+        );
         if (signal.aborted) return;
         backoff.reset();
         if (blocking) {
@@ -105,7 +121,7 @@ export class HealthWatcher {
           this.publish([]);
         }
         const elapsed = Date.now() - startedAt;
-        const pause = blocking ? this.tuning.minQueryIntervalMs - elapsed : this.target.pollIntervalMs - elapsed;
+        const pause = (blocking ? this.tuning.minQueryIntervalMs : this.spec.pollIntervalMs) - elapsed;
         if (pause > 0) await sleep(pause, signal);
       } catch (error) {
         if (signal.aborted) return;
@@ -113,7 +129,7 @@ export class HealthWatcher {
         // from 0 so the next answer comes at once instead of after the wait.
         index = 0;
         suspectRestart = true;
-        this.handlers.onError(describeError(error));
+        this.handlers.onError(error instanceof ConsulError ? error : new ConsulError('bad-response', String(error)));
         await sleep(backoff.nextDelayMs(), signal);
       }
     }

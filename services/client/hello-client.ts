@@ -1,0 +1,104 @@
+import {
+  type ConsulConnectionOptions,
+  type ConsulDiscoveryOptions,
+  consulDiscoveryOptions,
+  instanceKey,
+  registerConsulResolver,
+} from '@grpc-consul-lab/consul-discovery';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { type HelloServiceClient, loadHelloProto } from '../lib/hello-proto.js';
+import { CallLoop } from './call-loop.js';
+import { CallStats } from './call-stats.js';
+import { type CallPolicy, DEFAULT_CALL_POLICY, helloServiceConfig } from './service-config.js';
+
+/**
+ * The one way a HelloService client is made: the client program, the tests
+ * and the bench all call this, so what they measure is what ships. It finds
+ * instances through the Consul resolver, balances round robin with retries,
+ * calls at a steady rate, checks every answer and counts it.
+ */
+export interface HelloClientOptions {
+  /** consul://[agents]/<service>[?…]; see the discovery package's README. */
+  readonly target: string;
+  /** Agents, token and TLS for Consul; unset fields come from CONSUL_* variables. */
+  readonly consul?: ConsulConnectionOptions;
+  readonly callPolicy?: CallPolicy;
+  /** HTTP/2 pings that notice a frozen instance in about time + timeout; 0 disables them. */
+  readonly keepalive?: { readonly timeMs: number; readonly timeoutMs: number };
+  readonly credentials?: grpc.ChannelCredentials;
+  readonly ratePerSecond: number;
+  readonly concurrency?: number;
+  readonly namePrefix?: string;
+  /** Calls wait for an instance (up to their deadline) while none is up; default true. */
+  readonly waitForReady?: boolean;
+  readonly logger: Logger;
+  /** More channel options (tests set grpc.client_idle_timeout_ms, say). */
+  readonly channelOptions?: grpc.ChannelOptions;
+}
+
+export interface HelloClient {
+  readonly stats: CallStats;
+  readonly client: HelloServiceClient;
+  /** Starts the call loop. */
+  start(): void;
+  /** Stops calling, waits for the calls in flight, closes the channel. */
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_KEEPALIVE = { timeMs: 1_000, timeoutMs: 1_000 } as const;
+
+export function createHelloClient(options: HelloClientOptions): HelloClient {
+  registerConsulResolver();
+  const stats = new CallStats();
+  const policy = options.callPolicy ?? DEFAULT_CALL_POLICY;
+  const keepalive = options.keepalive ?? DEFAULT_KEEPALIVE;
+  const discovery: ConsulDiscoveryOptions = {
+    ...(options.consul && { connection: options.consul }),
+    onEvent: (event) => {
+      if (event.type === 'instances') {
+        const keys = event.instances.map(instanceKey);
+        stats.recordResolved(keys);
+        options.logger.info(
+          { service: event.service, count: keys.length, instances: keys },
+          `resolved ${keys.length} instance(s) of ${event.service}`,
+        );
+      } else {
+        stats.recordResolverError();
+        options.logger.warn(
+          { service: event.service, kind: event.error.kind, err: event.error.message },
+          'Consul query failed; keeping the last instances',
+        );
+      }
+    },
+  };
+  const client = new (loadHelloProto().hello.HelloService)(options.target, options.credentials ?? grpc.credentials.createInsecure(), {
+    'grpc.service_config': JSON.stringify(helloServiceConfig(policy)),
+    ...(keepalive.timeMs > 0 && {
+      'grpc.keepalive_time_ms': keepalive.timeMs,
+      'grpc.keepalive_timeout_ms': keepalive.timeoutMs,
+      'grpc.keepalive_permit_without_calls': 1,
+    }),
+    // An instance that comes back on the same address is found again within seconds.
+    'grpc.initial_reconnect_backoff_ms': 500,
+    'grpc.max_reconnect_backoff_ms': 5_000,
+    ...consulDiscoveryOptions(discovery),
+    ...options.channelOptions,
+  });
+  const loop = new CallLoop(client, stats, options.logger, {
+    ratePerSecond: options.ratePerSecond,
+    concurrency: options.concurrency ?? 32,
+    deadlineMs: policy.deadlineMs,
+    namePrefix: options.namePrefix ?? 'client',
+    waitForReady: options.waitForReady ?? true,
+  });
+  return {
+    stats,
+    client,
+    start: () => loop.start(),
+    async stop() {
+      await loop.stop();
+      client.close();
+    },
+  };
+}

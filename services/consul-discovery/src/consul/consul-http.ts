@@ -1,0 +1,335 @@
+import { EventEmitter } from 'node:events';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import Consul from 'consul';
+import { consulDuration } from '../internal/duration.js';
+import { type ConsulConnectionOptions, type ConsulEndpoint, type ResolvedConnection, resolveConnection } from './connection.js';
+import { ConsulError, toConsulError } from './errors.js';
+
+/**
+ * The one place that talks to Consul's HTTP API, through the npm `consul`
+ * client: one client per agent, sharing a keep-alive (and TLS) connection
+ * pool; the token read at every request; every request abortable and bounded.
+ * With several agents, a request that finds the current agent unreachable
+ * makes the next one current for the following requests (the caller retries).
+ */
+
+/** One instance as Consul's health endpoint reports it. */
+export interface ServiceInstance {
+  readonly id: string;
+  readonly address: string;
+  readonly port: number;
+  readonly tags: readonly string[];
+  readonly meta: Readonly<Record<string, string>>;
+  /** The Consul node (agent) the instance is registered with. */
+  readonly node: string;
+}
+
+export type Consistency = 'default' | 'stale' | 'consistent';
+
+/** A query of /v1/health/service/<service>: instances whose every check passes. */
+export interface HealthQuery {
+  readonly service: string;
+  /** Every tag must be present (Consul ANDs repeated tag parameters). */
+  readonly tags?: readonly string[];
+  readonly dc?: string;
+  /** Sort by round-trip time from this node; "_agent" is the agent asked. */
+  readonly near?: string;
+  /** A Consul filter expression, e.g. `Service.Meta.version == "2"`. */
+  readonly filter?: string;
+  readonly consistency?: Consistency;
+  /** With stale reads: refuse an answer staler than this. */
+  readonly maxStaleMs?: number;
+  /** Served from the agent's cache; with Cache-Control max-age / stale-if-error. */
+  readonly cached?: { readonly maxAgeMs?: number; readonly staleIfErrorMs?: number };
+  /** A blocking query: returns when the index moves past this one, or after `waitMs`. */
+  readonly index?: number;
+  readonly waitMs?: number;
+}
+
+export interface HealthResult {
+  readonly instances: ServiceInstance[];
+  /** X-Consul-Index of the answer; 0 when Consul sent none. */
+  readonly index: number;
+  /** The agent that answered. */
+  readonly endpoint: string;
+}
+
+export interface CheckDefinition {
+  readonly checkId: string;
+  readonly name: string;
+  readonly ttlMs?: number;
+  /** host:port/service: Consul asks grpc.health.v1 at host:port about `service`. */
+  readonly grpc?: string;
+  /** Consul's gRPC check over TLS (the agent presents its own certificate when it has one). */
+  readonly grpcUseTls?: boolean;
+  readonly tlsServerName?: string;
+  readonly intervalMs?: number;
+  readonly timeoutMs?: number;
+  readonly status?: 'passing' | 'critical';
+  readonly deregisterCriticalAfterMs: number;
+}
+
+export interface ServiceDefinition {
+  readonly name: string;
+  readonly id: string;
+  readonly address: string;
+  readonly port: number;
+  readonly tags: readonly string[];
+  readonly meta: Readonly<Record<string, string>>;
+  readonly checks: readonly CheckDefinition[];
+}
+
+export interface RequestOptions {
+  readonly signal?: AbortSignal;
+  /** Ask this agent, and only it (a registration lives on the agent that took it). */
+  readonly endpoint?: ConsulEndpoint;
+  readonly timeoutMs?: number;
+}
+
+interface PapiRequest {
+  readonly name: string;
+  readonly path: string;
+  readonly params?: Record<string, string>;
+  readonly query?: Record<string, string | readonly string[]>;
+  readonly headers?: Record<string, string>;
+  readonly ctx?: EventEmitter;
+  readonly timeout?: number;
+}
+type PapiMiddleware = (
+  request: { err?: unknown; res?: { headers: Record<string, string>; body: unknown } },
+  next: (...args: unknown[]) => void,
+) => void;
+/** papi's request method, which node-consul's own endpoints call; see healthService for why we call it too. */
+type PapiGet = (request: PapiRequest, ...middleware: PapiMiddleware[]) => Promise<unknown>;
+
+interface HealthEntry {
+  Node: { Node: string; Address: string };
+  Service: { ID: string; Address: string; Port: number; Tags: string[] | null; Meta: Record<string, string> | null };
+}
+
+interface AgentClient {
+  readonly endpoint: ConsulEndpoint;
+  readonly consul: Consul;
+  readonly agent: HttpAgent;
+}
+
+const withResponse: PapiMiddleware = (request, next) => {
+  if (request.err) next(false, request.err);
+  else next(false, undefined, [request.res?.headers ?? {}, request.res?.body]);
+};
+
+export class ConsulHttp {
+  readonly connection: ResolvedConnection;
+  private clients: AgentClient[];
+  private current = 0;
+
+  constructor(connection: ResolvedConnection | ConsulConnectionOptions = {}) {
+    this.connection = 'endpoints' in connection ? connection : resolveConnection(connection);
+    this.clients = this.connection.endpoints.map((endpoint) => this.clientFor(endpoint));
+  }
+
+  /** The agent requests go to now. */
+  get endpoint(): ConsulEndpoint {
+    return (this.clients[this.current] as AgentClient).endpoint;
+  }
+
+  get endpoints(): readonly ConsulEndpoint[] {
+    return this.connection.endpoints;
+  }
+
+  /**
+   * Instances of a service whose every check passes. node-consul 2.0.1's
+   * health.service() drops `cached` and `max_stale` and cannot send
+   * Cache-Control, so the query goes through the client's own request method
+   * (papi's `_get`, which node-consul's endpoints use) with everything set.
+   */
+  async healthService(query: HealthQuery, options: RequestOptions = {}): Promise<HealthResult> {
+    // Index 0 (or none) asks without blocking: the first query of a watch, and the one after an error.
+    const blocking = query.index !== undefined && query.index > 0 && query.waitMs !== undefined;
+    const q: Record<string, string | readonly string[]> = { passing: 'true' };
+    if (query.tags && query.tags.length > 0) q.tag = query.tags;
+    if (query.dc) q.dc = query.dc;
+    if (query.near) q.near = query.near;
+    if (query.filter) q.filter = query.filter;
+    if (query.consistency === 'consistent') q.consistent = '';
+    if (query.consistency === 'stale' || query.maxStaleMs !== undefined) q.stale = '';
+    if (query.maxStaleMs !== undefined) q.max_stale = consulDuration(query.maxStaleMs);
+    if (query.cached) q.cached = '';
+    if (blocking) {
+      q.index = String(query.index);
+      q.wait = consulDuration(query.waitMs ?? 0);
+    }
+    const cacheControl = [
+      query.cached?.maxAgeMs !== undefined && `max-age=${Math.round(query.cached.maxAgeMs / 1_000)}`,
+      query.cached?.staleIfErrorMs !== undefined && `stale-if-error=${Math.round(query.cached.staleIfErrorMs / 1_000)}`,
+    ].filter(Boolean);
+    // A blocking query may legitimately take wait + wait/16 (Consul's jitter).
+    const timeoutMs = blocking ? (query.waitMs ?? 0) * 1.1 + this.connection.requestTimeoutMs : this.connection.requestTimeoutMs;
+    return this.call(options, async ({ consul, endpoint }, request) => {
+      const get = (consul as unknown as { _get: PapiGet })._get.bind(consul);
+      const [headers, body] = (await get(
+        {
+          name: 'health.service',
+          path: '/health/service/{service}',
+          params: { service: query.service },
+          query: q,
+          headers: { ...request.headers, ...(cacheControl.length > 0 && { 'cache-control': cacheControl.join(', ') }) },
+          ctx: request.ctx,
+          timeout: options.timeoutMs ?? timeoutMs,
+        },
+        withResponse,
+      )) as [Record<string, string | undefined>, unknown];
+      if (!Array.isArray(body))
+        throw new ConsulError('bad-response', `Consul at ${endpoint.url} answered a health query with a body that is not a list`);
+      const index = Number(headers['x-consul-index'] ?? 0);
+      return { index: Number.isFinite(index) && index >= 0 ? index : 0, instances: body.map(toInstance), endpoint: endpoint.url };
+    });
+  }
+
+  async registerService(service: ServiceDefinition, options: RequestOptions = {}): Promise<void> {
+    await this.call(options, ({ consul }, request) =>
+      consul.agent.service.register({
+        name: service.name,
+        id: service.id,
+        address: service.address,
+        port: service.port,
+        tags: [...service.tags],
+        meta: { ...service.meta },
+        checks: service.checks.map((check) => ({
+          checkid: check.checkId,
+          name: check.name,
+          ...(check.ttlMs !== undefined && { ttl: consulDuration(check.ttlMs) }),
+          ...(check.grpc !== undefined && { grpc: check.grpc, grpcusetls: check.grpcUseTls ?? false }),
+          ...(check.tlsServerName !== undefined && { tlsservername: check.tlsServerName }),
+          ...(check.intervalMs !== undefined && { interval: consulDuration(check.intervalMs) }),
+          ...(check.timeoutMs !== undefined && { timeout: consulDuration(check.timeoutMs) }),
+          ...(check.status !== undefined && { status: check.status }),
+          deregistercriticalserviceafter: consulDuration(check.deregisterCriticalAfterMs),
+        })),
+        ...request.common,
+        // node-consul's typings lack the per-request options it supports (token, ctx, timeout).
+      } as unknown as Parameters<Consul['agent']['service']['register']>[0]),
+    );
+  }
+
+  async deregisterService(serviceId: string, options: RequestOptions = {}): Promise<void> {
+    await this.call(options, ({ consul }, request) =>
+      consul.agent.service.deregister({ id: serviceId, ...request.common } as unknown as { id: string }),
+    );
+  }
+
+  /** Resets a TTL check's clock; a ConsulError 'not-found' when the agent lost the check. */
+  async passTtl(checkId: string, options: RequestOptions = {}): Promise<void> {
+    await this.call(options, ({ consul }, request) =>
+      consul.agent.check.pass({ id: checkId, ...request.common } as unknown as { id: string }),
+    );
+  }
+
+  /** The status the agent has for one of its checks, or undefined when it has no such check. */
+  async checkStatus(checkId: string, options: RequestOptions = {}): Promise<string | undefined> {
+    const checks = (await this.call(options, ({ consul }, request) =>
+      consul.agent.check.list({
+        filter: `CheckID == ${JSON.stringify(checkId)}`,
+        ...request.common,
+      } as unknown as Parameters<Consul['agent']['check']['list']>[0]),
+    )) as Record<string, { Status: string }>;
+    return Object.values(checks)[0]?.Status;
+  }
+
+  /** Puts a service in (or out of) maintenance: in it, every health query skips the instance. */
+  async setMaintenance(serviceId: string, enable: boolean, reason: string, options: RequestOptions = {}): Promise<void> {
+    await this.call(options, ({ consul }, request) =>
+      consul.agent.service.maintenance({ id: serviceId, enable, reason, ...request.common } as unknown as Parameters<
+        Consul['agent']['service']['maintenance']
+      >[0]),
+    );
+  }
+
+  /**
+   * Drops the pooled keep-alive connections: after this host's address
+   * changed they are bound to an address it no longer has, and a request on
+   * one would hang until its timeout instead of going out at once.
+   */
+  resetConnections(): void {
+    for (const client of this.clients) client.agent.destroy();
+    this.clients = this.connection.endpoints.map((endpoint) => this.clientFor(endpoint));
+  }
+
+  close(): void {
+    for (const client of this.clients) client.agent.destroy();
+  }
+
+  private clientFor(endpoint: ConsulEndpoint): AgentClient {
+    const tls = this.connection.tls;
+    const agent = endpoint.https
+      ? new HttpsAgent({
+          keepAlive: true,
+          ...(tls?.ca && { ca: tls.ca }),
+          ...(tls?.cert && { cert: tls.cert }),
+          ...(tls?.key && { key: tls.key }),
+          ...(tls?.servername && { servername: tls.servername }),
+          rejectUnauthorized: tls?.rejectUnauthorized ?? true,
+        })
+      : new HttpAgent({ keepAlive: true });
+    const consul = new Consul({ host: endpoint.host, port: endpoint.port, secure: endpoint.https, agent } as ConstructorParameters<
+      typeof Consul
+    >[0]);
+    return { endpoint, consul, agent };
+  }
+
+  /**
+   * Runs one request against the pinned agent or the current one, with the
+   * current token, the caller's abort signal and the default deadline; errors
+   * come out as ConsulError. An unreachable agent passes the turn to the next.
+   */
+  private async call<T>(
+    options: RequestOptions,
+    run: (
+      client: AgentClient,
+      request: { headers: Record<string, string>; ctx: EventEmitter; common: { token?: string; ctx: EventEmitter; timeout: number } },
+    ) => Promise<T>,
+  ): Promise<T> {
+    const index = options.endpoint ? this.clients.findIndex((c) => c.endpoint.url === options.endpoint?.url) : this.current;
+    const client = this.clients[index];
+    if (!client) throw new ConsulError('unreachable', `no Consul agent ${options.endpoint?.url} in this connection`);
+    const token = await this.connection.token.read();
+    // node-consul aborts a request when its "ctx" emitter emits 'cancel'.
+    const ctx = new EventEmitter();
+    const abort = (): void => {
+      ctx.emit('cancel');
+    };
+    options.signal?.addEventListener('abort', abort, { once: true });
+    try {
+      if (options.signal?.aborted) throw new ConsulError('unreachable', `request to ${client.endpoint.url} aborted`);
+      return await run(client, {
+        headers: token ? { 'x-consul-token': token } : {},
+        ctx,
+        common: { ...(token && { token }), ctx, timeout: options.timeoutMs ?? this.connection.requestTimeoutMs },
+      });
+    } catch (error) {
+      if (options.signal?.aborted) throw new ConsulError('unreachable', `request to ${client.endpoint.url} aborted`);
+      const consulError = toConsulError(error, client.endpoint.url);
+      // Pinned or not, a request that finds the current agent away moves the
+      // turn on: a registrar whose agent died then registers on a live one.
+      if (consulError.kind === 'unreachable' && index === this.current && this.clients.length > 1) {
+        this.current = (this.current + 1) % this.clients.length;
+      }
+      throw consulError;
+    } finally {
+      options.signal?.removeEventListener('abort', abort);
+    }
+  }
+}
+
+function toInstance(entry: HealthEntry): ServiceInstance {
+  return {
+    id: entry.Service.ID,
+    // An empty service address means "the node's address" in Consul.
+    address: entry.Service.Address || entry.Node.Address,
+    port: entry.Service.Port,
+    tags: entry.Service.Tags ?? [],
+    meta: entry.Service.Meta ?? {},
+    node: entry.Node.Node,
+  };
+}

@@ -1,0 +1,150 @@
+import type { Consistency } from '../consul/consul-http.js';
+import { parseDurationMs } from '../internal/duration.js';
+
+/**
+ * The `consul:` target grammar:
+ *
+ *   consul://[agent[,agent...]]/<service>[?param=value&...]
+ *
+ *   consul:///HelloService                         agents from the options or CONSUL_HTTP_ADDR
+ *   consul://10.0.0.2:8500,10.0.0.3:8500/HelloService?tag=v2&tag=grpc&dc=eu
+ *   consul:///HelloService?consistency=stale&max-stale=30s
+ *   consul:///HelloService?cached&max-age=10s&stale-if-error=5m
+ *   consul:///HelloService?mode=poll&interval=500ms  (the seed demo's polling)
+ *
+ * Secrets (tokens, keys) never go in a target: targets end up in logs.
+ */
+export type WatchMode = 'blocking' | 'poll';
+
+/** What one watch asks Consul; together with the connection, it names a shared watch. */
+export interface DiscoverySpec {
+  readonly service: string;
+  readonly tags: readonly string[];
+  readonly dc?: string;
+  readonly near?: string;
+  readonly filter?: string;
+  readonly consistency: Consistency;
+  readonly maxStaleMs?: number;
+  readonly cached?: { readonly maxAgeMs?: number; readonly staleIfErrorMs?: number };
+  readonly mode: WatchMode;
+  /** Blocking mode: how long Consul may hold a query open. Consul's recommended default: 5 minutes. */
+  readonly waitMs: number;
+  /** Poll mode: time between queries. */
+  readonly pollIntervalMs: number;
+}
+
+export interface ConsulTarget {
+  /** The agents named in the target's authority, when it names any. */
+  readonly address?: string;
+  readonly spec: DiscoverySpec;
+}
+
+export class InvalidTargetError extends Error {
+  override name = 'InvalidTargetError';
+}
+
+export const DEFAULT_WAIT_MS = 5 * 60_000;
+// Consul's own limit for a blocking query's wait.
+const MAX_WAIT_MS = 10 * 60_000;
+const DEFAULT_POLL_INTERVAL_MS = 500;
+
+const PARAMS = [
+  'tag',
+  'dc',
+  'near',
+  'filter',
+  'consistency',
+  'max-stale',
+  'cached',
+  'max-age',
+  'stale-if-error',
+  'wait',
+  'mode',
+  'interval',
+];
+const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+function fail(message: string): never {
+  throw new InvalidTargetError(`consul target: ${message}`);
+}
+
+function duration(params: URLSearchParams, name: string, min: number, max: number): number | undefined {
+  const raw = params.get(name);
+  if (raw === null) return undefined;
+  const value = parseDurationMs(raw);
+  if (value === undefined || value < min || value > max)
+    fail(`${name} must be a duration from ${min}ms to ${max / 1_000}s, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+function flag(params: URLSearchParams, name: string): boolean {
+  const raw = params.get(name);
+  if (raw === null) return false;
+  if (raw === '' || raw === 'true') return true;
+  if (raw === 'false') return false;
+  return fail(`${name} takes no value (or true/false), got ${JSON.stringify(raw)}`);
+}
+
+/** `authority` and `path` as grpc-js's URI parser splits a target. */
+export function parseConsulTarget(authority: string | undefined, path: string): ConsulTarget {
+  const [rawService = '', query = ''] = path.replace(/^\/+/, '').split('?', 2);
+  const service = decodeURIComponent(rawService);
+  if (!SERVICE_NAME.test(service)) fail(`needs a service name (letters, digits, '.', '_', '-'), got ${JSON.stringify(rawService)}`);
+  const params = new URLSearchParams(query);
+  for (const key of new Set(params.keys())) {
+    if (!PARAMS.includes(key)) fail(`unknown parameter ${JSON.stringify(key)} (known: ${PARAMS.join(', ')})`);
+    if (key !== 'tag' && params.getAll(key).length > 1) fail(`${key} is given more than once`);
+  }
+  const tags = params.getAll('tag');
+  if (tags.some((tag) => tag.trim() === '')) fail('tag must not be empty');
+
+  const mode = params.get('mode') ?? 'blocking';
+  if (mode !== 'blocking' && mode !== 'poll') fail(`mode must be "blocking" or "poll", got ${JSON.stringify(mode)}`);
+  if (mode === 'poll' && params.has('wait')) fail('wait is for blocking queries; poll mode takes interval');
+  if (mode === 'blocking' && params.has('interval')) fail('interval is for mode=poll; blocking queries take wait');
+
+  const maxStaleMs = duration(params, 'max-stale', 1, 24 * 3_600_000);
+  const consistency = params.get('consistency') ?? (maxStaleMs !== undefined ? 'stale' : 'default');
+  if (consistency !== 'default' && consistency !== 'stale' && consistency !== 'consistent') {
+    fail(`consistency must be default, stale or consistent, got ${JSON.stringify(consistency)}`);
+  }
+  if (maxStaleMs !== undefined && consistency !== 'stale') fail('max-stale needs consistency=stale');
+
+  const cached = flag(params, 'cached');
+  const maxAgeMs = duration(params, 'max-age', 0, 24 * 3_600_000);
+  const staleIfErrorMs = duration(params, 'stale-if-error', 0, 24 * 3_600_000);
+  if (!cached && (maxAgeMs !== undefined || staleIfErrorMs !== undefined)) fail('max-age and stale-if-error need cached');
+  if (cached && consistency === 'consistent') fail('cached answers come from the agent, they cannot be consistent');
+
+  const dc = params.get('dc') ?? undefined;
+  if (dc !== undefined && !/^[A-Za-z0-9_-]+$/.test(dc)) fail(`dc must be a datacenter name, got ${JSON.stringify(dc)}`);
+  const near = params.get('near') ?? undefined;
+  const filter = params.get('filter') ?? undefined;
+  if (filter !== undefined && filter.trim() === '') fail('filter must not be empty');
+
+  return {
+    ...(authority ? { address: authority } : {}),
+    spec: {
+      service,
+      tags,
+      ...(dc !== undefined && { dc }),
+      ...(near !== undefined && { near }),
+      ...(filter !== undefined && { filter }),
+      consistency,
+      ...(maxStaleMs !== undefined && { maxStaleMs }),
+      ...(cached && {
+        cached: { ...(maxAgeMs !== undefined && { maxAgeMs }), ...(staleIfErrorMs !== undefined && { staleIfErrorMs }) },
+      }),
+      mode,
+      waitMs: duration(params, 'wait', 1_000, MAX_WAIT_MS) ?? DEFAULT_WAIT_MS,
+      pollIntervalMs: duration(params, 'interval', 10, MAX_WAIT_MS) ?? DEFAULT_POLL_INTERVAL_MS,
+    },
+  };
+}
+
+/** Parses a whole target string, to validate configuration before any channel exists. */
+export function parseConsulTargetString(target: string): ConsulTarget {
+  const match = /^consul:(?:\/\/([^/]*))?\/(.*)$/.exec(target);
+  if (!match) fail(`expected consul://[agent,...]/<service>[?tag=…&dc=…], got ${JSON.stringify(target)}`);
+  return parseConsulTarget(match[1], match[2] ?? '');
+}

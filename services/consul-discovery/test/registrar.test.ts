@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { ConsulRegistrar, type Logger, type RegistrarOptions } from '../src/index.js';
+import { ConsulDevAgent } from '../src/testing/index.js';
+import { aclAgentArgs, consulRequest, createToken, eventually, passingIds } from './support/consul-api.js';
+import { ConsulDouble } from './support/consul-double.js';
+import { CountingProxy } from '../src/testing/index.js';
+import { type EchoServer, startEchoServer } from './support/echo-server.js';
+import { sleep } from './support/recording-listener.js';
+
+/** The registrar against real Consul agents. */
+let consul: ConsulDevAgent;
+let echo: EchoServer;
+const dir = mkdtempSync(join(tmpdir(), 'registrar-'));
+const cleanups: (() => Promise<void> | void)[] = [];
+
+before(async () => {
+  consul = await ConsulDevAgent.start();
+  echo = await startEchoServer('HelloEcho-1');
+});
+
+after(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  echo?.stop();
+  await consul?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A logger that keeps every line, to count what was said. */
+function recordingLogger(): Logger & { lines: { level: string; message: string; fields: object }[] } {
+  const lines: { level: string; message: string; fields: object }[] = [];
+  const at = (level: string) => (fields: object, message: string) => {
+    lines.push({ level, message, fields });
+  };
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+function registrar(options: Partial<RegistrarOptions> & Pick<RegistrarOptions, 'consul'>): ConsulRegistrar {
+  const made = new ConsulRegistrar({
+    service: { name: 'HelloEcho', id: echo.name, port: echo.port, address: '127.0.0.1' },
+    checks: { ttlMs: 4_000, grpc: { intervalMs: 1_000 } },
+    ...options,
+  });
+  cleanups.push(() => made.stop(500));
+  return made;
+}
+
+test('registers with a TTL check and a gRPC check that asks for the instance by id, both pass; stop deregisters', async () => {
+  const registration = registrar({ consul: { address: consul.address, env: {} } });
+  registration.start();
+  assert.ok(
+    await eventually(async () => (await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 5_000),
+    'both checks passing',
+  );
+  const checks = (await consulRequest(consul.address, 'GET', `/v1/agent/checks`)) as Record<
+    string,
+    { ServiceID: string; Type: string; Status: string }
+  >;
+  assert.deepEqual(
+    Object.values(checks)
+      .filter((check) => check.ServiceID === echo.name)
+      .map((check) => `${check.Type} ${check.Status}`)
+      .sort(),
+    ['grpc passing', 'ttl passing'],
+  );
+  await registration.stop();
+  assert.deepEqual(await passingIds(consul.address, 'HelloEcho'), []);
+  assert.equal(registration.state, 'stopped');
+});
+
+test('a Consul that forgot everything (a dev agent restarted) gets the registration again within a heartbeat', async () => {
+  const logger = recordingLogger();
+  const registration = registrar({ consul: { address: consul.address, env: {} }, logger });
+  registration.start();
+  assert.ok(await eventually(async () => (await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 5_000));
+  await consul.restart();
+  // Heartbeat every TTL/4 = 1 s; a second of slack, and the gRPC check's first run (1 s interval).
+  assert.ok(await eventually(async () => (await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 3_000), 'registered again');
+  assert.ok(
+    logger.lines.some((line) => line.message === 'registration lost'),
+    JSON.stringify(logger.lines.map((l) => l.message)),
+  );
+  await registration.stop();
+});
+
+test('a refused token: one line naming the ACL refusal, backoff instead of a spin, and registration as soon as the token file holds a valid token', async () => {
+  const management = 'c0ffee00-0000-4000-8000-0000000000aa';
+  const secured = await ConsulDevAgent.start({ args: aclAgentArgs(management) });
+  cleanups.push(() => secured.stop());
+  const serverToken = 'eeeeeeee-0000-4000-8000-00000000000e';
+  await createToken(
+    secured.address,
+    management,
+    'hello-echo-server',
+    'service "HelloEcho" { policy = "write" }\nnode_prefix "" { policy = "read" }',
+    serverToken,
+  );
+  const proxy = await CountingProxy.start({ host: '127.0.0.1', port: secured.httpPort });
+  cleanups.push(() => proxy.close());
+  const tokenFile = join(dir, 'server.token');
+  writeFileSync(tokenFile, '00000000-0000-4000-8000-000000000000\n');
+  const logger = recordingLogger();
+  const registration = registrar({ consul: { address: proxy.address, tokenFile, env: {} }, logger });
+  registration.start();
+  await sleep(3_000);
+  assert.equal(registration.state, 'refused');
+  const refusals = logger.lines.filter((line) => line.message === 'registration refused');
+  assert.equal(refusals.length, 1, 'the refusal is logged once');
+  assert.match(JSON.stringify(refusals[0]?.fields), /answered 403: ACL not found.*token file .*server\.token/);
+  const attempts = proxy.count('/v1/agent/service/register');
+  // Backoff 250 ms doubling, capped at the heartbeat: about 4 attempts in 3 s, never a spin.
+  assert.ok(attempts >= 2 && attempts <= 6, `registration attempts in 3 s: ${attempts}`);
+
+  writeFileSync(tokenFile, `${serverToken}\n`);
+  const fixedAt = Date.now();
+  assert.ok(
+    await eventually(async () => (await passingIds(secured.address, 'HelloEcho', management)).includes(echo.name), 3_000),
+    'registered with the new token',
+  );
+  // The token file is looked at every 0.5 s while refused.
+  assert.ok(Date.now() - fixedAt < 2_500, `registered ${Date.now() - fixedAt} ms after the token was fixed`);
+  assert.equal(registration.state, 'registered');
+  await registration.stop();
+});
+
+test('stop() keeps to its timeout even with a request in flight that Consul never answers', async () => {
+  const silent = await ConsulDouble.start(() => ({ hang: true }));
+  cleanups.push(() => silent.close());
+  const registration = registrar({ consul: { address: silent.address, env: {} } });
+  registration.start();
+  await sleep(200);
+  assert.equal(silent.openSockets.size, 1, 'a registration is in flight');
+  const stoppedAt = Date.now();
+  await registration.stop(500);
+  assert.ok(Date.now() - stoppedAt < 800, `stop took ${Date.now() - stoppedAt} ms`);
+  await sleep(100);
+  assert.equal(silent.openSockets.size, 0, 'the request in flight was aborted');
+});
+
+test('drain(): NOT_SERVING and Consul maintenance take the instance out at once, then the server shuts down and the registration goes', async () => {
+  const registration = registrar({ consul: { address: consul.address, env: {} } });
+  registration.start();
+  assert.ok(await eventually(async () => (await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 5_000));
+  const drainServer = await startEchoServer('drained');
+  let notServingAt = 0;
+  let shutDownAt = 0;
+  const draining = registration.drain({
+    setNotServing: () => {
+      notServingAt = Date.now();
+    },
+    propagationMs: 1_000,
+    server: {
+      tryShutdown: (done) => {
+        shutDownAt = Date.now();
+        drainServer.server.tryShutdown(done);
+      },
+      forceShutdown: () => drainServer.server.forceShutdown(),
+    },
+  });
+  assert.ok(
+    await eventually(async () => !(await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 500, 20),
+    'out of the passing set at once',
+  );
+  const checks = (await consulRequest(consul.address, 'GET', '/v1/agent/checks')) as Record<string, { CheckID: string; ServiceID: string }>;
+  assert.ok(
+    Object.values(checks).some((check) => check.ServiceID === echo.name && check.CheckID.startsWith('_service_maintenance')),
+    'in maintenance',
+  );
+  await draining;
+  assert.ok(notServingAt > 0 && shutDownAt - notServingAt >= 1_000, `shutdown ${shutDownAt - notServingAt} ms after NOT_SERVING`);
+  assert.equal(registration.state, 'stopped');
+  const left = (await consulRequest(consul.address, 'GET', '/v1/agent/services')) as Record<string, unknown>;
+  assert.ok(!(echo.name in left), 'deregistered');
+});

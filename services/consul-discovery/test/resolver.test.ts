@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { consulDiscoveryOptions, registerConsulResolver, sharedWatches } from '../src/index.js';
+import { ConsulDevAgent } from '../src/testing/index.js';
+import { aclAgentArgs, consulRequest, createToken, deregisterInstance, eventually, registerInstance } from './support/consul-api.js';
+import { CountingProxy } from '../src/testing/index.js';
+import { EchoClient, type EchoServer, say, startEchoServer } from './support/echo-server.js';
+import { recordingResolver, sleep } from './support/recording-listener.js';
+
+/** The resolver against real Consul agents and real gRPC servers. */
+registerConsulResolver();
+let consul: ConsulDevAgent;
+const servers: EchoServer[] = [];
+const cleanups: (() => Promise<void> | void)[] = [];
+
+before(async () => {
+  consul = await ConsulDevAgent.start();
+  for (const name of ['echo-a', 'echo-b', 'echo-c']) servers.push(await startEchoServer(name));
+});
+
+after(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  for (const server of servers) server.stop();
+  await consul?.stop();
+});
+
+function client(target: string, options: grpc.ChannelOptions = {}): InstanceType<typeof EchoClient> {
+  const made = new EchoClient(target, grpc.credentials.createInsecure(), options);
+  cleanups.push(() => made.close());
+  return made;
+}
+
+test('a channel that went idle calls again: the resolver pushes the current set when it is woken (regression)', async () => {
+  const [a] = servers as [EchoServer];
+  await registerInstance(consul.address, 'IdleEcho', 'idle-a', a.port);
+  const idle = client(`consul://${consul.address}/IdleEcho`, { 'grpc.client_idle_timeout_ms': 1_000 });
+  assert.equal(await say(idle), 'echo-a');
+  await sleep(4_000);
+  assert.equal(idle.getChannel().getConnectivityState(false), grpc.connectivityState.IDLE, 'the channel went idle');
+  assert.equal(await say(idle), 'echo-a', 'the second call, after the idle period, is answered');
+});
+
+test('the same set is not pushed twice when Consul answers without a change to the passing set', async () => {
+  const [a, b] = servers as [EchoServer, EchoServer];
+  await registerInstance(consul.address, 'DupEcho', 'dup-a', a.port);
+  const proxy = await CountingProxy.start({ host: '127.0.0.1', port: consul.httpPort });
+  cleanups.push(() => proxy.close());
+  const { resolver, pushes } = recordingResolver(`consul://${proxy.address}/DupEcho`);
+  cleanups.push(() => resolver.destroy());
+  resolver.updateResolution();
+  assert.ok(await eventually(() => pushes.length === 1, 3_000));
+  const queriesBefore = proxy.count('/v1/health/service/DupEcho');
+  // A second instance that is critical: Consul's index for the service moves, the passing set does not.
+  await consulRequest(consul.address, 'PUT', '/v1/agent/service/register', {
+    Name: 'DupEcho',
+    ID: 'dup-b',
+    Address: '127.0.0.1',
+    Port: b.port,
+    Check: { TTL: '60s', Status: 'critical' },
+  });
+  assert.ok(await eventually(() => proxy.count('/v1/health/service/DupEcho') > queriesBefore, 3_000), 'the blocking query returned');
+  await sleep(300);
+  assert.equal(pushes.length, 1, JSON.stringify(pushes));
+});
+
+test('no passing instance: calls fail UNAVAILABLE naming the service, and wait for one only where the caller asked', async () => {
+  const [a] = servers as [EchoServer];
+  await registerInstance(consul.address, 'EmptyEcho', 'empty-a', a.port);
+  const empty = client(`consul://${consul.address}/EmptyEcho`);
+  assert.equal(await say(empty), 'echo-a');
+  await deregisterInstance(consul.address, 'empty-a');
+  assert.ok(
+    await eventually(async () => {
+      try {
+        await say(empty, 1_000);
+        return false;
+      } catch (error) {
+        return (error as grpc.ServiceError).code === grpc.status.UNAVAILABLE;
+      }
+    }, 3_000),
+  );
+  await assert.rejects(
+    say(empty),
+    (error: grpc.ServiceError) => error.code === grpc.status.UNAVAILABLE && error.details === 'no passing instance of EmptyEcho in Consul',
+  );
+  // With waitForReady the call waits for an instance instead of failing.
+  const waiting = new Promise<string>((resolve, reject) =>
+    empty.Say(Buffer.from('hi'), new grpc.Metadata({ waitForReady: true }), { deadline: Date.now() + 5_000 }, (error, answer) =>
+      error ? reject(error) : resolve(answer?.toString() ?? ''),
+    ),
+  );
+  await sleep(1_000);
+  await registerInstance(consul.address, 'EmptyEcho', 'empty-a', a.port);
+  assert.equal(await waiting, 'echo-a');
+});
+
+test('one watch per (Consul, service, options): 100 channels to one service cost one blocking query, and it stops with the last channel', async () => {
+  const [a, b] = servers as [EchoServer, EchoServer];
+  await registerInstance(consul.address, 'SharedEcho', 'shared-a', a.port);
+  await registerInstance(consul.address, 'SharedEcho', 'shared-b', b.port);
+  const proxy = await CountingProxy.start({ host: '127.0.0.1', port: consul.httpPort });
+  cleanups.push(() => proxy.close());
+  const watchesBefore = sharedWatches.size;
+  const channels = Array.from(
+    { length: 100 },
+    () => new EchoClient(`consul://${proxy.address}/SharedEcho`, grpc.credentials.createInsecure()),
+  );
+  const answers = await Promise.all(channels.map((channel) => say(channel)));
+  assert.ok(
+    answers.every((answer) => answer === 'echo-a' || answer === 'echo-b'),
+    JSON.stringify(answers.slice(0, 5)),
+  );
+  await sleep(500);
+  assert.equal(sharedWatches.size, watchesBefore + 1, 'one shared watch');
+  // The first query does not block; the second is the one blocking query.
+  assert.equal(proxy.count('/v1/health/service/SharedEcho'), 2, JSON.stringify(proxy.requests.map((r) => r.path)));
+  for (const channel of channels) channel.close();
+  await sleep(200);
+  assert.equal(sharedWatches.size, watchesBefore, 'the watch stopped with its last channel');
+});
+
+test('two channels in one process: two Consul agents, two tokens, two load-balancing policies at once', async () => {
+  const management = 'c0ffee00-0000-4000-8000-000000000001';
+  const [agentA, agentB] = [
+    await ConsulDevAgent.start({ args: aclAgentArgs(management) }),
+    await ConsulDevAgent.start({ args: aclAgentArgs(management) }),
+  ];
+  cleanups.push(
+    () => agentA.stop(),
+    () => agentB.stop(),
+  );
+  const [a, b, c] = servers as [EchoServer, EchoServer, EchoServer];
+  const readRules = 'service "TwoEcho" { policy = "read" }\nnode_prefix "" { policy = "read" }';
+  const tokenA = 'aaaaaaaa-0000-4000-8000-00000000000a';
+  const tokenB = 'bbbbbbbb-0000-4000-8000-00000000000b';
+  await createToken(agentA.address, management, 'read-two-echo', readRules, tokenA);
+  await createToken(agentB.address, management, 'read-two-echo', readRules, tokenB);
+  for (const [agent, id, server] of [
+    [agentA, 'two-a', a],
+    [agentA, 'two-b', b],
+    [agentB, 'two-c', c],
+  ] as const) {
+    await registerInstance(agent.address, 'TwoEcho', id, server.port, { token: management });
+  }
+  const roundRobin = client(`consul://${agentA.address}/TwoEcho`, consulDiscoveryOptions({ connection: { token: tokenA, env: {} } }));
+  const pickFirst = client(`consul://${agentB.address}/TwoEcho`, {
+    ...consulDiscoveryOptions({ connection: { token: tokenB, env: {} } }),
+    'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ pick_first: {} }] }),
+  });
+  const fromA = new Set<string>();
+  for (let i = 0; i < 10; i += 1) fromA.add(await say(roundRobin));
+  assert.deepEqual([...fromA].sort(), ['echo-a', 'echo-b'], "round robin over agent A's two instances");
+  for (let i = 0; i < 5; i += 1) assert.equal(await say(pickFirst), 'echo-c', "agent B's instance only");
+  // A's token means nothing to B: that channel is refused, with the reason.
+  const wrongToken = client(`consul://${agentB.address}/TwoEcho`, consulDiscoveryOptions({ connection: { token: tokenA, env: {} } }));
+  await assert.rejects(
+    say(wrongToken),
+    (error: grpc.ServiceError) => error.code === grpc.status.UNAVAILABLE && /answered 403: ACL not found/.test(error.details),
+  );
+});

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { InvalidTargetError, parseConsulTargetString } from '../src/discovery/target.js';
+
+test("a bare target: agents from the options or environment, blocking queries with Consul's recommended 5 min wait", () => {
+  assert.deepEqual(parseConsulTargetString('consul:///HelloService'), {
+    spec: { service: 'HelloService', tags: [], consistency: 'default', mode: 'blocking', waitMs: 300_000, pollIntervalMs: 500 },
+  });
+});
+
+test('agents in the authority, several tags, dc, near, a filter and stale reads with a maximum staleness', () => {
+  const target = parseConsulTargetString(
+    'consul://10.0.0.2:8500,10.0.0.3:8500/HelloService?tag=v2&tag=grpc&dc=eu-1&near=_agent&filter=Service.Meta.version%20%3D%3D%20%222%22&max-stale=30s&wait=1m',
+  );
+  assert.equal(target.address, '10.0.0.2:8500,10.0.0.3:8500');
+  assert.deepEqual(target.spec, {
+    service: 'HelloService',
+    tags: ['v2', 'grpc'],
+    dc: 'eu-1',
+    near: '_agent',
+    filter: 'Service.Meta.version == "2"',
+    consistency: 'stale',
+    maxStaleMs: 30_000,
+    mode: 'blocking',
+    waitMs: 60_000,
+    pollIntervalMs: 500,
+  });
+});
+
+test("agent-cached reads with max-age and stale-if-error; consistent reads; the seed's polling", () => {
+  assert.deepEqual(parseConsulTargetString('consul:///S?cached&max-age=10s&stale-if-error=5m').spec.cached, {
+    maxAgeMs: 10_000,
+    staleIfErrorMs: 300_000,
+  });
+  assert.deepEqual(parseConsulTargetString('consul:///S?cached').spec.cached, {});
+  assert.equal(parseConsulTargetString('consul:///S?consistency=consistent').spec.consistency, 'consistent');
+  const poll = parseConsulTargetString('consul:///S?mode=poll&interval=250ms').spec;
+  assert.equal(poll.mode, 'poll');
+  assert.equal(poll.pollIntervalMs, 250);
+});
+
+for (const [target, reason] of [
+  ['dns:///HelloService', /expected consul:/],
+  ['consul:///', /service name/],
+  ['consul:///Hello Service', /service name/],
+  ['consul:///HelloService?mode=push', /mode must be "blocking" or "poll", got "push"/],
+  ['consul:///HelloService?interval=soon&mode=poll', /interval must be a duration/],
+  ['consul:///HelloService?wait=11m', /wait must be a duration from 1000ms to 600s/],
+  ['consul:///HelloService?tags=v1', /unknown parameter "tags" \(known: tag, dc,/],
+  ['consul:///HelloService?tag=', /tag must not be empty/],
+  ['consul:///HelloService?dc=eu&dc=us', /dc is given more than once/],
+  ['consul:///HelloService?consistency=eventual', /consistency must be default, stale or consistent/],
+  ['consul:///HelloService?consistency=consistent&max-stale=5s', /max-stale needs consistency=stale/],
+  ['consul:///HelloService?max-age=5s', /max-age and stale-if-error need cached/],
+  ['consul:///HelloService?cached&consistency=consistent', /cannot be consistent/],
+  ['consul:///HelloService?mode=poll&wait=1m', /wait is for blocking queries/],
+  ['consul:///HelloService?interval=1s', /interval is for mode=poll/],
+  ['consul:///HelloService?cached=yes', /cached takes no value/],
+  ['consul:///HelloService?filter=', /filter must not be empty/],
+] as const) {
+  test(`malformed target ${target} is refused with one clear reason`, () => {
+    assert.throws(
+      () => parseConsulTargetString(target),
+      (error: unknown) => error instanceof InvalidTargetError && reason.test(error.message) && error.message.startsWith('consul target: '),
+    );
+  });
+}
