@@ -2,11 +2,15 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 COMPOSE := docker compose
-CONSUL_UI_PORT ?= 8500
+CONSUL_UI_PORT ?= 8501
 CLIENT_STATS_PORT ?= 9464
-export CONSUL_UI_PORT CLIENT_STATS_PORT
+# Where the published ports listen: this machine only, unless you say otherwise (PUBLISH_ADDRESS=0.0.0.0).
+PUBLISH_ADDRESS ?= 127.0.0.1
+export CONSUL_UI_PORT CLIENT_STATS_PORT PUBLISH_ADDRESS
+# The chaos runner and you reach Consul over HTTPS with our CA and the chaos runner's read token.
+CONSUL_API := CONSUL_CACERT=.secrets/ca.pem CONSUL_HTTP_TOKEN_FILE=.secrets/chaos-runner.token
 
-.PHONY: help provision app up down logs ps test lint typecheck unit e2e e2e-long local bench chaos
+.PHONY: help provision secrets app up down logs ps token test lint typecheck unit e2e e2e-long local bench chaos
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -15,10 +19,13 @@ provision: ## install/start Docker + Compose v2, build Consul, prepare base imag
 	@scripts/ensure-docker.sh
 	@scripts/ensure-images.sh
 
+secrets: ## the CA, certificates, gossip key and ACL tokens in .secrets/ (made once, renewed before they expire)
+	@scripts/ensure-secrets.sh
+
 app: ## npm ci, compile TypeScript, stage production node_modules
 	@scripts/build-app.sh
 
-up: provision app ## build and start Consul, 3 HelloService instances and the client
+up: provision secrets app ## build and start Consul, 3 HelloService instances and the client
 	@scripts/check-ports.sh
 	@echo "==> compose: build the hello and client images (log: /tmp/grpc-consul-lab-build.log)"
 	@$(COMPOSE) build >/tmp/grpc-consul-lab-build.log 2>&1 \
@@ -31,7 +38,8 @@ up: provision app ## build and start Consul, 3 HelloService instances and the cl
 	@echo "The stack is up. Watch it:"
 	@echo "  make logs                               all logs, following (failover shows in the client's lines)"
 	@echo "  docker compose logs -f client           the client only"
-	@echo "  http://localhost:$(CONSUL_UI_PORT)/ui/               Consul UI: HelloService and its checks"
+	@echo "  https://localhost:$(CONSUL_UI_PORT)/ui/              Consul UI (read-only token below; our CA is .secrets/ca.pem)"
+	@echo "      token: $$(cat .secrets/ui-read.token)   (again: make token)"
 	@echo "  curl -s localhost:$(CLIENT_STATS_PORT)/stats          the client counters"
 	@echo "  make down                               remove everything"
 
@@ -39,6 +47,10 @@ down: ## remove every container, network, volume and image that make up created
 	@if docker info >/dev/null 2>&1; then \
 	  $(COMPOSE) down --volumes --remove-orphans --rmi local --timeout 5; \
 	else echo "no Docker engine answers: nothing to remove"; fi
+
+token: ## print the Consul UI's read-only token again
+	@test -s .secrets/ui-read.token || { echo "error: [token] no .secrets/ui-read.token: run make up first" >&2; exit 1; }
+	@echo "Consul UI: https://localhost:$(CONSUL_UI_PORT)/ui/  token: $$(cat .secrets/ui-read.token)"
 
 logs: ## follow all logs
 	@$(COMPOSE) logs -f
@@ -58,8 +70,8 @@ bench: provision app ## discovery, failover, keepalive, partition vs disconnect 
 SCENARIO ?= rolling-kill
 SEED ?=
 chaos: app ## run a chaos scenario against make up's stack (SCENARIO=… SEED=… DRY_RUN=1)
-	@node dist/chaos/cli.js --scenario $(SCENARIO) $(if $(SEED),--seed $(SEED)) $(if $(DRY_RUN),--dry-run) \
-	  --stats-url http://127.0.0.1:$(CLIENT_STATS_PORT) --consul-url http://127.0.0.1:$(CONSUL_UI_PORT)
+	@$(CONSUL_API) node dist/chaos/cli.js --scenario $(SCENARIO) $(if $(SEED),--seed $(SEED)) $(if $(DRY_RUN),--dry-run) \
+	  --stats-url http://127.0.0.1:$(CLIENT_STATS_PORT) --consul-url https://127.0.0.1:$(CONSUL_UI_PORT)
 
 lint: app ## eslint + prettier
 	@npm run --silent lint
@@ -70,11 +82,11 @@ typecheck: ## strict TypeScript, proto types included
 unit: app ## unit and integration tests against a real Consul agent (no Docker)
 	@scripts/run-tests.sh unit
 
-e2e: provision app ## end-to-end tests on real containers
+e2e: provision secrets app ## end-to-end tests on real containers
 	@scripts/run-tests.sh e2e
 
-e2e-long: provision app ## random-mix seeds 1-12 back to back on one compose stack at 200 calls/s (~10 min)
+e2e-long: provision secrets app ## random-mix seeds 1-12 back to back on one compose stack at 200 calls/s (~10 min)
 	@scripts/run-tests.sh long
 
-test: provision app lint ## everything: lint, strict types, unit/integration and e2e tests, in one run
+test: provision secrets app lint ## everything: lint, strict types, unit/integration and e2e tests, in one run
 	@scripts/run-tests.sh unit e2e

@@ -1,15 +1,32 @@
+import { readFileSync, rmSync } from 'node:fs';
 import { ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
+import * as grpc from '@grpc/grpc-js';
 import { HelloProcess } from '../services/local/hello-process.js';
 import { eventually, passingIds, passingToFirstCallMs } from '../services/test-support/consul-queries.js';
 import { type InProcessClient, startClient } from '../services/test-support/in-process-client.js';
+import {
+  consulTlsForChecks,
+  helloTlsEnv,
+  makeTestCertificates,
+  type TestCertificates,
+} from '../services/test-support/test-certificates.js';
 
 /**
  * `make bench`: failover measured, not asserted. 3 server processes, a real
- * Consul agent, the real client at 200 calls/s; one fault at a time; for the
- * blocking watch and for the seed's 500 ms polling; then the keepalive
- * trade-off (frozen-instance detection vs graceful drain, grpc-node #3068).
+ * Consul agent, the real client at 200 calls/s, gRPC over mutual TLS as in
+ * the compose stack; one fault at a time; for the blocking watch and for the
+ * seed's 500 ms polling; the keepalive trade-off (frozen-instance detection
+ * vs graceful drain, grpc-node #3068); and what TLS costs in latency.
  */
 const RATE = 200;
+const STEADY_MS = 15_000;
+const certificates: TestCertificates = await makeTestCertificates();
+
+/** The client's side of mutual TLS with the test certificates. */
+function clientCredentials(): grpc.ChannelCredentials {
+  const read = (path: string): Buffer => readFileSync(path);
+  return grpc.credentials.createSsl(read(certificates.ca), read(certificates.client.key), read(certificates.client.cert));
+}
 
 interface Row {
   readonly setup: string;
@@ -29,13 +46,18 @@ class Cluster {
   constructor(
     readonly consul: ConsulDevAgent,
     private readonly serverEnv: Record<string, string>,
+    readonly tls = true,
   ) {}
+
+  startClient(rate: number, target = 'consul:///HelloService', keepalive = true): void {
+    this.client = startClient(this.consul.address, rate, target, keepalive, this.tls ? { credentials: clientCredentials() } : {});
+  }
 
   async addServer(): Promise<HelloProcess> {
     const server = HelloProcess.start({
       port: await freePort(),
       consulAddress: this.consul.address,
-      env: { GRPC_CHECK_INTERVAL_MS: '1000', ...this.serverEnv },
+      env: { GRPC_CHECK_INTERVAL_MS: '1000', ...(this.tls && helloTlsEnv(certificates)), ...this.serverEnv },
     });
     this.servers.push(server);
     return server;
@@ -110,7 +132,7 @@ async function discoveryRuns(consul: ConsulDevAgent, setup: string, target: stri
     // run's SIGKILLed ones pass for about a second after the kill, and a client
     // that knows only those (the new ones not yet passing) has nowhere to call.
     await cluster.passingAreLive();
-    cluster.client = startClient(consul.address, RATE, target);
+    cluster.startClient(RATE, target);
     await cluster.settled();
     await sleep(2_000);
 
@@ -176,7 +198,7 @@ async function keepaliveRuns(consul: ConsulDevAgent, keepalive: boolean): Promis
   const cluster = new Cluster(consul, { HANDLER_DELAY_MS: '2500', SHUTDOWN_GRACE_MS: '10000' });
   try {
     for (let i = 0; i < 3; i += 1) await cluster.addServer();
-    cluster.client = startClient(consul.address, 40, 'consul:///HelloService', keepalive);
+    cluster.startClient(40, 'consul:///HelloService', keepalive);
     await cluster.settled();
     await sleep(3_000);
     rows.push(
@@ -217,6 +239,37 @@ async function keepaliveRuns(consul: ConsulDevAgent, keepalive: boolean): Promis
   return rows;
 }
 
+/** Steady latency with 3 instances at RATE, over mutual TLS or in plaintext, one after the other in the same run. */
+async function tlsCostRuns(consul: ConsulDevAgent): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const tls of [false, true]) {
+    const cluster = new Cluster(consul, {}, tls);
+    try {
+      for (let i = 0; i < 3; i += 1) await cluster.addServer();
+      await cluster.passingAreLive();
+      cluster.startClient(RATE);
+      await cluster.settled();
+      await sleep(2_000);
+      const before = cluster.client.stats.snapshot();
+      await sleep(STEADY_MS);
+      const after = cluster.client.stats.snapshot();
+      // The latency window holds the last 4,096 calls: at 200 calls/s, about the steady period.
+      rows.push({
+        setup: tls ? 'mutual TLS' : 'plaintext',
+        fault: `none, ${STEADY_MS / 1_000} s steady`,
+        calls: after.total - before.total,
+        failed: after.failed - before.failed,
+        wrong: after.wrong - before.wrong,
+        measure: `latency p50 ${after.latencyMs.p50} ms, p99 ${after.latencyMs.p99} ms`,
+      });
+    } finally {
+      await cluster.dispose();
+      await sleep(2_000);
+    }
+  }
+  return rows;
+}
+
 function printTable(rows: readonly Row[]): void {
   const header: Row = { setup: 'setup', fault: 'fault', calls: 0, failed: 0, wrong: 0, measure: 'measured' };
   const cells = (row: Row, isHeader = false): string[] => [
@@ -235,7 +288,8 @@ function printTable(rows: readonly Row[]): void {
   for (const line of table.slice(1)) console.log(format(line));
 }
 
-const consul = await ConsulDevAgent.start();
+// Consul's gRPC checks of the instances go over TLS with its own certificate, as in the compose stack.
+const consul = await ConsulDevAgent.start({ args: consulTlsForChecks(certificates) });
 try {
   const only = process.env.BENCH_ONLY;
   const rows =
@@ -246,9 +300,13 @@ try {
           ...(await discoveryRuns(consul, 'poll 500 ms (seed)', 'consul:///HelloService?mode=poll&interval=500ms')),
           ...(await keepaliveRuns(consul, true)),
           ...(await keepaliveRuns(consul, false)),
+          ...(await tlsCostRuns(consul)),
         ];
-  console.log(`\nFailover at ${RATE} calls/s (keepalive rows: 40 calls/s, 2.5 s handlers), 3 instances, Consul ${consul.address}\n`);
+  console.log(
+    `\nFailover at ${RATE} calls/s over mutual TLS (keepalive rows: 40 calls/s, 2.5 s handlers), 3 instances, Consul ${consul.address}\n`,
+  );
   printTable(rows);
 } finally {
   await consul.stop();
+  rmSync(certificates.dir, { recursive: true, force: true });
 }

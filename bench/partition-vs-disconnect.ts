@@ -1,7 +1,6 @@
 import type { TargetContainer } from '../chaos/docker/docker-driver.js';
 import { fetchStats, statsWhen } from '../e2e/support/client-stats.js';
-import { sweep } from '../e2e/support/docker-sweep.js';
-import { buildImages, LabCluster, newRunId } from '../e2e/support/lab-cluster.js';
+import { ComposeStack, newProjectName } from '../e2e/support/compose-stack.js';
 
 /**
  * Part of `make bench`: the two ways the chaos runner cuts an instance off,
@@ -35,7 +34,7 @@ async function timeUntil(probe: () => Promise<boolean>, timeoutMs: number): Prom
   return undefined;
 }
 
-async function measure(cluster: LabCluster, fault: 'partition' | 'disconnect'): Promise<Row> {
+async function measure(cluster: ComposeStack, fault: 'partition' | 'disconnect'): Promise<Row> {
   const driver = cluster.driver;
   const [victim] = (await driver.targets('hello')) as [TargetContainer];
   const resolved = async (): Promise<boolean> =>
@@ -65,33 +64,26 @@ async function measure(cluster: LabCluster, fault: 'partition' | 'disconnect'): 
   };
 }
 
-const imagesRunId = newRunId('bench-images');
-const runId = newRunId('bench-cut');
-try {
-  const images = await buildImages(imagesRunId);
-  const rows: Row[] = [];
-  for (const fault of ['partition', 'disconnect'] as const) {
-    for (let i = 0; i < REPEATS; i += 1) {
-      // A fresh cluster each time: the latency window and counters start clean.
-      const cluster = await LabCluster.start(`${runId}-${fault}-${i}`, images, 3, { CALL_RATE: String(RATE) });
-      try {
-        await statsWhen(cluster.statsUrl, (stats) => Object.keys(stats.byInstance).length === 3, 30_000);
-        await sleep(3_000);
-        rows.push(await measure(cluster, fault));
-      } finally {
-        await sweep(cluster.runId);
-      }
+const rows: Row[] = [];
+for (const fault of ['partition', 'disconnect'] as const) {
+  for (let i = 0; i < REPEATS; i += 1) {
+    // A fresh stack (make up's compose file) each time: the latency window and counters start clean.
+    const cluster = await ComposeStack.start(newProjectName(`bench-${fault}`), { env: { CALL_RATE: String(RATE) } });
+    try {
+      await statsWhen(cluster.statsUrl, (stats) => Object.keys(stats.byInstance).length === 3, 30_000);
+      await sleep(3_000);
+      rows.push(await measure(cluster, fault));
+    } finally {
+      await cluster.down();
     }
   }
-  const ms = (value: number | undefined): string => (value === undefined ? 'never' : `${value} ms`);
-  console.log(`\nCutting one of 3 instances off for ${CUT_MS / 1_000} s, client at ${RATE} calls/s (${REPEATS} runs each)\n`);
-  console.log('| fault | failed calls | max call latency | out of the resolved set after | served again after the heal | address kept |');
-  console.log('|---|---|---|---|---|---|');
-  for (const row of rows) {
-    console.log(
-      `| ${row.fault} | ${row.failed} | ${ms(row.maxLatencyMs)} | ${ms(row.droppedAfterMs)} | ${ms(row.servedAgainAfterMs)} | ${row.addressKept ? 'yes' : 'no'} |`,
-    );
-  }
-} finally {
-  await sweep(imagesRunId);
+}
+const ms = (value: number | undefined): string => (value === undefined ? 'never' : `${value} ms`);
+console.log(`\nCutting one of 3 instances off for ${CUT_MS / 1_000} s, client at ${RATE} calls/s (${REPEATS} runs each)\n`);
+console.log('| fault | failed calls | max call latency | out of the resolved set after | served again after the heal | address kept |');
+console.log('|---|---|---|---|---|---|');
+for (const row of rows) {
+  console.log(
+    `| ${row.fault} | ${row.failed} | ${ms(row.maxLatencyMs)} | ${ms(row.droppedAfterMs)} | ${ms(row.servedAgainAfterMs)} | ${row.addressKept ? 'yes' : 'no'} |`,
+  );
 }

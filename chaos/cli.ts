@@ -1,8 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ConsulConfigError, ConsulHttp } from '@grpc-consul-lab/consul-discovery';
 import { DockerDriver } from './docker/docker-driver.js';
-import { composeScope, e2eScope } from './docker/labels.js';
+import { composeScope } from './docker/labels.js';
 import { runScenario } from './engine/runner.js';
 import { renderReport } from './report/html-report.js';
 import { formatPlan, planScenario } from './scenario/plan.js';
@@ -14,14 +15,14 @@ import { loadScenario, ScenarioError } from './scenario/load-scenario.js';
  * and writes a JSON journal and an HTML report. Exit 1 when the hypothesis
  * was violated, 2 for bad input, 130 when interrupted.
  */
-const USAGE = `usage: chaos [--scenario NAME|FILE] [--seed N] [--dry-run] [--project NAME | --e2e-run ID] [--stats-url URL] [--consul-url URL] [--out DIR]
+const USAGE = `usage: chaos [--scenario NAME|FILE] [--seed N] [--dry-run] [--project NAME] [--stats-url URL] [--consul-url URL] [--out DIR]
   --scenario   a shipped scenario (chaos/scenarios/<name>.yaml) or a YAML file (default: rolling-kill)
   --seed       makes target choice and jitter reproducible (default: random, printed)
   --dry-run    print the plan and change nothing
   --project    compose project whose labelled containers are targets (default: grpc-consul-lab)
-  --e2e-run    target the containers of one e2e run instead
   --stats-url  the client's stats endpoint (default: http://127.0.0.1:9464)
-  --consul-url Consul's HTTP API, to say what it holds for an instance that goes silent (default: http://127.0.0.1:8500)
+  --consul-url Consul's HTTP API (with CONSUL_CACERT, CONSUL_HTTP_TOKEN_FILE… as the consul CLI reads them), asked
+               what it holds for an instance that goes silent (default: https://127.0.0.1:8501)
   --out        where the journal and report go (default: reports/chaos)`;
 
 function fail(message: string): never {
@@ -37,9 +38,8 @@ function parse() {
       seed: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
       project: { type: 'string', default: 'grpc-consul-lab' },
-      'e2e-run': { type: 'string' },
       'stats-url': { type: 'string', default: 'http://127.0.0.1:9464' },
-      'consul-url': { type: 'string', default: 'http://127.0.0.1:8500' },
+      'consul-url': { type: 'string', default: 'https://127.0.0.1:8501' },
       out: { type: 'string', default: 'reports/chaos' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -77,7 +77,14 @@ if (values['dry-run']) {
   process.exit(0);
 }
 
-const driver = new DockerDriver(values['e2e-run'] ? e2eScope(values['e2e-run']) : composeScope(values.project));
+let consul: ConsulHttp;
+try {
+  consul = new ConsulHttp({ address: values['consul-url'] });
+} catch (error) {
+  if (error instanceof ConsulConfigError) fail(error.message);
+  throw error;
+}
+const driver = new DockerDriver(composeScope(values.project));
 try {
   const hello = await driver.targets('hello');
   if (hello.length === 0)
@@ -110,7 +117,7 @@ const journal = await runScenario({
   seed,
   driver,
   statsUrl: values['stats-url'],
-  consulUrl: values['consul-url'],
+  consul,
   signal: interrupt.signal,
   log: (line) => {
     clearStatus();

@@ -6,7 +6,7 @@ cd "$PROJECT_ROOT"
 
 step "ports: published ports are free"
 ours=$(docker compose ps -q 2>/dev/null || true)
-for spec in "CONSUL_UI_PORT:${CONSUL_UI_PORT:-8500}" "CLIENT_STATS_PORT:${CLIENT_STATS_PORT:-9464}"; do
+for spec in "CONSUL_UI_PORT:${CONSUL_UI_PORT:-8501}" "CLIENT_STATS_PORT:${CLIENT_STATS_PORT:-9464}"; do
   name=${spec%%:*}
   port=${spec#*:}
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then

@@ -208,7 +208,10 @@ export class DockerDriver {
       Env: [...(info.Config.Env ?? []).filter((entry) => !entry.startsWith('PORT=')), `PORT=${port}`],
       Labels: labels,
       Healthcheck: info.Config.Healthcheck,
-      HostConfig: { NetworkMode: firstNetwork?.[0] ?? 'bridge' },
+      ...(info.Config.User && { User: info.Config.User }),
+      // Everything else about how it runs is the template's: its user, read-only root,
+      // dropped capabilities, limits, tmpfs and mounted secrets. Only its network is set here.
+      HostConfig: { ...info.HostConfig, NetworkMode: firstNetwork?.[0] ?? 'bridge', PortBindings: {} },
       NetworkingConfig: firstNetwork
         ? { EndpointsConfig: { [firstNetwork[0]]: { Aliases: serviceAliases(firstNetwork[1].Aliases, info) } } }
         : undefined,

@@ -2,8 +2,6 @@
 export const CHAOS_TARGET_LABEL = 'grpc-consul-lab.chaos-target';
 export const ROLE_LABEL = 'grpc-consul-lab.role';
 export const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';
-/** The e2e suite scopes its runs with this label instead of a compose project. */
-export const E2E_RUN_LABEL = 'grpc-consul-lab.e2e-run';
 
 /** Which containers a run may touch: those carrying the target label AND this one. */
 export interface TargetScope {
@@ -12,7 +10,6 @@ export interface TargetScope {
 }
 
 export const composeScope = (project: string): TargetScope => ({ label: COMPOSE_PROJECT_LABEL, value: project });
-export const e2eScope = (runId: string): TargetScope => ({ label: E2E_RUN_LABEL, value: runId });
 
 export function isInScope(labels: Readonly<Record<string, string>> | undefined, scope: TargetScope): boolean {
   return labels?.[CHAOS_TARGET_LABEL] === 'true' && labels[scope.label] === scope.value;

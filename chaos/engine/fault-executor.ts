@@ -165,12 +165,14 @@ export async function applyStep(step: PlannedStep, context: ExecutorContext): Pr
     case 'scale': {
       const current = await available(context);
       const newInstances: string[] = [];
+      const startedNames: string[] = [];
       const removed: string[] = [];
       const template = current[current.length - 1];
       if (!template) throw new SkippedStep('no hello instance to scale from');
       for (let count = current.length; count < action.to; count += 1) {
         const started = await driver.startLike(template, await nextPort(context, template.port, action.portStep));
         newInstances.push(started.instanceId);
+        startedNames.push(`${started.name} (${started.ip}:${started.port})`);
       }
       const floor = Math.max(action.to, context.keepAlive);
       for (const victim of current.slice(floor).reverse()) {
@@ -185,7 +187,7 @@ export async function applyStep(step: PlannedStep, context: ExecutorContext): Pr
       return {
         targets: removed,
         newInstances,
-        detail: `scaled ${current.length} -> ${current.length + newInstances.length - removed.length}`,
+        detail: `scaled ${current.length} -> ${current.length + newInstances.length - removed.length}${startedNames.length > 0 ? `, started ${startedNames.join(', ')}` : ''}`,
       };
     }
     case 'replace-all': {

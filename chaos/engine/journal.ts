@@ -4,7 +4,10 @@ import type { StatsSnapshot } from '../../services/client/call-stats.js';
  * What a run leaves behind: the only input of the HTML report, and the
  * record that makes a run reproducible and comparable (Chaos Toolkit's idea).
  */
-export type Sample = Pick<StatsSnapshot, 'ok' | 'failed' | 'wrong' | 'byInstance' | 'firstOkAtByInstance' | 'failedByCode'> & {
+export type Sample = Pick<
+  StatsSnapshot,
+  'ok' | 'failed' | 'wrong' | 'recovered' | 'byInstance' | 'firstOkAtByInstance' | 'failedByCode'
+> & {
   /** Epoch ms of the reading. */
   readonly t: number;
 };
@@ -55,6 +58,7 @@ export function toSample(stats: StatsSnapshot, t: number): Sample {
     ok: stats.ok,
     failed: stats.failed,
     wrong: stats.wrong,
+    recovered: stats.recovered,
     byInstance: stats.byInstance,
     firstOkAtByInstance: stats.firstOkAtByInstance,
     failedByCode: stats.failedByCode,

@@ -1,3 +1,4 @@
+import type { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
 import type { StatsSnapshot } from '../../services/client/call-stats.js';
 import { sleep } from './sleep.js';
 import type { DockerDriver } from '../docker/docker-driver.js';
@@ -20,8 +21,8 @@ export interface RunOptions {
   readonly seed: number;
   readonly driver: DockerDriver;
   readonly statsUrl: string;
-  /** Consul's HTTP API, asked what it holds for an instance that goes silent. */
-  readonly consulUrl?: string;
+  /** Consul, asked what it holds for an instance that goes silent. */
+  readonly consul?: ConsulHttp;
   /** Prints a line (plan, faults, probe results, verdict). */
   readonly log: (line: string) => void;
   /** Shows the one live status line; called about once a second. */
@@ -78,9 +79,9 @@ export async function runScenario(options: RunOptions): Promise<Journal> {
     const at = Date.now();
     const live = await liveInstances();
     const probe = checkServed(scenario.hypothesis, live, current, phase, at);
-    if (probe.ok || options.consulUrl === undefined) return probe;
+    if (probe.ok || options.consul === undefined) return probe;
     // Only a failing probe is worth asking Consul for the why.
-    return checkServed(scenario.hypothesis, live, current, phase, at, await registrationsOf(options.consulUrl, SERVICE));
+    return checkServed(scenario.hypothesis, live, current, phase, at, await registrationsOf(options.consul, SERVICE));
   };
 
   // Before: the system must be steady before it is disturbed.

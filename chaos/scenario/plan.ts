@@ -80,7 +80,7 @@ export function describeAction(action: Action): string {
     case 'disconnect':
       return `disconnect ${action.target} instance from its network for ${action.duration} ms`;
     case 'restart-consul':
-      return `restart Consul (down ${action.downtime} ms; it forgets every registration)`;
+      return `restart Consul (down ${action.downtime} ms)`;
     case 'scale':
       return `scale hello instances to ${action.to}`;
     case 'replace-all':

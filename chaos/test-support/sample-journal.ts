@@ -22,6 +22,7 @@ export function sampleJournal(): Journal {
       ok: Object.values(counts).reduce((a, b) => a + b, 0),
       failed,
       wrong: 0,
+      recovered: 0,
       byInstance: { ...counts },
       firstOkAtByInstance: { ...firstOk },
       failedByCode: failed ? { UNAVAILABLE: failed } : {},

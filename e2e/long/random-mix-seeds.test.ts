@@ -17,12 +17,12 @@ let stack: ComposeStack | undefined;
 
 before(async () => {
   process.once('SIGINT', () => void sweep(project).finally(() => process.exit(130)));
-  stack = await ComposeStack.start(project, { CALL_RATE: '200' });
+  stack = await ComposeStack.start(project, { env: { CALL_RATE: '200' } });
 });
 
 after(async () => {
   await stack?.down();
-  assert.deepEqual(await findLeftovers(project), { containers: [], networks: [], images: [] });
+  assert.deepEqual(await findLeftovers(project), { containers: [], networks: [], volumes: [], images: [] });
 });
 
 for (const seed of SEEDS) {

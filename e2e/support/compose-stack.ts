@@ -1,20 +1,38 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
 import Docker from 'dockerode';
-import { DockerComposeEnvironment, type StartedDockerComposeEnvironment, Wait } from 'testcontainers';
+import {
+  DockerComposeEnvironment,
+  GenericContainer,
+  type StartedDockerComposeEnvironment,
+  type StartedTestContainer,
+  Wait,
+} from 'testcontainers';
 import { DockerDriver } from '../../chaos/docker/docker-driver.js';
-import { composeScope } from '../../chaos/docker/labels.js';
+import { COMPOSE_PROJECT_LABEL, composeScope, ROLE_LABEL } from '../../chaos/docker/labels.js';
 import type { Journal } from '../../chaos/engine/journal.js';
 import { runScenario } from '../../chaos/engine/runner.js';
 import { loadScenario } from '../../chaos/scenario/load-scenario.js';
+import { demuxLogs, ROOT } from './paths.js';
 import { sweep } from './docker-sweep.js';
-import { baseImages, ROOT } from './lab-cluster.js';
 
 /**
- * `make up`'s own docker-compose.yml, brought up through testcontainers'
- * compose support under a project name of its own and with ephemeral host
- * ports, so it never collides with a running demo.
+ * `make up`'s own docker-compose.yml (the secure stack: Consul with TLS and
+ * ACLs, the bootstrap job, hardened containers, mutual TLS), brought up
+ * through testcontainers under a project name of its own, with ephemeral
+ * ports on 127.0.0.1, so it never collides with a running demo. Its secrets
+ * are the ones `make` wrote into .secrets/. The chaos runner's scope is the
+ * compose project, as with `make chaos`.
  */
+export interface StackOptions {
+  /** Compose variables: CALL_RATE, HELLO_REPLICAS... */
+  readonly env?: Record<string, string>;
+  readonly profiles?: readonly string[];
+}
+
 export class ComposeStack {
   readonly driver: DockerDriver;
+  private readonly docker = new Docker();
 
   private constructor(
     readonly project: string,
@@ -23,12 +41,13 @@ export class ComposeStack {
     this.driver = new DockerDriver(composeScope(project));
   }
 
-  static async start(project: string, environment: Record<string, string> = {}): Promise<ComposeStack> {
+  static async start(project: string, options: StackOptions = {}): Promise<ComposeStack> {
     try {
       const started = await new DockerComposeEnvironment(ROOT, 'docker-compose.yml')
         .withProjectName(project)
         .withBuild()
-        .withEnvironment({ ...baseImages(), CONSUL_UI_PORT: '0', CLIENT_STATS_PORT: '0', ...environment })
+        .withProfiles(...(options.profiles ?? []))
+        .withEnvironment({ ...baseImages(), CONSUL_UI_PORT: '0', CLIENT_STATS_PORT: '0', PUBLISH_ADDRESS: '127.0.0.1', ...options.env })
         .withWaitStrategy('client-1', Wait.forHealthCheck())
         .withStartupTimeout(180_000)
         .up();
@@ -44,37 +63,112 @@ export class ComposeStack {
     return `http://${client.getHost()}:${client.getMappedPort(9464)}`;
   }
 
-  /** Read afresh: a restarted container gets a new host port, which testcontainers does not know. */
+  /** The image compose built for a service of this project. */
+  imageOf(service: 'hello' | 'client'): string {
+    return `${this.project}-${service}`;
+  }
+
+  get network(): string {
+    return `${this.project}_default`;
+  }
+
+  /** Consul's HTTPS port on 127.0.0.1, read afresh: a restarted container gets a new host port. */
   async consulUrl(): Promise<string> {
-    return hostUrlOf(this.environment.getContainer('consul-1').getId(), 8500);
+    const [consul] = await this.docker.listContainers({
+      filters: { label: [`${COMPOSE_PROJECT_LABEL}=${this.project}`, `${ROLE_LABEL}=consul`] },
+    });
+    const port = consul?.Ports.find((p) => p.PrivatePort === 8501 && p.PublicPort)?.PublicPort;
+    if (!port) throw new Error(`no published Consul port in ${this.project}`);
+    return `https://127.0.0.1:${port}`;
+  }
+
+  /** Consul's API from the host over HTTPS, with the chaos runner's read token, as `make chaos` reaches it. */
+  async consulApi(
+    token: 'chaos-runner' | 'management' | 'hello-client' | 'hello-server' | 'anonymous' = 'chaos-runner',
+  ): Promise<ConsulHttp> {
+    return new ConsulHttp({
+      address: await this.consulUrl(),
+      tls: { caFile: `${ROOT}/.secrets/ca.pem` },
+      ...(token !== 'anonymous' && { tokenFile: `${ROOT}/.secrets/${token}.token` }),
+      env: {},
+    });
+  }
+
+  /** Ids of the instances passing in Consul now. */
+  async passingInstanceIds(): Promise<string[]> {
+    const consul = await this.consulApi();
+    try {
+      return (await consul.healthService({ service: 'HelloService' })).instances.map((i) => i.id).sort();
+    } finally {
+      consul.close();
+    }
+  }
+
+  /**
+   * A container that looks like a hello instance and lives in this project,
+   * but lacks the chaos-target label: the runner must leave it alone.
+   */
+  async startDecoy(): Promise<StartedTestContainer> {
+    return new GenericContainer(this.imageOf('hello'))
+      .withName(`${this.project}-decoy`)
+      .withEntrypoint(['sleep', 'infinity'])
+      .withLabels({ [ROLE_LABEL]: 'hello', [COMPOSE_PROJECT_LABEL]: this.project })
+      .withNetworkMode(this.network)
+      .start();
   }
 
   /** A shipped scenario against this stack, as `make chaos SCENARIO=<name> SEED=<seed>` runs it against make up's. */
   async runShippedScenario(name: string, seed: number): Promise<Journal> {
     const { scenario, file } = loadScenario(name);
-    return runScenario({
-      scenario,
-      file,
-      seed,
-      driver: this.driver,
-      statsUrl: this.statsUrl,
-      consulUrl: await this.consulUrl(),
-      log: () => undefined,
-      status: () => undefined,
-    });
+    const consul = await this.consulApi();
+    try {
+      return await runScenario({
+        scenario,
+        file,
+        seed,
+        driver: this.driver,
+        statsUrl: this.statsUrl,
+        consul,
+        log: () => undefined,
+        status: () => undefined,
+      });
+    } finally {
+      consul.close();
+    }
+  }
+
+  /** Saves every container's log of this project under reports/e2e/<name>/, for a failed scenario. */
+  async saveLogs(name: string): Promise<string> {
+    const dir = `${ROOT}/reports/e2e/${name}`;
+    mkdirSync(dir, { recursive: true });
+    for (const info of await this.docker.listContainers({ all: true, filters: { label: [`${COMPOSE_PROJECT_LABEL}=${this.project}`] } })) {
+      const logs = await this.docker.getContainer(info.Id).logs({ stdout: true, stderr: true, timestamps: true });
+      writeFileSync(`${dir}/${info.Names[0]?.replace(/^\//, '') ?? info.Id}.log`, demuxLogs(logs));
+    }
+    return dir;
   }
 
   async down(): Promise<void> {
     await this.environment.down({ timeout: 5_000, removeVolumes: true }).catch(() => undefined);
-    // The chaos runner's replacements are not in the compose file: the sweep finds them by label.
+    // The chaos runner's replacements and the decoy are not in the compose file: the sweep finds them by label.
     await sweep(this.project);
   }
 }
 
-/** http://localhost:<host port> of a container's published port, as Docker has it now. */
-export async function hostUrlOf(containerId: string, port: number): Promise<string> {
-  const info = await new Docker().getContainer(containerId).inspect();
-  const hostPort = info.NetworkSettings.Ports[`${port}/tcp`]?.[0]?.HostPort;
-  if (!hostPort) throw new Error(`container ${info.Name} publishes no port ${port}`);
-  return `http://localhost:${hostPort}`;
+/** The base images this machine uses, as scripts/ensure-images.sh recorded them in .env. */
+function baseImages(): Record<string, string> {
+  return Object.fromEntries(
+    readFileSync(`${ROOT}/.env`, 'utf8')
+      .split('\n')
+      .map((line) => /^([A-Z_]+)=(.*)$/.exec(line.trim()))
+      .filter((match): match is RegExpExecArray => match !== null)
+      .map((match) => [match[1] as string, match[2] as string]),
+  );
+}
+
+let counter = 0;
+/** A name for one run's compose project: the suite's sweep finds everything by its prefix. */
+export function newProjectName(what: string): string {
+  counter += 1;
+  return `gcl-e2e-${what}-${process.pid}-${counter}`;
 }

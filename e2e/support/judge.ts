@@ -6,6 +6,7 @@ export interface Delta {
   readonly ok: number;
   readonly failed: number;
   readonly wrong: number;
+  readonly recovered: number;
   readonly failedByCode: Record<string, number>;
 }
 
@@ -15,7 +16,8 @@ export function deltaOf(journal: Journal): Delta {
   const ok = (last?.ok ?? 0) - (first?.ok ?? 0);
   const failed = (last?.failed ?? 0) - (first?.failed ?? 0);
   const wrong = (last?.wrong ?? 0) - (first?.wrong ?? 0);
-  return { calls: ok + failed + wrong, ok, failed, wrong, failedByCode: last?.failedByCode ?? {} };
+  const recovered = (last?.recovered ?? 0) - (first?.recovered ?? 0);
+  return { calls: ok + failed + wrong, ok, failed, wrong, recovered, failedByCode: last?.failedByCode ?? {} };
 }
 
 export function say(scenario: string, probe: string, delta: Delta, extra: unknown = ''): string {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseConsulTargetString } from '@grpc-consul-lab/consul-discovery';
 import { type EnvSpec, envSchemas } from '../lib/env-config.js';
+import { tlsEnvSpec } from '../lib/tls.js';
 
 export const clientEnvSpec = {
   TARGET: {
@@ -59,5 +60,6 @@ export const clientEnvSpec = {
     default: 'client',
     schema: z.string().min(1).max(200),
   },
+  ...tlsEnvSpec,
   LOG_LEVEL: { description: 'pino log level (debug logs every call)', default: 'info', schema: envSchemas.logLevel },
 } satisfies EnvSpec;

@@ -1,5 +1,7 @@
-import { consulConnectionOrExit, loadEnvConfigOrExit } from '../lib/env-config.js';
+import { ConsulError, ConsulHttp } from '@grpc-consul-lab/consul-discovery';
+import { configOrExit, consulConnectionOrExit, loadEnvConfigOrExit } from '../lib/env-config.js';
 import { createLogger } from '../lib/logger.js';
+import { channelCredentials, readTlsFiles } from '../lib/tls.js';
 import { clientEnvSpec } from './client-config.js';
 import { createHelloClient } from './hello-client.js';
 import { startStatsServer } from './stats-server.js';
@@ -10,7 +12,20 @@ const config = loadEnvConfigOrExit(
   clientEnvSpec,
 );
 // CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN(_FILE), CONSUL_CACERT… as the consul CLI reads them; checked here, once.
-consulConnectionOrExit('hello-client');
+const consul = consulConnectionOrExit('hello-client');
+const tls = configOrExit('hello-client', () => readTlsFiles(config));
+// A CA or server name that does not fit Consul's certificate will never work: say so once and stop.
+// (Consul merely not answering yet is no reason to stop: the resolver waits for it.)
+const probe = new ConsulHttp(consul);
+await probe
+  .leader()
+  .catch((error: unknown) => {
+    if (error instanceof ConsulError && error.kind === 'tls') {
+      process.stderr.write(`hello-client: ${error.message} (check CONSUL_CACERT and CONSUL_TLS_SERVER_NAME)\n`);
+      process.exit(2);
+    }
+  })
+  .finally(() => probe.close());
 const logger = createLogger('hello-client', config.LOG_LEVEL);
 
 const hello = createHelloClient({
@@ -21,6 +36,7 @@ const hello = createHelloClient({
   concurrency: config.CONCURRENCY,
   namePrefix: config.NAME_PREFIX,
   waitForReady: config.WAIT_FOR_READY,
+  credentials: channelCredentials(tls),
   logger,
 });
 const stats = hello.stats;

@@ -1,5 +1,6 @@
 import { ConsulConfigError, type ResolvedConnection, resolveConnection } from '@grpc-consul-lab/consul-discovery';
 import { z } from 'zod';
+import { TlsConfigError } from './tls.js';
 
 /**
  * Configuration through environment variables, parsed and validated once at
@@ -81,19 +82,27 @@ export function loadEnvConfigOrExit<S extends EnvSpec>(
   }
 }
 
+/** Errors that mean "the configuration cannot work": one line for the user, not a stack trace. */
+const CONFIG_ERRORS = [ConsulConfigError, TlsConfigError, EnvConfigError];
+
+/** Runs `read` (which reads or checks configuration); a configuration error prints one line naming it and exits 2. */
+export function configOrExit<T>(program: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (!CONFIG_ERRORS.some((kind) => error instanceof kind)) throw error;
+    process.stderr.write(`${program}: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+}
+
 /**
  * How the program reaches Consul, from the CONSUL_* variables as the consul
  * CLI reads them; a value that cannot work (a CA file that is not there, say)
  * prints one line naming it and exits 2.
  */
 export function consulConnectionOrExit(program: string, env: NodeJS.ProcessEnv = process.env): ResolvedConnection {
-  try {
-    return resolveConnection({ env });
-  } catch (error) {
-    if (!(error instanceof ConsulConfigError)) throw error;
-    process.stderr.write(`${program}: ${error.message}\n`);
-    process.exit(2);
-  }
+  return configOrExit(program, () => resolveConnection({ env }));
 }
 
 /** Schemas shared by both programs. */

@@ -2,9 +2,10 @@ import { hostname } from 'node:os';
 import { ConsulRegistrar } from '@grpc-consul-lab/consul-discovery';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { consulConnectionOrExit, loadEnvConfigOrExit } from '../lib/env-config.js';
+import { configOrExit, consulConnectionOrExit, loadEnvConfigOrExit } from '../lib/env-config.js';
 import { HELLO_GRPC_SERVICE, loadHelloProto } from '../lib/hello-proto.js';
 import { createLogger } from '../lib/logger.js';
+import { readTlsFiles, serverCredentials } from '../lib/tls.js';
 import { PACKAGE_VERSION } from '../lib/version.js';
 import { InFlightCalls } from './in-flight-calls.js';
 import { sayHelloHandler } from './say-hello.js';
@@ -18,6 +19,8 @@ const config = loadEnvConfigOrExit(
 const logger = createLogger('hello-server', config.LOG_LEVEL);
 // CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN(_FILE), CONSUL_CACERT… as the consul CLI reads them.
 const consul = consulConnectionOrExit('hello-server');
+// Mutual TLS when the three TLS_* files are given: clients (and Consul's check) must show a certificate from our CA.
+const tls = configOrExit('hello-server', () => readTlsFiles(config));
 const firstAgent = consul.endpoints[0] as (typeof consul.endpoints)[number];
 // Asked again and again, so the registration follows an address that changes.
 const routeToConsul = new RouteToConsul(firstAgent.host, firstAgent.port);
@@ -57,7 +60,10 @@ const registrar = new ConsulRegistrar({
     ttlMs: config.TTL_MS,
     ...(config.HEARTBEAT_MS !== undefined && { heartbeatMs: config.HEARTBEAT_MS }),
     // Consul asks for the instance's own id (the default): another process at our old address fails the check.
-    grpc: { intervalMs: config.GRPC_CHECK_INTERVAL_MS },
+    grpc: {
+      intervalMs: config.GRPC_CHECK_INTERVAL_MS,
+      ...(tls && { tls: true, tlsServerName: config.TLS_SERVER_NAME || config.SERVICE_NAME }),
+    },
     deregisterCriticalAfterMs: config.DEREGISTER_CRITICAL_AFTER_MS,
   },
   logger: log,
@@ -70,13 +76,13 @@ function setServing(serving: boolean): void {
   for (const service of healthServices) health.setStatus(service, serving ? 'SERVING' : 'NOT_SERVING');
 }
 
-server.bindAsync(`${config.BIND_ADDRESS}:${config.PORT}`, grpc.ServerCredentials.createInsecure(), (error, port) => {
+server.bindAsync(`${config.BIND_ADDRESS}:${config.PORT}`, serverCredentials(tls), (error, port) => {
   if (error) {
     log.fatal({ err: error.message }, `cannot listen on port ${config.PORT}`);
     process.exit(1);
   }
   setServing(true);
-  log.info({ address: instance.address, port }, 'serving HelloService');
+  log.info({ address: instance.address, port, tls: tls ? 'mutual' : 'off' }, 'serving HelloService');
   // Registered only once serving, so Consul never routes to a closed port.
   registrar.start();
 });

@@ -4,6 +4,7 @@ import { isIPv4 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { z } from 'zod';
 import { type EnvSpec, envSchemas } from '../lib/env-config.js';
+import { tlsEnvSpec } from '../lib/tls.js';
 
 /**
  * The address Consul (and clients on the same network) can reach us at: the
@@ -18,6 +19,7 @@ import { type EnvSpec, envSchemas } from '../lib/env-config.js';
  */
 export class RouteToConsul {
   private lastIp: string | undefined;
+  private pending: Promise<string | undefined> | undefined;
 
   constructor(
     private readonly host: string,
@@ -46,12 +48,19 @@ export class RouteToConsul {
   }
 
   private async lookup(): Promise<string | undefined> {
+    // One lookup at a time: a lookup that hangs (no network) holds a thread of
+    // libuv's small pool for seconds, and piling them up would starve every
+    // other name lookup of the process, the HTTP client's included.
+    this.pending ??= lookup(this.host, { family: 4 })
+      .then(
+        (result) => result.address,
+        () => undefined,
+      )
+      .finally(() => {
+        this.pending = undefined;
+      });
     const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), this.lookupTimeoutMs).unref());
-    const answer = lookup(this.host, { family: 4 }).then(
-      (result) => result.address,
-      () => undefined,
-    );
-    const ip = await Promise.race([answer, timeout]);
+    const ip = await Promise.race([this.pending, timeout]);
     if (ip !== undefined) this.lastIp = ip;
     return ip;
   }
@@ -130,6 +139,12 @@ export const serverEnvSpec = {
     description: 'artificial time each SayHello takes (to watch draining)',
     default: '0',
     schema: envSchemas.nonNegativeInt,
+  },
+  ...tlsEnvSpec,
+  TLS_SERVER_NAME: {
+    description: "the name in this instance's certificate, which Consul's TLS check verifies; empty: SERVICE_NAME",
+    default: '',
+    schema: z.string(),
   },
   LOG_LEVEL: { description: 'pino log level', default: 'info', schema: envSchemas.logLevel },
 } satisfies EnvSpec;

@@ -1,10 +1,19 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import { loadHelloProto } from '../lib/hello-proto.js';
 import { HelloProcess } from '../local/hello-process.js';
 import { eventually, passingIds } from '../test-support/consul-queries.js';
+import { makeTestCertificates } from '../test-support/test-certificates.js';
+
+const CLIENT_MAIN = fileURLToPath(new URL('../client/main.js', import.meta.url));
 
 // Registration edge cases against a real Consul agent and real server processes.
 const cleanups: (() => Promise<void>)[] = [];
@@ -69,4 +78,76 @@ test('a second SIGTERM during the drain exits at once; a single one waits for ca
   assert.equal(await impatient.waitForExit(), 130);
   assert.ok(Date.now() - signalledAt < 1_000, 'exited at once');
   assert.equal(await cut, grpc.status.UNAVAILABLE, 'the call in flight was cut');
+});
+
+test('a refused server token: the server keeps serving, logs the ACL refusal once, backs off, and registers as soon as its token file holds a valid token', async () => {
+  const management = 'c0ffee00-0000-4000-8000-00000000f00d';
+  const consul = await ConsulDevAgent.start({
+    args: ['-hcl', `acl { enabled = true, default_policy = "deny", tokens { initial_management = "${management}" } }`],
+  });
+  cleanups.push(() => consul.stop());
+  const serverToken = 'dddddddd-0000-4000-8000-00000000000d';
+  const api = (method: string, path: string, body: unknown): Promise<Response> =>
+    fetch(`http://${consul.address}${path}`, { method, headers: { 'x-consul-token': management }, body: JSON.stringify(body) });
+  await api('PUT', '/v1/acl/policy', {
+    Name: 'hello-server',
+    Rules: 'service "HelloService" { policy = "write" }\nnode_prefix "" { policy = "read" }',
+  });
+  await api('PUT', '/v1/acl/token', { SecretID: serverToken, Policies: [{ Name: 'hello-server' }] });
+  const dir = mkdtempSync(join(tmpdir(), 'server-token-'));
+  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+  const tokenFile = join(dir, 'hello-server.token');
+  writeFileSync(tokenFile, 'ffffffff-0000-4000-8000-000000000000\n');
+
+  const server = HelloProcess.start({ port: await freePort(), consulAddress: consul.address, env: { CONSUL_HTTP_TOKEN_FILE: tokenFile } });
+  cleanups.push(() => server.dispose());
+  assert.ok(await eventually(async () => (await sayHello(server.port)) === 5, 5_000), 'serves while refused');
+  await new Promise((resolve) => setTimeout(resolve, 2_500));
+  assert.equal(logLines(server, 'registration refused'), 1, server.logs);
+  assert.match(server.logs, /answered 403: ACL not found \(token: CONSUL_HTTP_TOKEN_FILE .*hello-server\.token\)/);
+  const passing = (): Promise<string[]> =>
+    fetch(`http://${consul.address}/v1/health/service/HelloService?passing`, { headers: { 'x-consul-token': management } }).then(
+      async (r) => ((await r.json()) as { Service: { ID: string } }[]).map((e) => e.Service.ID),
+    );
+  assert.deepEqual(await passing(), []);
+
+  writeFileSync(tokenFile, `${serverToken}\n`);
+  assert.ok(
+    await eventually(async () => (await passing()).includes(server.instanceId), 5_000),
+    `registered with the new token:\n${server.logs}`,
+  );
+  assert.equal(await sayHello(server.port), 5);
+});
+
+test('a client given the wrong CA for Consul says so in one line at start and exits 2', async () => {
+  const certificates = await makeTestCertificates();
+  const other = await makeTestCertificates();
+  cleanups.push(async () => {
+    rmSync(certificates.dir, { recursive: true, force: true });
+    rmSync(other.dir, { recursive: true, force: true });
+  });
+  const httpsPort = await freePort();
+  const consul = await ConsulDevAgent.start({
+    args: [
+      '-hcl',
+      `ports { https = ${httpsPort} } tls { defaults { ca_file = "${certificates.ca}", cert_file = "${certificates.consul.cert}", key_file = "${certificates.consul.key}" } }`,
+    ],
+  });
+  cleanups.push(() => consul.stop());
+  const client = spawn(process.execPath, [CLIENT_MAIN], {
+    env: { ...process.env, CONSUL_HTTP_ADDR: `https://127.0.0.1:${httpsPort}`, CONSUL_CACERT: other.ca, STATS_PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  client.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const [code] = (await once(client, 'exit')) as [number | null];
+  assert.equal(code, 2);
+  const lines = stderr.trim().split('\n');
+  assert.equal(lines.length, 1, stderr);
+  assert.match(
+    lines[0] ?? '',
+    /^hello-client: TLS with Consul at https:\/\/127\.0\.0\.1:\d+ failed: .*certificate.* \(check CONSUL_CACERT and CONSUL_TLS_SERVER_NAME\)$/,
+  );
 });

@@ -23,6 +23,8 @@ export interface ServiceInstance {
   readonly meta: Readonly<Record<string, string>>;
   /** The Consul node (agent) the instance is registered with. */
   readonly node: string;
+  /** The worst of its checks. */
+  readonly status: 'passing' | 'warning' | 'critical';
 }
 
 export type Consistency = 'default' | 'stale' | 'consistent';
@@ -30,6 +32,8 @@ export type Consistency = 'default' | 'stale' | 'consistent';
 /** A query of /v1/health/service/<service>: instances whose every check passes. */
 export interface HealthQuery {
   readonly service: string;
+  /** Only instances whose every check passes (what a client should call). Default true. */
+  readonly passingOnly?: boolean;
   /** Every tag must be present (Consul ANDs repeated tag parameters). */
   readonly tags?: readonly string[];
   readonly dc?: string;
@@ -106,7 +110,10 @@ type PapiGet = (request: PapiRequest, ...middleware: PapiMiddleware[]) => Promis
 interface HealthEntry {
   Node: { Node: string; Address: string };
   Service: { ID: string; Address: string; Port: number; Tags: string[] | null; Meta: Record<string, string> | null };
+  Checks?: { Status: string }[];
 }
+
+const SEVERITY = ['passing', 'warning', 'critical'] as const;
 
 interface AgentClient {
   readonly endpoint: ConsulEndpoint;
@@ -147,7 +154,7 @@ export class ConsulHttp {
   async healthService(query: HealthQuery, options: RequestOptions = {}): Promise<HealthResult> {
     // Index 0 (or none) asks without blocking: the first query of a watch, and the one after an error.
     const blocking = query.index !== undefined && query.index > 0 && query.waitMs !== undefined;
-    const q: Record<string, string | readonly string[]> = { passing: 'true' };
+    const q: Record<string, string | readonly string[]> = query.passingOnly === false ? {} : { passing: 'true' };
     if (query.tags && query.tags.length > 0) q.tag = query.tags;
     if (query.dc) q.dc = query.dc;
     if (query.near) q.near = query.near;
@@ -217,6 +224,13 @@ export class ConsulHttp {
     await this.call(options, ({ consul }, request) =>
       consul.agent.service.deregister({ id: serviceId, ...request.common } as unknown as { id: string }),
     );
+  }
+
+  /** The Raft leader's address as the agent sees it ("" when there is none); needs no ACL token. */
+  async leader(options: RequestOptions = {}): Promise<string> {
+    return (await this.call(options, ({ consul }, request) =>
+      consul.status.leader(request.common as unknown as Parameters<Consul['status']['leader']>[0]),
+    )) as string;
   }
 
   /** Resets a TTL check's clock; a ConsulError 'not-found' when the agent lost the check. */
@@ -331,5 +345,12 @@ function toInstance(entry: HealthEntry): ServiceInstance {
     tags: entry.Service.Tags ?? [],
     meta: entry.Service.Meta ?? {},
     node: entry.Node.Node,
+    status: (entry.Checks ?? []).reduce<ServiceInstance['status']>(
+      (worst, check) =>
+        SEVERITY.indexOf(check.Status as ServiceInstance['status']) > SEVERITY.indexOf(worst)
+          ? (check.Status as ServiceInstance['status'])
+          : worst,
+      'passing',
+    ),
   };
 }

@@ -1,0 +1,36 @@
+#!/bin/sh
+# Creates the lab's ACL policies and tokens, once: run with the consul CLI
+# (in the consul image) against a Consul whose ACLs are on, with the
+# management token. Each role gets only what its job needs (consul/policies/);
+# each token's secret was chosen by `make up` (.secrets/, mounted in
+# /run/secrets), so the programs have their tokens before Consul does.
+# Running it again changes nothing.
+set -eu
+: "${CONSUL_HTTP_ADDR:?}" "${CONSUL_HTTP_TOKEN_FILE:?}"
+POLICIES=${POLICIES_DIR:-/consul/policies}
+SECRETS=${SECRETS_DIR:-/run/secrets}
+
+echo "acl-bootstrap: waiting for a Consul leader"
+tries=0
+until consul operator raft list-peers >/dev/null 2>&1; do
+  tries=$((tries + 1))
+  [ "$tries" -lt 120 ] || { echo "acl-bootstrap: no Consul leader after 60 s" >&2; exit 1; }
+  sleep 0.5
+done
+
+# role: policy file, token file, description
+for role in agent hello-server hello-client chaos-runner ui-read; do
+  if ! consul acl policy read -name "$role" >/dev/null 2>&1; then
+    consul acl policy create -name "$role" -rules "@$POLICIES/$role.hcl" >/dev/null
+    echo "acl-bootstrap: policy $role created"
+  fi
+  secret=$(cat "$SECRETS/$role.token")
+  if ! CONSUL_HTTP_TOKEN="$secret" CONSUL_HTTP_TOKEN_FILE= consul acl token read -self >/dev/null 2>&1; then
+    consul acl token create -secret "$secret" -policy-name "$role" -description "grpc-consul-lab $role" >/dev/null
+    echo "acl-bootstrap: token for $role created"
+  fi
+done
+
+# The agent registers its node with its own token from now on (it survives restarts).
+consul acl set-agent-token agent "$(cat "$SECRETS/agent.token")" >/dev/null
+echo "acl-bootstrap: done"

@@ -1,0 +1,364 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import Docker from 'dockerode';
+import { GenericContainer, type StartedTestContainer } from 'testcontainers';
+import { COMPOSE_PROJECT_LABEL, ROLE_LABEL } from '../chaos/docker/labels.js';
+import { loadHelloProto } from '../services/lib/hello-proto.js';
+import { correctInstances, fetchStats, statsWhen } from './support/client-stats.js';
+import { ComposeStack, newProjectName } from './support/compose-stack.js';
+import { findLeftovers, sweep } from './support/docker-sweep.js';
+import { deltaOf, say } from './support/judge.js';
+import { demuxLogs, ROOT } from './support/paths.js';
+
+/**
+ * `make up`'s own configuration, docker-compose.yml, through testcontainers:
+ * it serves; it is secure (hardened containers, Consul's ACLs deny by
+ * default, no rogue instance gets a call, gRPC needs a certificate from our
+ * CA); it holds the shipped random-mix scenario at 200 calls/s with the seed
+ * that once lost an instance for good (e2e/long/ runs seeds 1 to 12); and
+ * `make chaos` behaves on it as a user runs it (Ctrl-C, a violated
+ * hypothesis, bad input, a dry run).
+ */
+const run = promisify(execFile);
+const docker = new Docker();
+const project = newProjectName('secure');
+let stack: ComposeStack;
+const work = mkdtempSync(join(tmpdir(), 'secure-stack-'));
+const secret = (name: string): string => readFileSync(join(ROOT, '.secrets', name), 'utf8').trim();
+
+const onInterrupt = (): void => {
+  void sweep(project).finally(() => process.exit(130));
+};
+
+before(async () => {
+  process.once('SIGINT', onInterrupt);
+  process.once('SIGTERM', onInterrupt);
+  stack = await ComposeStack.start(project, { env: { CALL_RATE: '200' } });
+});
+
+after(async () => {
+  await stack?.down();
+  rmSync(work, { recursive: true, force: true });
+  process.removeListener('SIGINT', onInterrupt);
+  process.removeListener('SIGTERM', onInterrupt);
+  assert.deepEqual(
+    await findLeftovers(project),
+    { containers: [], networks: [], volumes: [], images: [] },
+    'the run left resources behind',
+  );
+});
+
+/** A request to Consul's API from the host with one of the lab's tokens (or none): status and body. */
+async function consulAs(
+  token: string | undefined,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; text: string }> {
+  const url = `${await stack.consulUrl()}${path}`;
+  const args = ['-s', '-o', '-', '-w', '\n%{http_code}', '--cacert', join(ROOT, '.secrets/ca.pem'), '-X', method, url];
+  if (token) args.push('-H', `X-Consul-Token: ${token}`);
+  if (body !== undefined) args.push('-d', JSON.stringify(body));
+  const { stdout } = await run('curl', args);
+  const lines = stdout.split('\n');
+  return { status: Number(lines.pop()), text: lines.join('\n') };
+}
+
+test('the stack serves: within 60 s at least 20 correct SayHello results from 3 distinct instances', async () => {
+  const stats = await statsWhen(stack.statsUrl, (s) => s.ok >= 20 && correctInstances(s).length >= 3, 60_000);
+  const summary = JSON.stringify({ ok: stats.ok, failed: stats.failed, wrong: stats.wrong, byInstance: stats.byInstance });
+  assert.equal(stats.wrong, 0, `wrong answers: ${summary}`);
+  assert.ok(stats.ok >= 20, `fewer than 20 correct results in 60 s: ${summary}`);
+  assert.equal(correctInstances(stats).length, 3, `expected answers from 3 distinct instances: ${summary}`);
+});
+
+describe('secure by default', () => {
+  test('every container runs as a user that is not root, read-only, without capabilities or privilege gain, with memory and pid limits', async () => {
+    const containers = await docker.listContainers({ all: true, filters: { label: [`${COMPOSE_PROJECT_LABEL}=${project}`] } });
+    const roles = containers.map((c) => c.Labels[ROLE_LABEL]).sort();
+    assert.deepEqual(roles, ['client', 'consul', 'consul-acl', 'hello', 'hello', 'hello']);
+    for (const { Id } of containers) {
+      const info = await docker.getContainer(Id).inspect();
+      const name = info.Name.replace(/^\//, '');
+      const host = info.HostConfig;
+      assert.ok(info.Config.User !== '' && !/^(root|0)(:|$)/.test(info.Config.User), `${name} runs as ${info.Config.User || 'root'}`);
+      assert.equal(host.ReadonlyRootfs, true, `${name}: read-only root filesystem`);
+      assert.deepEqual(host.CapDrop, ['ALL'], `${name}: every capability dropped`);
+      assert.deepEqual(host.CapAdd ?? [], [], `${name}: no capability added`);
+      assert.ok(
+        host.SecurityOpt?.some((option: string) => /^no-new-privileges(:true)?$/.test(option)),
+        `${name}: no-new-privileges (${host.SecurityOpt})`,
+      );
+      assert.ok((host.Memory ?? 0) > 0, `${name}: a memory limit`);
+      assert.ok((host.PidsLimit ?? 0) > 0, `${name}: a pid limit`);
+      assert.equal(host.Privileged, false, `${name}: not privileged`);
+      for (const [port, bindings] of Object.entries((host.PortBindings ?? {}) as Record<string, { HostIp: string }[] | null>)) {
+        for (const binding of bindings ?? [])
+          assert.equal(binding.HostIp, '127.0.0.1', `${name} publishes ${port} on ${binding.HostIp || 'every address'}`);
+      }
+    }
+    const published = containers
+      .filter((c) => c.Ports.some((p) => p.PublicPort))
+      .map((c) => c.Labels[ROLE_LABEL])
+      .sort();
+    assert.deepEqual(published, ['client', 'consul'], 'the gRPC ports stay inside the compose network');
+  });
+
+  test("Consul's ACLs deny by default, and each token has only its role's rights", async () => {
+    const anonymous = await consulAs(undefined, 'GET', '/v1/catalog/services');
+    assert.equal(anonymous.status, 200);
+    assert.deepEqual(JSON.parse(anonymous.text), {}, 'an anonymous request lists no service');
+    assert.deepEqual(JSON.parse((await consulAs(undefined, 'GET', '/v1/health/service/HelloService')).text), []);
+    const rogue = { Name: 'HelloService', ID: 'HelloService-rogue-1', Address: '10.9.9.9', Port: 50051 };
+    const byClient = await consulAs(secret('hello-client.token'), 'PUT', '/v1/agent/service/register', rogue);
+    assert.equal(byClient.status, 403, `the client's token cannot register an instance: ${byClient.text}`);
+    const byServerElsewhere = await consulAs(secret('hello-server.token'), 'PUT', '/v1/agent/service/register', {
+      ...rogue,
+      Name: 'OtherService',
+    });
+    assert.equal(byServerElsewhere.status, 403, `a server's token cannot register under another name: ${byServerElsewhere.text}`);
+    assert.match(byServerElsewhere.text, /lacks permission 'service:write' on "OtherService"/);
+    const byUi = await consulAs(secret('ui-read.token'), 'PUT', '/v1/agent/service/register', rogue);
+    assert.equal(byUi.status, 403, 'the UI token only reads');
+    const asClient = JSON.parse(
+      (await consulAs(secret('hello-client.token'), 'GET', '/v1/health/service/HelloService?passing')).text,
+    ) as unknown[];
+    assert.equal(asClient.length, 3, 'the client token reads HelloService');
+    const clientSees = JSON.parse((await consulAs(secret('hello-client.token'), 'GET', '/v1/catalog/services')).text) as Record<
+      string,
+      unknown
+    >;
+    assert.deepEqual(Object.keys(clientSees), ['HelloService'], 'and nothing else');
+    assert.equal((await consulAs(secret('hello-client.token'), 'GET', '/v1/agent/self')).status, 403);
+    const plain = await run('curl', [
+      '-s',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      (await stack.consulUrl()).replace('https:', 'http:') + '/v1/status/leader',
+    ]);
+    assert.equal(plain.stdout, '400', 'no plain HTTP');
+  });
+
+  test('a rogue instance on the same network is refused by Consul, anonymously or with the client token, and never gets a call', async () => {
+    const before = await fetchStats(stack.statsUrl);
+    // Our own server program, as an attacker would run it: plaintext gRPC, registering as HelloService.
+    const attackers: StartedTestContainer[] = [];
+    for (const [name, token] of [
+      ['anonymous', undefined],
+      ['with-client-token', join(ROOT, '.secrets/hello-client.token')],
+    ] as const) {
+      attackers.push(
+        await new GenericContainer(stack.imageOf('hello'))
+          .withName(`${project}-rogue-${name}`)
+          .withLabels({ [COMPOSE_PROJECT_LABEL]: project, [ROLE_LABEL]: 'rogue' })
+          .withNetworkMode(stack.network)
+          .withBindMounts([
+            { source: join(ROOT, '.secrets/ca.pem'), target: '/run/secrets/ca.pem', mode: 'ro' },
+            ...(token ? [{ source: token, target: '/run/secrets/token', mode: 'ro' as const }] : []),
+          ])
+          .withEnvironment({
+            CONSUL_HTTP_ADDR: 'https://consul:8501',
+            CONSUL_CACERT: '/run/secrets/ca.pem',
+            ...(token && { CONSUL_HTTP_TOKEN_FILE: '/run/secrets/token' }),
+            INSTANCE_ID: `HelloService-rogue-${name}`,
+          })
+          .start(),
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    for (const attacker of attackers) {
+      const text = demuxLogs(await docker.getContainer(attacker.getId()).logs({ stdout: true, stderr: true }));
+      const refusals = text
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { msg: string; reason?: string })
+        .filter((line) => line.msg === 'registration refused');
+      assert.equal(refusals.length, 1, `the attacker was refused, and said so once:\n${text.slice(-1_500)}`);
+      assert.match(refusals[0]?.reason ?? '', /answered 403: Permission denied: .* lacks permission 'service:write' on "HelloService"/);
+    }
+    const asManagement = JSON.parse((await consulAs(secret('management.token'), 'GET', '/v1/catalog/service/HelloService')).text) as {
+      ServiceID: string;
+    }[];
+    assert.deepEqual(
+      asManagement.filter((entry) => entry.ServiceID.includes('rogue')),
+      [],
+      'Consul holds no rogue registration',
+    );
+    const after = await fetchStats(stack.statsUrl);
+    assert.deepEqual(
+      Object.keys(after.byInstance).filter((id) => id.includes('rogue')),
+      [],
+      'no call reached a rogue instance',
+    );
+    assert.equal(after.wrong - before.wrong, 0);
+    assert.equal(after.failed - before.failed, 0);
+    for (const attacker of attackers) await attacker.stop({ remove: true });
+  });
+
+  test('gRPC needs a certificate from our CA: without one, or with one from another CA, a caller gets a clear error and no answer', async () => {
+    const [target] = await stack.driver.targets('hello');
+    assert.ok(target, 'a hello instance');
+    const address = `${target.ip}:${target.port}`;
+    const ca = readFileSync(join(ROOT, '.secrets/ca.pem'));
+    const consul = process.env.CONSUL_BIN ?? 'consul';
+    await run(consul, ['tls', 'ca', 'create'], { cwd: work });
+    await run(consul, ['tls', 'cert', 'create', '-cli', '-ca', 'consul-agent-ca.pem', '-key', 'consul-agent-ca-key.pem'], { cwd: work });
+    const otherKey = readFileSync(join(work, 'dc1-cli-consul-0-key.pem'));
+    const otherCert = readFileSync(join(work, 'dc1-cli-consul-0.pem'));
+    const attempts: [string, grpc.ChannelCredentials][] = [
+      ['plaintext', grpc.credentials.createInsecure()],
+      ['TLS without a client certificate', grpc.credentials.createSsl(ca)],
+      ['a client certificate from another CA', grpc.credentials.createSsl(ca, otherKey, otherCert)],
+    ];
+    for (const [what, credentials] of attempts) {
+      const client = new (loadHelloProto().hello.HelloService)(address, credentials, { 'grpc.ssl_target_name_override': 'HelloService' });
+      try {
+        const error = await new Promise<grpc.ServiceError | undefined>((resolve) =>
+          client.SayHello({ name: 'intruder', num1: 1, num2: 2 }, { deadline: Date.now() + 3_000 }, (err, answer) =>
+            resolve(answer ? undefined : (err ?? undefined)),
+          ),
+        );
+        assert.ok(error, `${what}: got an answer`);
+        assert.equal(error.code, grpc.status.UNAVAILABLE, `${what}: ${error.code} ${error.details}`);
+        assert.ok(error.details.length > 0, `${what}: the error says why`);
+      } finally {
+        client.close();
+      }
+    }
+  });
+});
+
+test('random-mix, seed 1, at 200 calls/s: the hypothesis holds with 0 failed and 0 wrong', async (t) => {
+  const journal = await stack.runShippedScenario('random-mix', 1);
+  const delta = deltaOf(journal);
+  t.diagnostic(`random-mix seed 1: calls ${delta.calls}, failed ${delta.failed}, wrong ${delta.wrong}, recovered ${delta.recovered}`);
+  assert.equal(journal.status, 'completed', say('random-mix seed 1', 'run status', delta));
+  assert.equal(delta.failed, 0, say('random-mix seed 1', 'failed calls', delta));
+  assert.equal(delta.wrong, 0, say('random-mix seed 1', 'wrong results', delta));
+  assert.deepEqual(
+    journal.probes.filter((probe) => !probe.ok),
+    [],
+    say(
+      'random-mix seed 1',
+      'hypothesis',
+      delta,
+      journal.actions.map((a) => a.detail),
+    ),
+  );
+});
+
+describe('make chaos, as a user runs it', () => {
+  const out = join(work, 'reports');
+
+  function chaos(args: string[]): { child: ChildProcess; output: () => string } {
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, 'dist/chaos/cli.js'), '--project', project, '--stats-url', stack.statsUrl, '--out', out, ...args],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          ...process.env,
+          CONSUL_CACERT: join(ROOT, '.secrets/ca.pem'),
+          CONSUL_HTTP_TOKEN_FILE: join(ROOT, '.secrets/chaos-runner.token'),
+        },
+      },
+    );
+    let text = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+    });
+    return { child, output: () => text };
+  }
+
+  async function waitForOutput(output: () => string, pattern: RegExp, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (pattern.test(output())) return true;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return false;
+  }
+
+  const consulUrlArgs = async (): Promise<string[]> => ['--consul-url', await stack.consulUrl()];
+
+  test('the same seed prints the same plan twice (dry run changes nothing)', async () => {
+    const plans: string[] = [];
+    for (let i = 0; i < 2; i += 1) {
+      const { child, output } = chaos(['--scenario', 'random-mix', '--seed', '424242', '--dry-run']);
+      const [code] = await once(child, 'exit');
+      assert.equal(code, 0, output());
+      plans.push(output());
+    }
+    assert.equal(plans[0], plans[1]);
+    assert.match(plans[0] ?? '', /dry run: nothing was changed/);
+  });
+
+  test('a bad scenario file gets one line naming its line and field, exit 2, and changes nothing', async () => {
+    const file = join(work, 'bad.yaml');
+    writeFileSync(file, 'title: bad\nmethod:\n  - action: pause\n    duration: forever\n');
+    const { child, output } = chaos(['--scenario', file]);
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 2);
+    assert.equal(output().trim(), `chaos: ${file}:4: method.0.duration: a duration such as "500ms", "5s" or "1m"`);
+  });
+
+  test('Ctrl-C during a freeze undoes it: exit 130, nothing left paused, journal and report written', async () => {
+    const { child, output } = chaos(['--scenario', 'freeze', '--seed', '5', ...(await consulUrlArgs())]);
+    assert.ok(await waitForOutput(output, /fault #1 pause .*: paused /, 30_000), `the freeze started:\n${output()}`);
+    child.kill('SIGINT');
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 130, output());
+    assert.match(output(), /rollback: unpause /);
+    const targets = await stack.driver.targets('hello');
+    assert.ok(
+      targets.every((target) => target.state === 'running'),
+      JSON.stringify(targets.map((t) => [t.name, t.state])),
+    );
+    assert.ok(
+      readdirSync(out).some((file) => file.endsWith('freeze-seed5.html')),
+      'report written',
+    );
+  });
+
+  test('a hypothesis that cannot hold (every instance frozen, no tolerance) exits 1 and names the probe', async () => {
+    const file = join(work, 'impossible.yaml');
+    writeFileSync(
+      file,
+      [
+        'title: Everything frozen',
+        'hypothesis:',
+        '  successRatioAtLeast: 1.0',
+        'method:',
+        '  - action: pause',
+        '    target: oldest',
+        '    at: 1s',
+        '    duration: 8s',
+        '    every: 100ms',
+        '    times: 3',
+        'settle: 3s',
+        'keepAlive: 0',
+      ].join('\n'),
+    );
+    const { child, output } = chaos(['--scenario', file, '--seed', '1', ...(await consulUrlArgs())]);
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 1, output());
+    assert.match(output(), /verdict: HYPOTHESIS VIOLATED by success-ratio/);
+    const targets = await stack.driver.targets('hello');
+    assert.ok(
+      targets.every((target) => target.state === 'running'),
+      'the rollbacks unpaused every instance',
+    );
+  });
+});
