@@ -6,14 +6,28 @@ CONSUL_UI_PORT ?= 8501
 CLIENT_STATS_PORT ?= 9464
 # Where the published ports listen: this machine only, unless you say otherwise (PUBLISH_ADDRESS=0.0.0.0).
 PUBLISH_ADDRESS ?= 127.0.0.1
-export CONSUL_UI_PORT CLIENT_STATS_PORT PUBLISH_ADDRESS
+# single: one Consul server (the default); ha: three, with Raft, as production runs it.
+PROFILE ?= single
+CONSUL_2_PORT ?= 8502
+CONSUL_3_PORT ?= 8503
+ifeq ($(PROFILE),ha)
+COMPOSE_PROFILES := ha
+CONSUL_ADDRESSES := https://consul:8501,https://consul-2:8501,https://consul-3:8501
+CONSUL_HOST_URLS := https://127.0.0.1:$(CONSUL_UI_PORT),https://127.0.0.1:$(CONSUL_2_PORT),https://127.0.0.1:$(CONSUL_3_PORT)
+else
+CONSUL_HOST_URLS := https://127.0.0.1:$(CONSUL_UI_PORT)
+endif
+export CONSUL_UI_PORT CLIENT_STATS_PORT PUBLISH_ADDRESS PROFILE COMPOSE_PROFILES CONSUL_ADDRESSES CONSUL_2_PORT CONSUL_3_PORT
 # The chaos runner and you reach Consul over HTTPS with our CA and the chaos runner's read token.
 CONSUL_API := CONSUL_CACERT=.secrets/ca.pem CONSUL_HTTP_TOKEN_FILE=.secrets/chaos-runner.token
 
-.PHONY: help provision secrets app up down logs ps token test lint typecheck unit e2e e2e-long local bench chaos
+.PHONY: help profile provision secrets app up down logs ps token test lint typecheck unit e2e e2e-long local bench chaos swarm-up swarm-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+profile: # fails early, before anything changes, on a profile that does not exist
+	@case "$(PROFILE)" in single|ha) ;; *) echo "error: [profile] unknown PROFILE \"$(PROFILE)\" (known: single, ha)" >&2; exit 2 ;; esac
 
 provision: ## install/start Docker + Compose v2, build Consul, prepare base images
 	@scripts/ensure-docker.sh
@@ -25,7 +39,7 @@ secrets: ## the CA, certificates, gossip key and ACL tokens in .secrets/ (made o
 app: ## npm ci, compile TypeScript, stage production node_modules
 	@scripts/build-app.sh
 
-up: provision secrets app ## build and start Consul, 3 HelloService instances and the client
+up: profile provision secrets app ## build and start Consul (PROFILE=ha: 3 servers), 3 HelloService instances and the client
 	@scripts/check-ports.sh
 	@echo "==> compose: build the hello and client images (log: /tmp/grpc-consul-lab-build.log)"
 	@$(COMPOSE) build >/tmp/grpc-consul-lab-build.log 2>&1 \
@@ -45,7 +59,7 @@ up: provision secrets app ## build and start Consul, 3 HelloService instances an
 
 down: ## remove every container, network, volume and image that make up created
 	@if docker info >/dev/null 2>&1; then \
-	  $(COMPOSE) down --volumes --remove-orphans --rmi local --timeout 5; \
+	  $(COMPOSE) --profile ha down --volumes --remove-orphans --rmi local --timeout 5; \
 	else echo "no Docker engine answers: nothing to remove"; fi
 
 token: ## print the Consul UI's read-only token again
@@ -61,17 +75,39 @@ ps: ## list the stack's containers
 local: app ## the demo as local processes, no Docker, with the seed's fault simulator (Ctrl-C stops it)
 	@CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)" node dist/services/local/main.js
 
-bench: provision app ## discovery, failover, keepalive, partition vs disconnect figures as tables (JSON in reports/bench/); ~12 min
+bench: provision secrets app ## discovery, failover, keepalive, partition vs disconnect, Consul HA figures as tables (JSON in reports/bench/); ~20 min
 	@CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)" node dist/bench/discovery.js
 	@CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)" node dist/bench/failover.js
 	@CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)" node dist/bench/kill-loop.js
 	@TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=localhost node dist/bench/partition-vs-disconnect.js
+	@TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=localhost node dist/bench/consul-ha.js
+
+swarm-up: provision secrets app ## the same stack (PROFILE=ha) as a Docker Swarm stack; inits a swarm here if there is none
+	@scripts/swarm.sh up
+	@echo
+	@echo "The swarm stack is up. Watch it:"
+	@echo "  docker service logs -f grpc-consul-lab_client   the client (failover shows here)"
+	@echo "  make chaos ON=swarm SCENARIO=swarm-reschedule    Swarm's own rescheduling as a fault"
+	@echo "  make swarm-down                                  remove it (and the swarm, if swarm-up made it)"
+
+swarm-down: ## remove the swarm stack, its volumes and images; leave the swarm only if swarm-up created it
+	@scripts/swarm.sh down
 
 SCENARIO ?= rolling-kill
 SEED ?=
-chaos: app ## run a chaos scenario against make up's stack (SCENARIO=… SEED=… DRY_RUN=1)
+# ON=swarm: the stack of make swarm-up (three Consul servers, like PROFILE=ha).
+ON ?= compose
+ifeq ($(ON),swarm)
+CHAOS_SCOPE := --stack grpc-consul-lab
+CHAOS_CONSUL_URLS := https://127.0.0.1:$(CONSUL_UI_PORT),https://127.0.0.1:$(CONSUL_2_PORT),https://127.0.0.1:$(CONSUL_3_PORT)
+else
+CHAOS_SCOPE := --project grpc-consul-lab
+CHAOS_CONSUL_URLS := $(CONSUL_HOST_URLS)
+endif
+chaos: profile app ## run a chaos scenario against make up's stack (SCENARIO=… SEED=… DRY_RUN=1; PROFILE=ha as for make up; ON=swarm for make swarm-up's)
+	@case "$(ON)" in compose|swarm) ;; *) echo "error: [chaos] unknown ON \"$(ON)\" (known: compose, swarm)" >&2; exit 2 ;; esac
 	@$(CONSUL_API) node dist/chaos/cli.js --scenario $(SCENARIO) $(if $(SEED),--seed $(SEED)) $(if $(DRY_RUN),--dry-run) \
-	  --stats-url http://127.0.0.1:$(CLIENT_STATS_PORT) --consul-url https://127.0.0.1:$(CONSUL_UI_PORT)
+	  $(CHAOS_SCOPE) --stats-url http://127.0.0.1:$(CLIENT_STATS_PORT) --consul-url $(CHAOS_CONSUL_URLS)
 
 lint: app ## eslint + prettier
 	@npm run --silent lint

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConsulConfigError, ConsulHttp } from '@grpc-consul-lab/consul-discovery';
 import { DockerDriver } from './docker/docker-driver.js';
-import { composeScope } from './docker/labels.js';
+import { composeScope, isSwarmScope, stackScope } from './docker/labels.js';
 import { runScenario } from './engine/runner.js';
 import { renderReport } from './report/html-report.js';
-import { formatPlan, planScenario } from './scenario/plan.js';
+import { formatPlan, NEEDS_CONSUL_CLUSTER, ON_SWARM, ONLY_ON_SWARM, planScenario } from './scenario/plan.js';
 import { loadScenario, ScenarioError } from './scenario/load-scenario.js';
 
 /**
@@ -15,11 +15,12 @@ import { loadScenario, ScenarioError } from './scenario/load-scenario.js';
  * and writes a JSON journal and an HTML report. Exit 1 when the hypothesis
  * was violated, 2 for bad input, 130 when interrupted.
  */
-const USAGE = `usage: chaos [--scenario NAME|FILE] [--seed N] [--dry-run] [--project NAME] [--stats-url URL] [--consul-url URL] [--out DIR]
+const USAGE = `usage: chaos [--scenario NAME|FILE] [--seed N] [--dry-run] [--project NAME | --stack NAME] [--stats-url URL] [--consul-url URL] [--out DIR]
   --scenario   a shipped scenario (chaos/scenarios/<name>.yaml) or a YAML file (default: rolling-kill)
   --seed       makes target choice and jitter reproducible (default: random, printed)
   --dry-run    print the plan and change nothing
   --project    compose project whose labelled containers are targets (default: grpc-consul-lab)
+  --stack      Swarm stack whose labelled task containers are targets instead (make swarm-up's: grpc-consul-lab)
   --stats-url  the client's stats endpoint (default: http://127.0.0.1:9464)
   --consul-url Consul's HTTP API (with CONSUL_CACERT, CONSUL_HTTP_TOKEN_FILE… as the consul CLI reads them), asked
                what it holds for an instance that goes silent (default: https://127.0.0.1:8501)
@@ -37,7 +38,8 @@ function parse() {
       scenario: { type: 'string', default: 'rolling-kill' },
       seed: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
-      project: { type: 'string', default: 'grpc-consul-lab' },
+      project: { type: 'string' },
+      stack: { type: 'string' },
       'stats-url': { type: 'string', default: 'http://127.0.0.1:9464' },
       'consul-url': { type: 'string', default: 'https://127.0.0.1:8501' },
       out: { type: 'string', default: 'reports/chaos' },
@@ -56,6 +58,8 @@ if (values.help) {
   process.stdout.write(`${USAGE}\n`);
   process.exit(0);
 }
+if (values.project !== undefined && values.stack !== undefined) fail('--project and --stack both given: a run has one scope');
+const scope = values.stack !== undefined ? stackScope(values.stack) : composeScope(values.project ?? 'grpc-consul-lab');
 const seedText = values.seed ?? '';
 if (seedText !== '' && !/^\d{1,10}$/.test(seedText)) fail(`--seed must be a whole number, got ${JSON.stringify(seedText)}`);
 const seed = seedText === '' ? Math.floor(Math.random() * 2 ** 31) : Number(seedText) >>> 0;
@@ -71,9 +75,9 @@ try {
   throw error;
 }
 const { scenario, file } = loaded;
-process.stdout.write(`${formatPlan(planScenario(scenario, seed))}\n`);
+const plan = formatPlan(planScenario(scenario, seed));
 if (values['dry-run']) {
-  process.stdout.write('dry run: nothing was changed\n');
+  process.stdout.write(`${plan}\ndry run: nothing was changed\n`);
   process.exit(0);
 }
 
@@ -84,16 +88,41 @@ try {
   if (error instanceof ConsulConfigError) fail(error.message);
   throw error;
 }
-const driver = new DockerDriver(composeScope(values.project));
+const driver = new DockerDriver(scope);
+let targets: Awaited<ReturnType<DockerDriver['targets']>>;
 try {
-  const hello = await driver.targets('hello');
-  if (hello.length === 0)
-    fail(
-      `no running hello containers labelled as chaos targets in ${driver.scope.label}=${driver.scope.value}; start the stack with: make up`,
-    );
+  targets = await driver.targets();
 } catch (error) {
   fail(`cannot reach the Docker engine: ${(error as Error).message}`);
 }
+if (!targets.some((target) => target.role === 'hello')) {
+  fail(
+    `no running hello containers labelled as chaos targets in ${driver.scope.label}=${driver.scope.value}; start the stack with: make ${isSwarmScope(scope) ? 'swarm-up' : 'up'}`,
+  );
+}
+// Swarm replaces containers itself: only the faults that leave that to it.
+const kinds = [...new Set(scenario.method.map((action) => action.action))];
+if (isSwarmScope(scope)) {
+  const refused = kinds.filter((kind) => !ON_SWARM.has(kind));
+  if (refused.length > 0) {
+    fail(
+      `${refused.join(', ')} cannot run on a Swarm stack (Swarm starts and replaces its task containers); there: ${[...ON_SWARM].join(', ')}`,
+    );
+  }
+} else {
+  const swarmOnly = kinds.filter((kind) => ONLY_ON_SWARM.has(kind));
+  if (swarmOnly.length > 0) fail(`${swarmOnly.join(', ')} needs a Swarm stack: make swarm-up, then --stack NAME (make chaos ON=swarm)`);
+}
+// Faults of a Consul cluster need one: say so before anything changes.
+const clusterFaults = [...new Set(scenario.method.map((action) => action.action).filter((kind) => NEEDS_CONSUL_CLUSTER.has(kind)))];
+const consulServers = targets.filter((target) => target.role === 'consul').length;
+if (clusterFaults.length > 0 && consulServers < 3) {
+  fail(
+    `${clusterFaults.join(', ')} need${clusterFaults.length === 1 ? 's' : ''} the 3 Consul servers of PROFILE=ha; this stack has ${consulServers} (make up PROFILE=ha)`,
+  );
+}
+// Everything checked: the plan, then the run.
+process.stdout.write(`${plan}\n`);
 
 const interrupt = new AbortController();
 process.on('SIGINT', () => {

@@ -31,6 +31,10 @@ for role in agent hello-server hello-client chaos-runner ui-read; do
   fi
 done
 
-# The agent registers its node with its own token from now on (it survives restarts).
-consul acl set-agent-token agent "$(cat "$SECRETS/agent.token")" >/dev/null
+# Each agent registers its node with the agent token from now on (it is also in
+# their config, for restarts); setting it here makes them sync at once.
+for agent in $(echo "${CONSUL_AGENTS:-$CONSUL_HTTP_ADDR}" | tr ',' ' '); do
+  CONSUL_HTTP_ADDR="$agent" consul acl set-agent-token agent "$(cat "$SECRETS/agent.token")" >/dev/null
+  echo "acl-bootstrap: agent token set on $agent"
+done
 echo "acl-bootstrap: done"

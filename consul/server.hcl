@@ -1,23 +1,23 @@
-# The lab's Consul server: one server (`make up PROFILE=ha` runs three), its
-# state on a volume, HTTPS only, ACLs that deny by default. Every secret it
-# reads is in /run/secrets: `make up` writes them once to .secrets/ (never
-# committed), and the ACL bootstrap (consul/acl-bootstrap.sh) creates the
-# policies and tokens. The file with the management token and the gossip key,
-# consul-acl.hcl, is one of those secrets.
+# The lab's Consul servers, whatever the profile: state on a volume, HTTPS
+# only, ACLs that deny by default. How many servers there are is the
+# profile's (consul/profile-single.hcl, consul/profile-ha.hcl). Every secret
+# a server reads is in /run/secrets: `make up` writes them once to .secrets/
+# (never committed), and the ACL bootstrap (consul/acl-bootstrap.sh) creates
+# the policies and tokens. The file with the management token and the gossip
+# key, consul-acl.hcl, is one of those secrets.
 datacenter = "dc1"
 server = true
-bootstrap_expect = 1
 data_dir = "/consul/data"
 client_addr = "0.0.0.0"
 log_level = "warn"
+# Offline lab: no calls home to check for a newer version.
+disable_update_check = true
 ui_config {
   enabled = true
 }
 
-# Production's Raft timing: a lost leader is replaced in about a second, not five.
-performance {
-  raft_multiplier = 1
-}
+# Raft's timing: production's raft_multiplier of 1 (a lost leader replaced in
+# about a second) unless RAFT_MULTIPLIER says otherwise on the command line.
 
 # HTTPS on 8501 and nothing else an outsider could use: no plain HTTP, no DNS, no xDS.
 ports {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import Docker from 'dockerode';
 import { GenericContainer, type StartedTestContainer } from 'testcontainers';
 import { COMPOSE_PROJECT_LABEL, ROLE_LABEL } from '../chaos/docker/labels.js';
 import { loadHelloProto } from '../services/lib/hello-proto.js';
+import { spawnChaosCli } from './support/chaos-cli.js';
 import { correctInstances, fetchStats, statsWhen } from './support/client-stats.js';
 import { ComposeStack, newProjectName } from './support/compose-stack.js';
 import { findLeftovers, sweep } from './support/docker-sweep.js';
@@ -259,28 +260,8 @@ test('random-mix, seed 1, at 200 calls/s: the hypothesis holds with 0 failed and
 describe('make chaos, as a user runs it', () => {
   const out = join(work, 'reports');
 
-  function chaos(args: string[]): { child: ChildProcess; output: () => string } {
-    const child = spawn(
-      process.execPath,
-      [join(ROOT, 'dist/chaos/cli.js'), '--project', project, '--stats-url', stack.statsUrl, '--out', out, ...args],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          ...process.env,
-          CONSUL_CACERT: join(ROOT, '.secrets/ca.pem'),
-          CONSUL_HTTP_TOKEN_FILE: join(ROOT, '.secrets/chaos-runner.token'),
-        },
-      },
-    );
-    let text = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-    });
-    return { child, output: () => text };
-  }
+  const chaos = (args: string[]): ReturnType<typeof spawnChaosCli> =>
+    spawnChaosCli(['--project', project, '--stats-url', stack.statsUrl, '--out', out, ...args]);
 
   async function waitForOutput(output: () => string, pattern: RegExp, timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
@@ -312,6 +293,18 @@ describe('make chaos, as a user runs it', () => {
     const [code] = await once(child, 'exit');
     assert.equal(code, 2);
     assert.equal(output().trim(), `chaos: ${file}:4: method.0.duration: a duration such as "500ms", "5s" or "1m"`);
+  });
+
+  test('a Consul-cluster fault on a single-server stack: one line, exit 2, nothing changed', async () => {
+    const consulBefore = (await stack.driver.targets('consul')).map((server) => `${server.name} ${server.state} ${server.createdAt}`);
+    const { child, output } = chaos(['--scenario', 'consul-quorum-loss', '--seed', '1', ...(await consulUrlArgs())]);
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 2, output());
+    assert.equal(output(), 'chaos: consul-quorum-loss needs the 3 Consul servers of PROFILE=ha; this stack has 1 (make up PROFILE=ha)\n');
+    assert.deepEqual(
+      (await stack.driver.targets('consul')).map((server) => `${server.name} ${server.state} ${server.createdAt}`),
+      consulBefore,
+    );
   });
 
   test('Ctrl-C during a freeze undoes it: exit 130, nothing left paused, journal and report written', async () => {

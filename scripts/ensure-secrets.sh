@@ -70,6 +70,7 @@ encrypt = "$(cat "$dir/gossip.key")"
 acl {
   tokens {
     initial_management = "$(cat "$dir/management.token")"
+    agent = "$(cat "$dir/agent.token")"
   }
 }
 HCL

@@ -9,7 +9,7 @@ cd "$PROJECT_ROOT"
 files=()
 for suite in "$@"; do
   case "$suite" in
-    unit) mapfile -t -O "${#files[@]}" files < <(find services/consul-discovery/dist/test dist/services dist/chaos -name '*.test.js' 2>/dev/null | sort) ;;
+    unit) mapfile -t -O "${#files[@]}" files < <(find services/consul-discovery/dist/test dist/services dist/chaos dist/swarm -name '*.test.js' 2>/dev/null | sort) ;;
     e2e)
       files=("dist/e2e/nothing-left-behind.test.js" "${files[@]}")
       mapfile -t -O "${#files[@]}" files < <(find dist/e2e -name '*.test.js' ! -name 'nothing-left-behind.test.js' ! -path '*/long/*' | sort)

@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { CHAOS_TARGET_LABEL, isInScope, ROLE_LABEL, type TargetScope } from './labels.js';
+import { CHAOS_TARGET_LABEL, isInScope, ROLE_LABEL, SWARM_SERVICE_LABEL, type TargetScope } from './labels.js';
 
 /**
  * Every fault the runner can cause, through the Docker Engine API. Each call
@@ -19,6 +19,8 @@ export interface TargetContainer {
   /** The id the instance registers in Consul and the client counts calls under. */
   readonly instanceId: string;
   readonly networks: readonly string[];
+  /** The Swarm service a task container belongs to ('' outside Swarm). */
+  readonly swarmService: string;
 }
 
 export class RefusedTargetError extends Error {}
@@ -87,6 +89,7 @@ export class DockerDriver {
       // The server's default id: service, host name (the container's), port.
       instanceId: `${SERVICE_NAME}-${info.Config.Hostname}-${port}`,
       networks: networks.map(([name]) => name),
+      swarmService: info.Config.Labels[SWARM_SERVICE_LABEL] ?? '',
     };
   }
 
@@ -221,6 +224,26 @@ export class DockerDriver {
     }
     await created.start();
     return this.describe(created.id);
+  }
+
+  /**
+   * Swarm's answer to a task that died: the first healthy container of the
+   * same service created after `since`; undefined when none came in time.
+   */
+  async swarmReplacement(task: TargetContainer, since: number, timeoutMs: number): Promise<TargetContainer | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const newer = (await this.targets(task.role)).filter(
+        (target) =>
+          target.swarmService === task.swarmService && target.createdAt >= since - 1_000 && target.containerId !== task.containerId,
+      );
+      for (const candidate of newer) {
+        const info = await this.docker.getContainer(candidate.containerId).inspect();
+        if (info.State.Health?.Status === 'healthy') return this.describe(candidate.containerId);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    return undefined;
   }
 
   /** Waits until Docker reports the container healthy (its image's HEALTHCHECK). */

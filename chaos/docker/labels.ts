@@ -2,6 +2,9 @@
 export const CHAOS_TARGET_LABEL = 'grpc-consul-lab.chaos-target';
 export const ROLE_LABEL = 'grpc-consul-lab.role';
 export const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';
+/** Put by `docker stack deploy` on every task container of a stack. */
+export const STACK_NAMESPACE_LABEL = 'com.docker.stack.namespace';
+export const SWARM_SERVICE_LABEL = 'com.docker.swarm.service.name';
 
 /** Which containers a run may touch: those carrying the target label AND this one. */
 export interface TargetScope {
@@ -10,7 +13,11 @@ export interface TargetScope {
 }
 
 export const composeScope = (project: string): TargetScope => ({ label: COMPOSE_PROJECT_LABEL, value: project });
+export const stackScope = (stack: string): TargetScope => ({ label: STACK_NAMESPACE_LABEL, value: stack });
+export const isSwarmScope = (scope: TargetScope): boolean => scope.label === STACK_NAMESPACE_LABEL;
 
 export function isInScope(labels: Readonly<Record<string, string>> | undefined, scope: TargetScope): boolean {
-  return labels?.[CHAOS_TARGET_LABEL] === 'true' && labels[scope.label] === scope.value;
+  if (labels?.[CHAOS_TARGET_LABEL] !== 'true' || labels[scope.label] !== scope.value) return false;
+  // A Swarm task may carry compose labels (inherited from an image compose built): never a compose target.
+  return isSwarmScope(scope) || labels[STACK_NAMESPACE_LABEL] === undefined;
 }

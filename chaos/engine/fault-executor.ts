@@ -1,3 +1,4 @@
+import type { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
 import type { PlannedStep } from '../scenario/plan.js';
 import type { DockerDriver, TargetContainer } from '../docker/docker-driver.js';
 
@@ -27,6 +28,8 @@ export interface ExecutorContext {
   /** Containers under a fault right now: never picked again, never counted as available. */
   readonly underFault: Set<string>;
   readonly sleep: (ms: number) => Promise<void>;
+  /** Consul's API: the Raft leader is found through it. */
+  readonly consul?: ConsulHttp;
 }
 
 const HEALTHY_TIMEOUT_MS = 60_000;
@@ -73,6 +76,37 @@ function takenDown(context: ExecutorContext, target: TargetContainer, detail: st
   };
 }
 
+/** The running Consul servers of the scope, the Raft leader apart (asked of Consul itself). */
+async function consulServers(context: ExecutorContext): Promise<{ leader: TargetContainer | undefined; followers: TargetContainer[] }> {
+  const servers = (await context.driver.targets('consul')).filter(
+    (target) => target.state === 'running' && !context.underFault.has(target.containerId),
+  );
+  if (servers.length < 3) throw new SkippedStep(`${servers.length} Consul server(s) running: this fault needs the 3 of PROFILE=ha`);
+  if (!context.consul) throw new SkippedStep('no Consul API to find the leader through');
+  // The agent asked may be the one that is down: every agent gets a turn.
+  let leaderAddress = '';
+  for (let attempt = 0; attempt < context.consul.endpoints.length && leaderAddress === ''; attempt += 1) {
+    leaderAddress = await context.consul.leader().catch(() => '');
+  }
+  const leaderIp = leaderAddress.split(':')[0];
+  return { leader: servers.find((server) => server.ip === leaderIp), followers: servers.filter((server) => server.ip !== leaderIp) };
+}
+
+/** SIGKILLs a Consul server; it starts again (with its state) when the fault is undone. */
+async function killConsulServer(context: ExecutorContext, server: TargetContainer, role: string): Promise<StepOutcome> {
+  context.underFault.add(server.containerId);
+  await context.driver.kill(server, 'SIGKILL');
+  return {
+    targets: [server.name],
+    newInstances: [],
+    detail: `SIGKILL ${role} ${server.name} (${server.ip})`,
+    undo: {
+      description: `start ${server.name} again`,
+      run: () => context.driver.start(server).finally(() => context.underFault.delete(server.containerId)),
+    },
+  };
+}
+
 export async function applyStep(step: PlannedStep, context: ExecutorContext): Promise<StepOutcome> {
   const { driver } = context;
   const action = step.action;
@@ -86,6 +120,21 @@ export async function applyStep(step: PlannedStep, context: ExecutorContext): Pr
       const target = await pickTarget(step, context, true);
       await driver.stop(target, action.timeout);
       return takenDown(context, target, `stopped ${target.name}`);
+    }
+    case 'reschedule': {
+      const target = await pickTarget(step, context, true);
+      if (target.swarmService === '') throw new SkippedStep(`${target.name} is not a Swarm task`);
+      const killedAt = Date.now();
+      await driver.kill(target, action.signal);
+      // Nothing to undo: starting the dead task again is Swarm's job, and what is measured.
+      const replacement = await driver.swarmReplacement(target, killedAt, HEALTHY_TIMEOUT_MS);
+      return {
+        targets: [target.instanceId],
+        newInstances: replacement ? [replacement.instanceId] : [],
+        detail: replacement
+          ? `${action.signal} ${target.name} (${target.ip}:${target.port}); Swarm started ${replacement.name} (${replacement.ip}:${replacement.port}), healthy ${((Date.now() - killedAt) / 1_000).toFixed(1)} s after the kill`
+          : `${action.signal} ${target.name}; Swarm started NO healthy replacement within ${HEALTHY_TIMEOUT_MS / 1_000} s`,
+      };
     }
     case 'replace': {
       const target = await pickTarget(step, context, true);
@@ -160,6 +209,38 @@ export async function applyStep(step: PlannedStep, context: ExecutorContext): Pr
         targets: [consul.name],
         newInstances: [],
         detail: `consul down ${action.downtime} ms${healthy ? '' : ', NOT healthy after'}`,
+      };
+    }
+    case 'kill-consul-leader': {
+      const { leader } = await consulServers(context);
+      if (!leader) throw new SkippedStep('no Consul server is the leader now (an election is under way)');
+      return killConsulServer(context, leader, 'the Consul leader');
+    }
+    case 'kill-consul-follower': {
+      const { followers } = await consulServers(context);
+      const follower = followers[step.pick % followers.length];
+      if (!follower) throw new SkippedStep('no Consul follower');
+      return killConsulServer(context, follower, 'Consul follower');
+    }
+    case 'consul-quorum-loss': {
+      const { leader, followers } = await consulServers(context);
+      const servers = leader ? [...followers, leader] : followers;
+      // Two of three, drawn with the seed: the one left cannot form a quorum alone.
+      const kept = servers[step.pick % servers.length];
+      const stopped = servers.filter((server) => server !== kept);
+      for (const server of stopped) context.underFault.add(server.containerId);
+      await Promise.all(stopped.map((server) => context.driver.stop(server, 2_000)));
+      return {
+        targets: stopped.map((server) => server.name),
+        newInstances: [],
+        detail: `stopped ${stopped.map((server) => server.name).join(' and ')}; ${kept?.name} alone has no quorum`,
+        undo: {
+          description: `start ${stopped.map((server) => server.name).join(' and ')} again`,
+          run: async () => {
+            await Promise.all(stopped.map((server) => context.driver.start(server)));
+            for (const server of stopped) context.underFault.delete(server.containerId);
+          },
+        },
       };
     }
     case 'scale': {

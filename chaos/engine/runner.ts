@@ -55,7 +55,13 @@ export async function runScenario(options: RunOptions): Promise<Journal> {
     samples: [],
   };
   const underFault = new Set<string>();
-  const context: ExecutorContext = { driver, keepAlive: scenario.keepAlive, underFault, sleep: (ms) => sleep(ms) };
+  const context: ExecutorContext = {
+    driver,
+    keepAlive: scenario.keepAlive,
+    underFault,
+    sleep: (ms) => sleep(ms),
+    ...(options.consul && { consul: options.consul }),
+  };
   const pendingUndos = new Map<number, Undo>();
   const reported = new Set<string>();
 

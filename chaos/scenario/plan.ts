@@ -37,7 +37,15 @@ export function seededRandom(seed: number): () => number {
 }
 
 function boundedDurationMs(action: Action): number | undefined {
-  if (action.action === 'pause' || action.action === 'partition' || action.action === 'disconnect') return action.duration;
+  switch (action.action) {
+    case 'pause':
+    case 'partition':
+    case 'disconnect':
+    case 'kill-consul-leader':
+    case 'kill-consul-follower':
+    case 'consul-quorum-loss':
+      return action.duration;
+  }
   return undefined;
 }
 
@@ -71,6 +79,8 @@ export function describeAction(action: Action): string {
       return `kill ${action.target} instance with ${action.signal}`;
     case 'stop':
       return `stop ${action.target} instance (timeout ${action.timeout} ms)`;
+    case 'reschedule':
+      return `kill ${action.target} Swarm task with ${action.signal}; Swarm starts a new one`;
     case 'replace':
       return `replace ${action.target} instance (${action.how === 'kill' ? action.signal : 'graceful stop'}) by a new one on ${action.portStep === 0 ? 'the same port' : `port +${action.portStep}`}`;
     case 'pause':
@@ -81,6 +91,12 @@ export function describeAction(action: Action): string {
       return `disconnect ${action.target} instance from its network for ${action.duration} ms`;
     case 'restart-consul':
       return `restart Consul (down ${action.downtime} ms)`;
+    case 'kill-consul-leader':
+      return `SIGKILL the Consul leader, start it again after ${action.duration} ms`;
+    case 'kill-consul-follower':
+      return `SIGKILL a Consul follower, start it again after ${action.duration} ms`;
+    case 'consul-quorum-loss':
+      return `stop 2 of the 3 Consul servers (no quorum) for ${action.duration} ms`;
     case 'scale':
       return `scale hello instances to ${action.to}`;
     case 'replace-all':
@@ -90,10 +106,34 @@ export function describeAction(action: Action): string {
 
 const seconds = (ms: number): string => `${(ms / 1_000).toFixed(1).padStart(6)} s`;
 
+/** Actions whose target is drawn with the seed (the plan prints the draw). */
+const PICKS = new Set<Action['action']>([
+  'kill',
+  'stop',
+  'reschedule',
+  'replace',
+  'pause',
+  'partition',
+  'disconnect',
+  'kill-consul-follower',
+  'consul-quorum-loss',
+]);
+
+/**
+ * What a run may do on a Swarm stack: Swarm starts, stops and replaces task
+ * containers itself, so the runner only hurts running ones (and leaves the
+ * replacing to Swarm); `reschedule` exists only there.
+ */
+export const ON_SWARM = new Set<Action['action']>(['reschedule', 'pause', 'partition']);
+export const ONLY_ON_SWARM = new Set<Action['action']>(['reschedule']);
+
+/** Actions that need PROFILE=ha's three Consul servers. */
+export const NEEDS_CONSUL_CLUSTER = new Set<Action['action']>(['kill-consul-leader', 'kill-consul-follower', 'consul-quorum-loss']);
+
 export function formatPlan(plan: Plan): string {
   const lines = plan.steps.map(
     (step) =>
-      `  ${seconds(step.atMs)}  #${step.index + 1} ${describeAction(step.action)}${step.action.action !== 'restart-consul' && step.action.action !== 'scale' && step.action.action !== 'replace-all' ? ` [pick ${step.pick}]` : ''}`,
+      `  ${seconds(step.atMs)}  #${step.index + 1} ${describeAction(step.action)}${PICKS.has(step.action.action) ? ` [pick ${step.pick}]` : ''}`,
   );
   return [
     `Plan for "${plan.title}", seed ${plan.seed}:`,

@@ -32,6 +32,8 @@ const signal = z.enum(['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGQUIT']);
 export const actionSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('kill'), target, signal: signal.default('SIGKILL'), ...timing }).strict(),
   z.object({ action: z.literal('stop'), target, timeout: duration.prefault('10s'), ...timing }).strict(),
+  /** Swarm only: kill a hello task; Swarm's own rescheduling starts a new task (container, address, instance id) in its place. */
+  z.object({ action: z.literal('reschedule'), target, signal: signal.default('SIGKILL'), ...timing }).strict(),
   z
     .object({
       action: z.literal('replace'),
@@ -50,6 +52,12 @@ export const actionSchema = z.discriminatedUnion('action', [
   /** The container leaves its networks; when it joins again Docker may give it another address. */
   z.object({ action: z.literal('disconnect'), target, duration: duration, ...timing }).strict(),
   z.object({ action: z.literal('restart-consul'), downtime: duration.prefault('2s'), ...timing }).strict(),
+  /** PROFILE=ha: SIGKILL the Raft leader (found through Consul's API); it starts again after `duration`. */
+  z.object({ action: z.literal('kill-consul-leader'), duration: duration.prefault('15s'), ...timing }).strict(),
+  /** PROFILE=ha: SIGKILL a server that is not the leader; it starts again after `duration`. */
+  z.object({ action: z.literal('kill-consul-follower'), duration: duration.prefault('15s'), ...timing }).strict(),
+  /** PROFILE=ha: stop 2 of the 3 servers, so there is no quorum and no leader, for `duration`. */
+  z.object({ action: z.literal('consul-quorum-loss'), duration: duration.prefault('20s'), ...timing }).strict(),
   z
     .object({ action: z.literal('scale'), to: z.number().int().min(0).max(20), portStep: z.number().int().min(0).default(5), ...timing })
     .strict(),

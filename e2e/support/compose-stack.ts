@@ -27,8 +27,17 @@ import { sweep } from './docker-sweep.js';
 export interface StackOptions {
   /** Compose variables: CALL_RATE, HELLO_REPLICAS... */
   readonly env?: Record<string, string>;
-  readonly profiles?: readonly string[];
+  /** 'ha': three Consul servers, as `make up PROFILE=ha`. */
+  readonly profile?: 'single' | 'ha';
 }
+
+/** The addresses the stack's programs reach Consul at, per profile (as the Makefile sets them). */
+const CONSUL_ADDRESSES = {
+  single: 'https://consul:8501',
+  ha: 'https://consul:8501,https://consul-2:8501,https://consul-3:8501',
+} as const;
+
+let subnets = 0;
 
 export class ComposeStack {
   readonly driver: DockerDriver;
@@ -42,12 +51,28 @@ export class ComposeStack {
   }
 
   static async start(project: string, options: StackOptions = {}): Promise<ComposeStack> {
+    const profile = options.profile ?? 'single';
+    // A subnet of its own (make up's is 10.77.0): stacks of one run may live side by side.
+    subnets += 1;
+    const labNet = `10.77.${((process.pid + subnets * 7) % 230) + 20}`;
     try {
       const started = await new DockerComposeEnvironment(ROOT, 'docker-compose.yml')
         .withProjectName(project)
         .withBuild()
-        .withProfiles(...(options.profiles ?? []))
-        .withEnvironment({ ...baseImages(), CONSUL_UI_PORT: '0', CLIENT_STATS_PORT: '0', PUBLISH_ADDRESS: '127.0.0.1', ...options.env })
+        .withEnvironment({
+          ...baseImages(),
+          PROFILE: profile,
+          // Set either way: a `make test PROFILE=ha` must not leak its profile into single stacks.
+          COMPOSE_PROFILES: profile === 'ha' ? 'ha' : '',
+          CONSUL_ADDRESSES: CONSUL_ADDRESSES[profile],
+          LAB_NET: labNet,
+          CONSUL_UI_PORT: '0',
+          CONSUL_2_PORT: '0',
+          CONSUL_3_PORT: '0',
+          CLIENT_STATS_PORT: '0',
+          PUBLISH_ADDRESS: '127.0.0.1',
+          ...options.env,
+        })
         .withWaitStrategy('client-1', Wait.forHealthCheck())
         .withStartupTimeout(180_000)
         .up();
@@ -72,22 +97,31 @@ export class ComposeStack {
     return `${this.project}_default`;
   }
 
-  /** Consul's HTTPS port on 127.0.0.1, read afresh: a restarted container gets a new host port. */
+  /** Consul's HTTPS port on 127.0.0.1 (the first server's), read afresh: a restarted container gets a new host port. */
   async consulUrl(): Promise<string> {
-    const [consul] = await this.docker.listContainers({
-      filters: { label: [`${COMPOSE_PROJECT_LABEL}=${this.project}`, `${ROLE_LABEL}=consul`] },
-    });
-    const port = consul?.Ports.find((p) => p.PrivatePort === 8501 && p.PublicPort)?.PublicPort;
-    if (!port) throw new Error(`no published Consul port in ${this.project}`);
-    return `https://127.0.0.1:${port}`;
+    const [first] = await this.consulUrls();
+    if (!first) throw new Error(`no published Consul port in ${this.project}`);
+    return first;
   }
 
-  /** Consul's API from the host over HTTPS, with the chaos runner's read token, as `make chaos` reaches it. */
+  /** Every running Consul server's HTTPS port on 127.0.0.1, the first server's first. */
+  async consulUrls(): Promise<string[]> {
+    const servers = await this.docker.listContainers({
+      filters: { label: [`${COMPOSE_PROJECT_LABEL}=${this.project}`, `${ROLE_LABEL}=consul`] },
+    });
+    return servers
+      .sort((a, b) => (a.Names[0] ?? '').localeCompare(b.Names[0] ?? ''))
+      .flatMap((server) =>
+        server.Ports.filter((p) => p.PrivatePort === 8501 && p.PublicPort).map((p) => `https://127.0.0.1:${p.PublicPort}`),
+      );
+  }
+
+  /** Consul's API from the host over HTTPS (every server), with the chaos runner's read token, as `make chaos` reaches it. */
   async consulApi(
     token: 'chaos-runner' | 'management' | 'hello-client' | 'hello-server' | 'anonymous' = 'chaos-runner',
   ): Promise<ConsulHttp> {
     return new ConsulHttp({
-      address: await this.consulUrl(),
+      address: await this.consulUrls(),
       tls: { caFile: `${ROOT}/.secrets/ca.pem` },
       ...(token !== 'anonymous' && { tokenFile: `${ROOT}/.secrets/${token}.token` }),
       env: {},

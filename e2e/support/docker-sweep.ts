@@ -31,7 +31,10 @@ export async function findLeftovers(project?: string): Promise<Leftovers> {
   const networks = (await docker.listNetworks()).filter((n) => labelled(n.Labels, project) || isOurs(n.Name, project));
   const volumes = ((await docker.listVolumes()).Volumes ?? []).filter((v) => labelled(v.Labels, project) || isOurs(v.Name, project));
   const images = (await docker.listImages()).flatMap((image) =>
-    (image.RepoTags ?? []).filter((tag) => (project ? tag.startsWith(`${project}-`) : tag.startsWith(E2E_PROJECT_PREFIX))),
+    // compose names a run's images <project>-<service>; a swarm stack's are <stack>/<service>.
+    (image.RepoTags ?? []).filter((tag) =>
+      project ? tag.startsWith(`${project}-`) || tag.startsWith(`${project}/`) : tag.startsWith(E2E_PROJECT_PREFIX),
+    ),
   );
   return {
     containers: containers.map((c) => c.Names[0]?.replace(/^\//, '') ?? c.Id),

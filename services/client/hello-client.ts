@@ -40,6 +40,12 @@ export interface HelloClientOptions {
 export interface HelloClient {
   readonly stats: CallStats;
   readonly client: HelloServiceClient;
+  /**
+   * Resolves once the channel has an instance to call: Consul listed one and
+   * it connected. Where nothing orders the start (Swarm), a client that starts
+   * before any instance registered waits here instead of counting failures.
+   */
+  untilReady(): Promise<void>;
   /** Starts the call loop. */
   start(): void;
   /** Stops calling, waits for the calls in flight, closes the channel. */
@@ -92,11 +98,20 @@ export function createHelloClient(options: HelloClientOptions): HelloClient {
     namePrefix: options.namePrefix ?? 'client',
     waitForReady: options.waitForReady ?? true,
   });
+  let closed = false;
   return {
     stats,
     client,
+    async untilReady() {
+      while (!closed) {
+        const ready = await new Promise<boolean>((resolve) => client.waitForReady(Date.now() + 10_000, (error) => resolve(!error)));
+        if (ready) return;
+        if (!closed) options.logger.info({ target: options.target }, 'waiting for an instance to call (none ready in Consul yet)');
+      }
+    },
     start: () => loop.start(),
     async stop() {
+      closed = true;
       await loop.stop();
       client.close();
     },

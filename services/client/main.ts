@@ -45,11 +45,14 @@ const statsServer = startStatsServer(
   stats,
   config.STATS_PORT,
   (port) => {
-    logger.info(
-      { target: config.TARGET, rate: config.CALL_RATE, concurrency: config.CONCURRENCY, statsPort: port },
-      'calling HelloService',
-    );
-    hello.start();
+    void hello.untilReady().then(() => {
+      if (stopping) return;
+      logger.info(
+        { target: config.TARGET, rate: config.CALL_RATE, concurrency: config.CONCURRENCY, statsPort: port },
+        'calling HelloService',
+      );
+      hello.start();
+    });
   },
   config.STATS_HOST,
 );

@@ -33,6 +33,13 @@ export {
   type ResolvedConnection,
   resolveConnection,
 } from './consul/connection.js';
-export { type Consistency, ConsulHttp, type HealthQuery, type HealthResult, type ServiceInstance } from './consul/consul-http.js';
+export {
+  type Consistency,
+  ConsulHttp,
+  type HealthQuery,
+  type HealthResult,
+  type KvResult,
+  type ServiceInstance,
+} from './consul/consul-http.js';
 export { ConsulConfigError, ConsulError, type ConsulErrorKind } from './consul/errors.js';
 export type { Logger } from './internal/logger.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ConsulRegistrar, type Logger, type RegistrarOptions } from '../src/index.js';
+import { ConsulHttp, ConsulRegistrar, type Logger, type RegistrarOptions } from '../src/index.js';
 import { ConsulDevAgent } from '../src/testing/index.js';
 import { aclAgentArgs, consulRequest, createToken, eventually, passingIds } from './support/consul-api.js';
 import { ConsulDouble } from './support/consul-double.js';
@@ -83,6 +83,35 @@ test('a Consul that forgot everything (a dev agent restarted) gets the registrat
     logger.lines.some((line) => line.message === 'registration lost'),
     JSON.stringify(logger.lines.map((l) => l.message)),
   );
+  await registration.stop();
+});
+
+test('an agent that takes a registration after the request timed out: the copy it holds is removed once the registration is made elsewhere', async () => {
+  // Two agents; the first acts on a registration but answers only after the
+  // caller gave up (as an agent with no leader does). Found in a quorum loss.
+  const late = await ConsulDevAgent.start();
+  const proxy = await CountingProxy.start({ host: '127.0.0.1', port: late.httpPort });
+  cleanups.push(
+    () => late.stop(),
+    () => proxy.close(),
+  );
+  proxy.holdAnswers('PUT', '/v1/agent/service/register', 3_000);
+  const logger = recordingLogger();
+  const http = new ConsulHttp({ address: `http://${proxy.address},${consul.address}`, requestTimeoutMs: 1_000, env: {} }, 0);
+  cleanups.push(() => http.close());
+  const registration = registrar({ consul: http, logger, checks: { ttlMs: 4_000, heartbeatMs: 1_000, grpc: { intervalMs: 1_000 } } });
+  registration.start();
+  assert.ok(
+    await eventually(async () => (await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 10_000),
+    'registered on the agent that answers',
+  );
+  const heldBy = async (address: string): Promise<string[]> =>
+    Object.keys((await consulRequest(address, 'GET', '/v1/agent/services')) as Record<string, unknown>);
+  assert.ok(
+    await eventually(async () => !(await heldBy(late.address)).includes(echo.name), 10_000),
+    `the late agent's copy was removed: ${JSON.stringify(logger.lines.map((line) => line.message))}`,
+  );
+  assert.ok((await heldBy(consul.address)).includes(echo.name));
   await registration.stop();
 });
 

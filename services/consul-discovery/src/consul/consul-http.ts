@@ -101,7 +101,7 @@ interface PapiRequest {
   readonly timeout?: number;
 }
 type PapiMiddleware = (
-  request: { err?: unknown; res?: { headers: Record<string, string>; body: unknown } },
+  request: { err?: unknown; res?: { statusCode?: number; headers: Record<string, string>; body: unknown } },
   next: (...args: unknown[]) => void,
 ) => void;
 /** papi's request method, which node-consul's own endpoints call; see healthService for why we call it too. */
@@ -126,14 +126,32 @@ const withResponse: PapiMiddleware = (request, next) => {
   else next(false, undefined, [request.res?.headers ?? {}, request.res?.body]);
 };
 
+/** As withResponse, but a missing key (404) is an answer: no body, and the index to block on. */
+const withMissingAsEmpty: PapiMiddleware = (request, next) => {
+  if (request.res?.statusCode === 404) next(false, undefined, [request.res.headers, undefined]);
+  else withResponse(request, next);
+};
+
+/** A KV read: the value (undefined when the key does not exist) and the index to block on next. */
+export interface KvResult {
+  readonly value: string | undefined;
+  readonly index: number;
+}
+
 export class ConsulHttp {
   readonly connection: ResolvedConnection;
   private clients: AgentClient[];
   private current = 0;
 
-  constructor(connection: ResolvedConnection | ConsulConnectionOptions = {}) {
+  /**
+   * `startAt`: which agent to ask first (taken modulo their number): processes
+   * that register with different agents spread their registrations, so one
+   * agent's death does not take every instance with it.
+   */
+  constructor(connection: ResolvedConnection | ConsulConnectionOptions = {}, startAt = 0) {
     this.connection = 'endpoints' in connection ? connection : resolveConnection(connection);
     this.clients = this.connection.endpoints.map((endpoint) => this.clientFor(endpoint));
+    this.current = Math.abs(Math.trunc(startAt)) % this.clients.length;
   }
 
   /** The agent requests go to now. */
@@ -192,6 +210,46 @@ export class ConsulHttp {
       const index = Number(headers['x-consul-index'] ?? 0);
       return { index: Number.isFinite(index) && index >= 0 ? index : 0, instances: body.map(toInstance), endpoint: endpoint.url };
     });
+  }
+
+  /**
+   * Reads one KV key; with `index` and `waitMs`, a blocking query that returns
+   * when the key changes (or is created or deleted) or after `waitMs`.
+   */
+  async kvGet(key: string, query: { index?: number; waitMs?: number } = {}, options: RequestOptions = {}): Promise<KvResult> {
+    const blocking = query.index !== undefined && query.index > 0 && query.waitMs !== undefined;
+    const q: Record<string, string> = blocking ? { index: String(query.index), wait: consulDuration(query.waitMs ?? 0) } : {};
+    const timeoutMs = blocking ? (query.waitMs ?? 0) * 1.1 + this.connection.requestTimeoutMs : this.connection.requestTimeoutMs;
+    return this.call(options, async ({ consul }, request) => {
+      const get = (consul as unknown as { _get: PapiGet })._get.bind(consul);
+      const [headers, body] = (await get(
+        {
+          name: 'kv.get',
+          path: '/kv/{key}',
+          params: { key },
+          query: q,
+          headers: request.headers,
+          ctx: request.ctx,
+          timeout: options.timeoutMs ?? timeoutMs,
+        },
+        withMissingAsEmpty,
+      )) as [Record<string, string | undefined>, unknown];
+      const index = Number(headers['x-consul-index'] ?? 0);
+      const entry = Array.isArray(body) ? (body[0] as { Value?: string | null } | undefined) : undefined;
+      const value = typeof entry?.Value === 'string' ? Buffer.from(entry.Value, 'base64').toString('utf8') : undefined;
+      return { value, index: Number.isFinite(index) && index >= 0 ? index : 0 };
+    });
+  }
+
+  async kvPut(key: string, value: string, options: RequestOptions = {}): Promise<void> {
+    await this.call(options, ({ consul }, request) =>
+      // The options-object overload (node-consul's typings lack token, ctx and timeout on it).
+      consul.kv.set({ key, value, ...request.common } as unknown as { key: string; value: string }),
+    );
+  }
+
+  async kvDelete(key: string, options: RequestOptions = {}): Promise<void> {
+    await this.call(options, ({ consul }, request) => consul.kv.del({ key, ...request.common } as unknown as { key: string }));
   }
 
   async registerService(service: ServiceDefinition, options: RequestOptions = {}): Promise<void> {

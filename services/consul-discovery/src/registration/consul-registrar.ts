@@ -110,7 +110,8 @@ export class ConsulRegistrar {
   constructor(private readonly options: RegistrarOptions) {
     this.instanceId = options.service.id;
     this.ownsHttp = !(options.consul instanceof ConsulHttp);
-    this.http = options.consul instanceof ConsulHttp ? options.consul : new ConsulHttp(options.consul);
+    // Instances start with the agent their id hashes to: with several agents, registrations spread.
+    this.http = options.consul instanceof ConsulHttp ? options.consul : new ConsulHttp(options.consul, hashOf(this.instanceId));
     this.logger = options.logger ?? silentLogger;
     this.ttlMs = options.checks?.ttlMs ?? DEFAULT_TTL_MS;
     this.heartbeatMs = options.checks?.heartbeatMs ?? (this.ttlMs > 0 ? Math.floor(this.ttlMs / 4) : 5_000);
@@ -275,7 +276,18 @@ export class ConsulRegistrar {
     const agent = this.http.endpoint;
     if (previousAddress !== undefined && previousAddress !== address) this.http.resetConnections();
     // Same id on the same agent: Consul replaces the old registration (and its checks) in place.
-    await this.http.registerService(this.definition(address), { signal, endpoint: agent });
+    try {
+      await this.http.registerService(this.definition(address), { signal, endpoint: agent });
+    } catch (error) {
+      // No answer is not no registration: an agent without a leader holds the
+      // request past our deadline and may take it after (measured: a copy
+      // appeared on such an agent after a quorum loss, passing, never removed).
+      // Treat it as holding a copy until it says it does not.
+      if (error instanceof ConsulError && error.kind === 'unreachable' && agent.url !== this.registeredOn?.url) {
+        this.staleOn.set(agent.url, agent);
+      }
+      throw error;
+    }
     // A re-registration keeps each existing check's status (Consul restores it
     // from a snapshot, ignoring the definition's): a TTL that lapsed while we
     // were cut off would stay critical until the next heartbeat. We are alive now.
@@ -362,6 +374,13 @@ export class ConsulRegistrar {
     if (next === 'unreachable' || next === 'lost' || next === 'refused') this.logger.warn(fields, `registration ${next}`);
     else this.logger.info(fields, `registration ${next}`);
   }
+}
+
+/** A small stable number for a string (FNV-1a), to pick an agent by instance id. */
+function hashOf(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return hash;
 }
 
 /** tryShutdown (GOAWAY, in-flight calls finish), then forceShutdown after `graceMs`. */

@@ -1,0 +1,2 @@
+# PROFILE=single (the default): one server, its own quorum.
+bootstrap_expect = 1
