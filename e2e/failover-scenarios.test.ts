@@ -74,7 +74,14 @@ class SharedStack {
     liveProjects.delete(this.stack.project);
   }
 
-  async withScenario(context: TestContext, name: string, input: unknown, judge: (run: Case) => Promise<void> | void): Promise<void> {
+  /** `violates`: the scenario is meant to break the hypothesis (the judge says how). */
+  async withScenario(
+    context: TestContext,
+    name: string,
+    input: unknown,
+    judge: (run: Case) => Promise<void> | void,
+    { violates = false } = {},
+  ): Promise<void> {
     const { stack, decoy } = this;
     assert.ok(stack && decoy, `[${name}] the stack did not start`);
     const scenario: Scenario = scenarioSchema.parse(input);
@@ -105,6 +112,7 @@ class SharedStack {
         status: () => undefined,
       }).finally(() => consul.close());
       assert.equal(journal.status, 'completed', `[${name}] run status; log:\n${log.join('\n')}`);
+      if (violates) assert.equal(journal.deviated, true, `[${name}] the hypothesis was violated; log:\n${log.join('\n')}`);
       await judge({ stack, journal, log });
       context.diagnostic(summarise(name, journal));
 
@@ -408,6 +416,103 @@ describe('network faults and Consul, on another stack', () => {
         assert.equal(delta.wrong, 0, say('consul-restart', 'wrong results', delta));
         const live = (await stack.driver.targets('hello')).map((target) => target.instanceId).sort();
         assert.deepEqual(await stack.passingInstanceIds(), live, say('consul-restart', 'every instance registered again', delta));
+      },
+    );
+  });
+
+  // Gray faults: the instance stays up and passes its checks (but for unhealthy), and answers badly.
+
+  /** Calls the victim answered (correctly) between two moments, and all calls answered then. */
+  function shareBetween(journal: Journal, victim: string, fromMs: number, toMs: number): { victim: number; all: number } {
+    const from = journal.samples.find((s) => s.t >= fromMs);
+    const to = [...journal.samples].reverse().find((s) => s.t <= toMs);
+    if (!from || !to || to.t <= from.t) return { victim: Number.NaN, all: 0 };
+    return { victim: (to.byInstance[victim] ?? 0) - (from.byInstance[victim] ?? 0), all: to.ok - from.ok };
+  }
+
+  test('flaky (50 % UNAVAILABLE) instance: 0 failed, 0 wrong, and outlier detection ejects it (its share falls near 0)', async (t) => {
+    await shared.withScenario(
+      t,
+      'flaky',
+      { title: 'flaky', method: [{ action: 'flaky', at: '2s', duration: '20s', ratio: 0.5 }], settle: '6s' },
+      ({ journal }) => {
+        const delta = deltaOf(journal);
+        assert.equal(delta.failed, 0, say('flaky', 'failed calls', delta));
+        assert.equal(delta.wrong, 0, say('flaky', 'wrong results', delta));
+        const [action] = journal.actions;
+        const victim = action?.targets[0] ?? '';
+        // After 8 s (ejection takes an interval or two), until the fault is cleared.
+        const share = shareBetween(journal, victim, (action?.startedAt ?? 0) + 8_000, action?.undoneAt ?? 0);
+        t.diagnostic(`flaky: the victim answered ${share.victim} of ${share.all} calls in the fault's last 12 s`);
+        assert.ok(share.all > 200, say('flaky', 'calls flowed', delta, share));
+        assert.ok(
+          share.victim / share.all < 0.1,
+          say('flaky', 'the flaky instance ejected (share < 10 %, round robin gives 33 %)', delta, share),
+        );
+      },
+    );
+  });
+
+  test('slow (+300 ms) instance: 0 failed, 0 wrong', async (t) => {
+    await shared.withScenario(
+      t,
+      'slow',
+      { title: 'slow', method: [{ action: 'slow', at: '2s', duration: '12s', delay: '300ms', delayJitter: '50ms' }], settle: '5s' },
+      ({ journal }) => {
+        const delta = deltaOf(journal);
+        assert.equal(delta.failed, 0, say('slow', 'failed calls', delta));
+        assert.equal(delta.wrong, 0, say('slow', 'wrong results', delta));
+        const [action] = journal.actions;
+        assert.match(action?.detail ?? '', /slow: \+300 ms ± 50 ms on /);
+      },
+    );
+  });
+
+  test('corrupt instance: every wrong sum is counted wrong (never ok), the hypothesis is violated, and the fault is cleared', async (t) => {
+    await shared.withScenario(
+      t,
+      'corrupt',
+      { title: 'corrupt', method: [{ action: 'corrupt', at: '2s', duration: '8s' }], settle: '5s' },
+      ({ journal }) => {
+        const delta = deltaOf(journal);
+        const [action] = journal.actions;
+        const victim = action?.targets[0] ?? '';
+        assert.ok(delta.wrong > 20, say('corrupt', 'wrong results counted', delta));
+        assert.equal(delta.failed, 0, say('corrupt', 'failed calls', delta));
+        assert.ok(
+          journal.probes.some((probe) => probe.probe === 'wrong-results' && !probe.ok),
+          say('corrupt', 'the hypothesis says violated', delta, journal.probes),
+        );
+        // From a second in (the key reaches the instance) to the clear, the victim's answers are never counted ok.
+        const share = shareBetween(journal, victim, (action?.startedAt ?? 0) + 1_000, (action?.undoneAt ?? 0) - 200);
+        assert.equal(share.victim, 0, say('corrupt', 'answers of the corrupt instance counted ok', delta, share));
+        // Cleared: it answers correctly again.
+        assert.ok(
+          firstServedAfter(journal, victim, action?.undoneAt ?? 0) !== undefined,
+          say('corrupt', 'served correctly after the clear', delta),
+        );
+      },
+      { violates: true },
+    );
+  });
+
+  test('unhealthy instance (NOT_SERVING, still answering): 0 failed, drained within one Consul propagation, served again after', async (t) => {
+    await shared.withScenario(
+      t,
+      'unhealthy',
+      { title: 'unhealthy', method: [{ action: 'unhealthy', at: '2s', duration: '15s' }], settle: '8s' },
+      ({ journal }) => {
+        const delta = deltaOf(journal);
+        assert.equal(delta.failed, 0, say('unhealthy', 'failed calls', delta));
+        assert.equal(delta.wrong, 0, say('unhealthy', 'wrong results', delta));
+        const [action] = journal.actions;
+        const victim = action?.targets[0] ?? '';
+        // Consul's gRPC check runs every 2 s; the blocking query carries the change at once: 4 s is one propagation, with slack.
+        const share = shareBetween(journal, victim, (action?.startedAt ?? 0) + 4_000, action?.undoneAt ?? 0);
+        assert.equal(share.victim, 0, say('unhealthy', 'calls to the unhealthy instance after one propagation', delta, share));
+        assert.ok(share.all > 200, say('unhealthy', 'traffic went on through the others', delta, share));
+        const servedAt = firstServedAfter(journal, victim, action?.undoneAt ?? 0);
+        assert.ok(servedAt !== undefined, say('unhealthy', 'served again once healthy', delta));
       },
     );
   });

@@ -1,4 +1,6 @@
 import type { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
+import { describeGrayFault, faultKey, type GrayFault } from '../../services/lib/gray-fault.js';
+import type { Action } from '../scenario/schema.js';
 import type { PlannedStep } from '../scenario/plan.js';
 import type { DockerDriver, TargetContainer } from '../docker/docker-driver.js';
 
@@ -107,6 +109,51 @@ async function killConsulServer(context: ExecutorContext, server: TargetContaine
   };
 }
 
+/** The gray fault an action sets, or undefined for an action of another kind. */
+function grayFaultOf(action: Action): GrayFault | undefined {
+  switch (action.action) {
+    case 'slow':
+      return { kind: 'slow', delayMs: action.delay, jitterMs: action.delayJitter };
+    case 'flaky':
+      return { kind: 'flaky', ratio: action.ratio, code: action.code };
+    case 'corrupt':
+      return { kind: 'corrupt' };
+    case 'unhealthy':
+      return { kind: 'unhealthy' };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Sets a gray fault on one instance through its KV key; the undo deletes the
+ * key. A write that fails may still have landed (no answer is not no write):
+ * the key is deleted before the error goes on.
+ */
+async function setGrayFault(step: PlannedStep, context: ExecutorContext, fault: GrayFault): Promise<StepOutcome> {
+  const consul = context.consul;
+  if (!consul) throw new SkippedStep('no Consul API to set a gray fault through');
+  const target = await pickTarget(step, context, true);
+  const key = faultKey(target.instanceId);
+  context.underFault.add(target.containerId);
+  const clear = async (): Promise<void> => {
+    await consul.kvDelete(key);
+    context.underFault.delete(target.containerId);
+  };
+  try {
+    await consul.kvPut(key, JSON.stringify(fault));
+  } catch (error) {
+    await clear().catch(() => undefined);
+    throw error;
+  }
+  return {
+    targets: [target.instanceId],
+    newInstances: [],
+    detail: `${describeGrayFault(fault)} on ${target.name} (${target.ip}:${target.port})`,
+    undo: { description: `clear the gray fault on ${target.name}`, run: clear },
+  };
+}
+
 export async function applyStep(step: PlannedStep, context: ExecutorContext): Promise<StepOutcome> {
   const { driver } = context;
   const action = step.action;
@@ -198,6 +245,11 @@ export async function applyStep(step: PlannedStep, context: ExecutorContext): Pr
         },
       };
     }
+    case 'slow':
+    case 'flaky':
+    case 'corrupt':
+    case 'unhealthy':
+      return setGrayFault(step, context, grayFaultOf(action) as GrayFault);
     case 'restart-consul': {
       const [consul] = await driver.targets('consul');
       if (!consul) throw new SkippedStep('no labelled consul container in this scope');

@@ -41,6 +41,10 @@ function boundedDurationMs(action: Action): number | undefined {
     case 'pause':
     case 'partition':
     case 'disconnect':
+    case 'slow':
+    case 'flaky':
+    case 'corrupt':
+    case 'unhealthy':
     case 'kill-consul-leader':
     case 'kill-consul-follower':
     case 'consul-quorum-loss':
@@ -91,6 +95,14 @@ export function describeAction(action: Action): string {
       return `disconnect ${action.target} instance from its network for ${action.duration} ms`;
     case 'restart-consul':
       return `restart Consul (down ${action.downtime} ms)`;
+    case 'slow':
+      return `slow ${action.target} instance by ${action.delay} ms${action.delayJitter > 0 ? ` ± ${action.delayJitter} ms` : ''} for ${action.duration} ms`;
+    case 'flaky':
+      return `make ${action.target} instance answer ${Math.round(action.ratio * 100)} % of calls ${action.code} for ${action.duration} ms`;
+    case 'corrupt':
+      return `make ${action.target} instance answer wrong sums for ${action.duration} ms`;
+    case 'unhealthy':
+      return `make ${action.target} instance report NOT_SERVING (still answering) for ${action.duration} ms`;
     case 'kill-consul-leader':
       return `SIGKILL the Consul leader, start it again after ${action.duration} ms`;
     case 'kill-consul-follower':
@@ -115,6 +127,10 @@ const PICKS = new Set<Action['action']>([
   'pause',
   'partition',
   'disconnect',
+  'slow',
+  'flaky',
+  'corrupt',
+  'unhealthy',
   'kill-consul-follower',
   'consul-quorum-loss',
 ]);
@@ -124,7 +140,7 @@ const PICKS = new Set<Action['action']>([
  * containers itself, so the runner only hurts running ones (and leaves the
  * replacing to Swarm); `reschedule` exists only there.
  */
-export const ON_SWARM = new Set<Action['action']>(['reschedule', 'pause', 'partition']);
+export const ON_SWARM = new Set<Action['action']>(['reschedule', 'pause', 'partition', 'slow', 'flaky', 'corrupt', 'unhealthy']);
 export const ONLY_ON_SWARM = new Set<Action['action']>(['reschedule']);
 
 /** Actions that need PROFILE=ha's three Consul servers. */

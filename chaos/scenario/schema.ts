@@ -52,6 +52,33 @@ export const actionSchema = z.discriminatedUnion('action', [
   /** The container leaves its networks; when it joins again Docker may give it another address. */
   z.object({ action: z.literal('disconnect'), target, duration: duration, ...timing }).strict(),
   z.object({ action: z.literal('restart-consul'), downtime: duration.prefault('2s'), ...timing }).strict(),
+  // Gray faults, through Consul's KV (services/lib/gray-fault.ts): the instance stays up and answers badly for `duration`.
+  /** Every answer `delay` late, give or take `delayJitter`. */
+  z
+    .object({
+      action: z.literal('slow'),
+      target,
+      duration,
+      delay: duration.prefault('300ms'),
+      delayJitter: duration.prefault('0ms'),
+      ...timing,
+    })
+    .strict(),
+  /** A `ratio` of calls answered with `code`. */
+  z
+    .object({
+      action: z.literal('flaky'),
+      target,
+      duration,
+      ratio: z.number().min(0).max(1).default(0.5),
+      code: z.enum(['UNAVAILABLE', 'INTERNAL']).default('UNAVAILABLE'),
+      ...timing,
+    })
+    .strict(),
+  /** Wrong sums: the client must count every one wrong. */
+  z.object({ action: z.literal('corrupt'), target, duration, ...timing }).strict(),
+  /** Health NOT_SERVING while calls are still answered: Consul takes it out. */
+  z.object({ action: z.literal('unhealthy'), target, duration, ...timing }).strict(),
   /** PROFILE=ha: SIGKILL the Raft leader (found through Consul's API); it starts again after `duration`. */
   z.object({ action: z.literal('kill-consul-leader'), duration: duration.prefault('15s'), ...timing }).strict(),
   /** PROFILE=ha: SIGKILL a server that is not the leader; it starts again after `duration`. */

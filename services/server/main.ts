@@ -1,12 +1,14 @@
 import { hostname } from 'node:os';
-import { ConsulRegistrar } from '@grpc-consul-lab/consul-discovery';
+import { ConsulHttp, ConsulRegistrar } from '@grpc-consul-lab/consul-discovery';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { configOrExit, consulConnectionOrExit, loadEnvConfigOrExit } from '../lib/env-config.js';
 import { HELLO_GRPC_SERVICE, loadHelloProto } from '../lib/hello-proto.js';
+import { faultKey } from '../lib/gray-fault.js';
 import { createLogger } from '../lib/logger.js';
 import { readTlsFiles, serverCredentials } from '../lib/tls.js';
 import { PACKAGE_VERSION } from '../lib/version.js';
+import { GrayFaultWatch } from './gray-fault-watch.js';
 import { InFlightCalls } from './in-flight-calls.js';
 import { sayHelloHandler } from './say-hello.js';
 import { firstExternalAddress, instanceIdOf, RouteToConsul, serverEnvSpec } from './server-config.js';
@@ -36,13 +38,16 @@ const log = logger.child({ instance: instance.id });
 // for it, so a check that reaches another process at our old address fails.
 const healthServices = ['', HELLO_GRPC_SERVICE, instance.id];
 const health = new HealthImplementation(Object.fromEntries(healthServices.map((service) => [service, 'NOT_SERVING'])));
+// Gray faults (lib/gray-fault.ts) come through Consul's KV, one key per instance;
+// `unhealthy` turns health NOT_SERVING while calls are still answered.
+const grayFaults = new GrayFaultWatch(new ConsulHttp(consul), faultKey(instance.id), log, () => updateServing());
 const server = new grpc.Server({
   // Clients ping every second to notice frozen instances; allow it.
   'grpc.keepalive_permit_without_calls': 1,
 });
 const inFlight = new InFlightCalls();
 server.addService(loadHelloProto().hello.HelloService.service, {
-  SayHello: inFlight.track(sayHelloHandler(instance, config.HANDLER_DELAY_MS)),
+  SayHello: inFlight.track(sayHelloHandler(instance, { handlerDelayMs: config.HANDLER_DELAY_MS, grayFault: () => grayFaults.current })),
 });
 health.addToServer(server);
 
@@ -75,13 +80,20 @@ const registrar = new ConsulRegistrar({
 function setServing(serving: boolean): void {
   for (const service of healthServices) health.setStatus(service, serving ? 'SERVING' : 'NOT_SERVING');
 }
+let listening = false;
+/** SERVING once listening, until a drain, and never under an `unhealthy` gray fault. */
+function updateServing(): void {
+  setServing(listening && !shuttingDown && grayFaults.current?.kind !== 'unhealthy');
+}
 
 server.bindAsync(`${config.BIND_ADDRESS}:${config.PORT}`, serverCredentials(tls), (error, port) => {
   if (error) {
     log.fatal({ err: error.message }, `cannot listen on port ${config.PORT}`);
     process.exit(1);
   }
-  setServing(true);
+  listening = true;
+  updateServing();
+  grayFaults.start();
   log.info({ address: instance.address, port, tls: tls ? 'mutual' : 'off' }, 'serving HelloService');
   // Registered only once serving, so Consul never routes to a closed port.
   registrar.start();

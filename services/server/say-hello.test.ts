@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
+import type { GrayFault } from '../lib/gray-fault.js';
 import { type HelloResponse, type HelloServiceClient, loadHelloProto } from '../lib/hello-proto.js';
 import { INSTANCE_ID_METADATA_KEY, MAX_NAME_BYTES, sayHelloHandler } from './say-hello.js';
 
@@ -8,11 +9,12 @@ import { INSTANCE_ID_METADATA_KEY, MAX_NAME_BYTES, sayHelloHandler } from './say
 const instance = { id: 'HelloService-127.0.0.1-test', address: '127.0.0.1', port: 0 };
 let server: grpc.Server;
 let client: HelloServiceClient;
+let fault: GrayFault | undefined;
 
 before(async () => {
   const proto = loadHelloProto();
   server = new grpc.Server();
-  server.addService(proto.hello.HelloService.service, { SayHello: sayHelloHandler(instance) });
+  server.addService(proto.hello.HelloService.service, { SayHello: sayHelloHandler(instance, { grayFault: () => fault }) });
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
   );
@@ -58,4 +60,32 @@ test(`a name over ${MAX_NAME_BYTES} bytes answers INVALID_ARGUMENT; exactly ${MA
   await assert.rejects(sayHello({ name: 'é'.repeat(MAX_NAME_BYTES / 2 + 1), num1: 1, num2: 1 }), { code: grpc.status.INVALID_ARGUMENT });
   const { response } = await sayHello({ name: 'a'.repeat(MAX_NAME_BYTES), num1: 1, num2: 1 });
   assert.equal(response.result, 2);
+});
+
+test('gray faults: corrupt answers a wrong sum, flaky fails with its code (naming the instance), slow answers late, unhealthy answers', async () => {
+  try {
+    fault = { kind: 'corrupt' };
+    assert.equal((await sayHello({ name: 'x', num1: 40, num2: 2 })).response.result, 43);
+    assert.equal((await sayHello({ name: 'x', num1: 2 ** 31 - 2, num2: 1 })).response.result, 2 ** 31 - 2, 'still an int32');
+
+    fault = { kind: 'flaky', ratio: 1, code: 'INTERNAL' };
+    await assert.rejects(sayHello({ name: 'x', num1: 1, num2: 1 }), (error: grpc.ServiceError) => {
+      assert.equal(error.code, grpc.status.INTERNAL);
+      assert.equal(String(error.metadata.get(INSTANCE_ID_METADATA_KEY)[0]), instance.id);
+      return true;
+    });
+    fault = { kind: 'flaky', ratio: 0, code: 'UNAVAILABLE' };
+    assert.equal((await sayHello({ name: 'x', num1: 1, num2: 1 })).response.result, 2);
+
+    fault = { kind: 'slow', delayMs: 200, jitterMs: 0 };
+    const startedAt = Date.now();
+    assert.equal((await sayHello({ name: 'x', num1: 1, num2: 2 })).response.result, 3);
+    assert.ok(Date.now() - startedAt >= 190, `answered after ${Date.now() - startedAt} ms`);
+
+    // Health is the server's business (main.ts); the handler answers correctly.
+    fault = { kind: 'unhealthy' };
+    assert.equal((await sayHello({ name: 'x', num1: 2, num2: 2 })).response.result, 4);
+  } finally {
+    fault = undefined;
+  }
 });

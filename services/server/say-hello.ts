@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import type { GrayFault } from '../lib/gray-fault.js';
 import type { HelloServiceHandlers } from '../lib/hello-proto.js';
 
 /**
@@ -22,9 +23,17 @@ export function greeting(name: string, instance: InstanceIdentity): string {
   return `Hello ${name}, from ${instance.id} at ${instance.address}:${instance.port}`;
 }
 
+export interface SayHelloOptions {
+  /** Every answer this late: lets the demo show draining of calls in flight. */
+  readonly handlerDelayMs?: number;
+  /** The gray fault in force now, asked at each call (see GrayFaultWatch). */
+  readonly grayFault?: () => GrayFault | undefined;
+}
+
 /** SayHello: a greeting naming caller and instance, and num1 + num2 checked for int32 overflow. */
-export function sayHelloHandler(instance: InstanceIdentity, handlerDelayMs = 0): HelloServiceHandlers['SayHello'] {
+export function sayHelloHandler(instance: InstanceIdentity, options: SayHelloOptions = {}): HelloServiceHandlers['SayHello'] {
   return (call, callback) => {
+    const fault = options.grayFault?.();
     const { name, num1, num2 } = call.request;
     if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES) {
       callback({ code: grpc.status.INVALID_ARGUMENT, details: `name is longer than ${MAX_NAME_BYTES} bytes` });
@@ -42,11 +51,22 @@ export function sayHelloHandler(instance: InstanceIdentity, handlerDelayMs = 0):
       // caught in flight by a frozen or draining instance.
       const metadata = new grpc.Metadata();
       metadata.set(INSTANCE_ID_METADATA_KEY, instance.id);
+      if (fault?.kind === 'flaky' && Math.random() < fault.ratio) {
+        callback({ code: grpc.status[fault.code], details: `gray fault on ${instance.id}: flaky`, metadata });
+        return;
+      }
       call.sendMetadata(metadata);
-      callback(null, { message: greeting(name || DEFAULT_NAME, instance), result: sum });
+      // Corrupt: off by one, and still an int32.
+      const result = fault?.kind === 'corrupt' ? (sum === INT32_MAX ? sum - 1 : sum + 1) : sum;
+      callback(null, { message: greeting(name || DEFAULT_NAME, instance), result });
     };
-    // A configurable handler time lets the demo show draining of in-flight calls.
-    if (handlerDelayMs > 0) setTimeout(reply, handlerDelayMs);
+    const delayMs = (options.handlerDelayMs ?? 0) + (fault?.kind === 'slow' ? slowDelayMs(fault.delayMs, fault.jitterMs) : 0);
+    if (delayMs > 0) setTimeout(reply, delayMs);
     else reply();
   };
+}
+
+/** delay ± jitter, uniformly, never below 0. */
+function slowDelayMs(delayMs: number, jitterMs: number): number {
+  return Math.max(0, Math.round(delayMs + (Math.random() * 2 - 1) * jitterMs));
 }
