@@ -171,6 +171,8 @@ describe('secure by default', () => {
             CONSUL_CACERT: '/run/secrets/ca.pem',
             ...(token && { CONSUL_HTTP_TOKEN_FILE: '/run/secrets/token' }),
             INSTANCE_ID: `HelloService-rogue-${name}`,
+            // Read below line by line.
+            LOG_FORMAT: 'json',
           })
           .start(),
       );

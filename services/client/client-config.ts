@@ -62,4 +62,5 @@ export const clientEnvSpec = {
   },
   ...tlsEnvSpec,
   LOG_LEVEL: { description: 'pino log level (debug logs every call)', default: 'info', schema: envSchemas.logLevel },
+  LOG_FORMAT: { description: 'pretty (one readable line per event) or json', default: 'pretty', schema: envSchemas.logFormat },
 } satisfies EnvSpec;

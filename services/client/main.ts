@@ -26,7 +26,7 @@ await probe
     }
   })
   .finally(() => probe.close());
-const logger = createLogger('hello-client', config.LOG_LEVEL);
+const logger = createLogger('hello-client', config.LOG_LEVEL, config.LOG_FORMAT);
 
 const hello = createHelloClient({
   target: config.TARGET,

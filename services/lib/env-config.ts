@@ -115,6 +115,7 @@ export const envSchemas = {
   ipv4: z.ipv4('expected an IPv4 address'),
   boolean: z.enum(['true', 'false']).transform((value) => value === 'true'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  logFormat: z.enum(['pretty', 'json']),
   /** Consul's own parser decides, so the program says no to exactly what the library would. */
   consulAddress: z.string().superRefine((value, context) => {
     try {

@@ -49,6 +49,8 @@ export class HelloProcess {
         // Loopback only, unless it lives in a namespace of its own.
         BIND_ADDRESS: options.netns ? '0.0.0.0' : '127.0.0.1',
         LOG_LEVEL: 'info',
+        // Tests read the server's log lines as JSON; make local passes its own choice.
+        LOG_FORMAT: 'json',
         ...options.env,
       },
       detached: options.detached ?? false,

@@ -25,8 +25,13 @@ const config = loadEnvConfigOrExit('hello-local', "the demo as local processes, 
   CALL_RATE: { description: 'client calls per second', default: '10', schema: envSchemas.positiveNumber },
   STATS_PORT: { description: "the client's /stats and /metrics port", default: '9464', schema: envSchemas.port },
   LOG_LEVEL: { description: 'pino log level of this supervisor', default: 'info', schema: envSchemas.logLevel },
+  LOG_FORMAT: {
+    description: 'pretty (one readable line per event) or json, for every program',
+    default: 'pretty',
+    schema: envSchemas.logFormat,
+  },
 });
-const logger = createLogger('hello-local', config.LOG_LEVEL);
+const logger = createLogger('hello-local', config.LOG_LEVEL, config.LOG_FORMAT);
 const CLIENT_MAIN = fileURLToPath(new URL('../client/main.js', import.meta.url));
 
 let consul: ConsulDevAgent;
@@ -43,7 +48,7 @@ logger.info(
 
 const ports = Array.from({ length: config.SERVERS }, (_, i) => config.BASE_PORT + i);
 const startServer = (port: number): HelloProcess =>
-  HelloProcess.start({ port, consulAddress: consul.address, inheritOutput: true, detached: true });
+  HelloProcess.start({ port, consulAddress: consul.address, inheritOutput: true, detached: true, env: { LOG_FORMAT: config.LOG_FORMAT } });
 let servers = ports.map(startServer);
 
 const client = spawn(process.execPath, [CLIENT_MAIN], {
@@ -54,6 +59,7 @@ const client = spawn(process.execPath, [CLIENT_MAIN], {
     STATS_PORT: String(config.STATS_PORT),
     STATS_HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
+    LOG_FORMAT: config.LOG_FORMAT,
   },
   stdio: ['ignore', 'inherit', 'inherit'],
   detached: true,

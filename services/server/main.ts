@@ -18,7 +18,7 @@ const config = loadEnvConfigOrExit(
   'a HelloService instance that registers itself in Consul and drains on SIGTERM',
   serverEnvSpec,
 );
-const logger = createLogger('hello-server', config.LOG_LEVEL);
+const logger = createLogger('hello-server', config.LOG_LEVEL, config.LOG_FORMAT);
 // CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN(_FILE), CONSUL_CACERT… as the consul CLI reads them.
 const consul = consulConnectionOrExit('hello-server');
 // Mutual TLS when the three TLS_* files are given: clients (and Consul's check) must show a certificate from our CA.

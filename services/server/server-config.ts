@@ -147,4 +147,5 @@ export const serverEnvSpec = {
     schema: z.string(),
   },
   LOG_LEVEL: { description: 'pino log level', default: 'info', schema: envSchemas.logLevel },
+  LOG_FORMAT: { description: 'pretty (one readable line per event) or json', default: 'pretty', schema: envSchemas.logFormat },
 } satisfies EnvSpec;
