@@ -21,7 +21,7 @@ export CONSUL_UI_PORT CLIENT_STATS_PORT PUBLISH_ADDRESS PROFILE COMPOSE_PROFILES
 # The chaos runner and you reach Consul over HTTPS with our CA and the chaos runner's read token.
 CONSUL_API := CONSUL_CACERT=.secrets/ca.pem CONSUL_HTTP_TOKEN_FILE=.secrets/chaos-runner.token
 
-.PHONY: help profile provision secrets app up down logs ps token test lint typecheck unit e2e e2e-long local bench chaos swarm-up swarm-down
+.PHONY: help profile provision secrets app up down logs ps token test lint typecheck unit e2e e2e-long local bench soak chaos swarm-up swarm-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -93,6 +93,9 @@ swarm-up: provision secrets app ## the same stack (PROFILE=ha) as a Docker Swarm
 swarm-down: ## remove the swarm stack, its volumes and images; leave the swarm only if swarm-up created it
 	@scripts/swarm.sh down
 
+soak: provision secrets app ## ten minutes of mixed faults (gray ones included) at 200 calls/s: calls, failures, memory at start and end; ~13 min
+	@TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=localhost node dist/bench/soak.js
+
 SCENARIO ?= rolling-kill
 SEED ?=
 # ON=swarm: the stack of make swarm-up (three Consul servers, like PROFILE=ha).
@@ -104,9 +107,9 @@ else
 CHAOS_SCOPE := --project grpc-consul-lab
 CHAOS_CONSUL_URLS := $(CONSUL_HOST_URLS)
 endif
-chaos: profile app ## run a chaos scenario against make up's stack (SCENARIO=… SEED=… DRY_RUN=1; PROFILE=ha as for make up; ON=swarm for make swarm-up's)
+chaos: profile app ## run a chaos scenario against make up's stack (SCENARIO=… SEED=… DRY_RUN=1 JUNIT=file.xml; PROFILE=ha as for make up; ON=swarm for make swarm-up's)
 	@case "$(ON)" in compose|swarm) ;; *) echo "error: [chaos] unknown ON \"$(ON)\" (known: compose, swarm)" >&2; exit 2 ;; esac
-	@$(CONSUL_API) node dist/chaos/cli.js --scenario $(SCENARIO) $(if $(SEED),--seed $(SEED)) $(if $(DRY_RUN),--dry-run) \
+	@$(CONSUL_API) node dist/chaos/cli.js --scenario $(SCENARIO) $(if $(SEED),--seed $(SEED)) $(if $(DRY_RUN),--dry-run) $(if $(JUNIT),--junit $(JUNIT)) \
 	  $(CHAOS_SCOPE) --stats-url http://127.0.0.1:$(CLIENT_STATS_PORT) --consul-url $(CHAOS_CONSUL_URLS)
 
 lint: app ## eslint + prettier

@@ -1,11 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConsulConfigError, ConsulHttp } from '@grpc-consul-lab/consul-discovery';
 import { DockerDriver } from './docker/docker-driver.js';
 import { composeScope, isSwarmScope, stackScope } from './docker/labels.js';
 import { runScenario } from './engine/runner.js';
 import { renderReport } from './report/html-report.js';
+import { renderJunit } from './report/junit-report.js';
 import { formatPlan, NEEDS_CONSUL_CLUSTER, ON_SWARM, ONLY_ON_SWARM, planScenario } from './scenario/plan.js';
 import { loadScenario, ScenarioError } from './scenario/load-scenario.js';
 
@@ -15,7 +16,7 @@ import { loadScenario, ScenarioError } from './scenario/load-scenario.js';
  * and writes a JSON journal and an HTML report. Exit 1 when the hypothesis
  * was violated, 2 for bad input, 130 when interrupted.
  */
-const USAGE = `usage: chaos [--scenario NAME|FILE] [--seed N] [--dry-run] [--project NAME | --stack NAME] [--stats-url URL] [--consul-url URL] [--out DIR]
+const USAGE = `usage: chaos [--scenario NAME|FILE] [--seed N] [--dry-run] [--project NAME | --stack NAME] [--stats-url URL] [--consul-url URL] [--out DIR] [--junit FILE]
   --scenario   a shipped scenario (chaos/scenarios/<name>.yaml) or a YAML file (default: rolling-kill)
   --seed       makes target choice and jitter reproducible (default: random, printed)
   --dry-run    print the plan and change nothing
@@ -24,7 +25,8 @@ const USAGE = `usage: chaos [--scenario NAME|FILE] [--seed N] [--dry-run] [--pro
   --stats-url  the client's stats endpoint (default: http://127.0.0.1:9464)
   --consul-url Consul's HTTP API (with CONSUL_CACERT, CONSUL_HTTP_TOKEN_FILE… as the consul CLI reads them), asked
                what it holds for an instance that goes silent (default: https://127.0.0.1:8501)
-  --out        where the journal and report go (default: reports/chaos)`;
+  --out        where the journal and report go (default: reports/chaos)
+  --junit      also write the run as JUnit XML there (each fault a test case), for CI`;
 
 function fail(message: string): never {
   process.stderr.write(`chaos: ${message}\n`);
@@ -43,6 +45,7 @@ function parse() {
       'stats-url': { type: 'string', default: 'http://127.0.0.1:9464' },
       'consul-url': { type: 'string', default: 'https://127.0.0.1:8501' },
       out: { type: 'string', default: 'reports/chaos' },
+      junit: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -169,6 +172,10 @@ const base = join(
 );
 writeFileSync(`${base}.json`, JSON.stringify(journal, null, 2));
 writeFileSync(`${base}.html`, renderReport(journal));
+if (values.junit) {
+  mkdirSync(dirname(values.junit), { recursive: true });
+  writeFileSync(values.junit, renderJunit(journal));
+}
 const violated = journal.probes.filter((probe) => !probe.ok);
 if (journal.status === 'interrupted') {
   process.stdout.write(`verdict: interrupted; journal ${base}.json, report ${base}.html\n`);

@@ -26,4 +26,10 @@ export TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=localhost
 CONSUL_BIN="$("$PROJECT_ROOT/scripts/ensure-consul.sh" | tail -n 1)"
 CHROMIUM="$("$PROJECT_ROOT/scripts/ensure-chromium.sh" | tail -n 1)"
 export CONSUL_BIN CHROMIUM
-exec node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+# TEST_JUNIT=path: also a JUnit XML of every test there (CI publishes it).
+reporters=(--test-reporter=spec --test-reporter-destination=stdout)
+if [ -n "${TEST_JUNIT:-}" ]; then
+  mkdir -p "$(dirname "$TEST_JUNIT")"
+  reporters+=(--test-reporter=junit "--test-reporter-destination=$TEST_JUNIT")
+fi
+exec node --test --test-concurrency=1 "${reporters[@]}" "${files[@]}"

@@ -14,7 +14,8 @@ export interface FaultFigures {
   readonly replacementFirstCallAfterMs: number | undefined;
 }
 
-function windowEnd(journal: Journal, action: ActionRecord): number {
+/** A fault's window: from its start to the next fault's start, or the end of the run. */
+export function windowEnd(journal: Journal, action: ActionRecord): number {
   const later = journal.actions.filter((other) => other.startedAt > action.startedAt).map((other) => other.startedAt);
   return Math.min(journal.endedAt || Number.POSITIVE_INFINITY, ...later);
 }

@@ -79,10 +79,11 @@ test('a Consul that forgot everything (a dev agent restarted) gets the registrat
   await consul.restart();
   // Heartbeat every TTL/4 = 1 s; a second of slack, and the gRPC check's first run (1 s interval).
   assert.ok(await eventually(async () => (await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 3_000), 'registered again');
-  assert.ok(
-    logger.lines.some((line) => line.message === 'registration lost'),
-    JSON.stringify(logger.lines.map((l) => l.message)),
-  );
+  // It noticed, and said so: 'lost' when its heartbeat met the new agent (404), 'unreachable'
+  // when it met the restart itself (measured once in a full run on 2 busy cores); registered after either.
+  const messages = logger.lines.map((line) => line.message);
+  const noticed = messages.findIndex((message, i) => i >= 2 && (message === 'registration lost' || message === 'registration unreachable'));
+  assert.ok(noticed >= 2 && messages.slice(noticed).includes('registration registered'), JSON.stringify(messages));
   await registration.stop();
 });
 

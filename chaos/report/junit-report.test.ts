@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { sampleJournal } from '../test-support/sample-journal.js';
+import { renderJunit } from './junit-report.js';
+
+const cases = (xml: string): { name: string; body: string }[] =>
+  [...xml.matchAll(/<testcase [^>]*name="([^"]*)"[^>]*?(?:\/>|>([\s\S]*?)<\/testcase>)/g)].map((match) => ({
+    name: match[1] ?? '',
+    body: match[2] ?? '',
+  }));
+
+test('JUnit: the hypothesis before and after, and one case per fault, each passing when the run held', () => {
+  const xml = renderJunit(sampleJournal());
+  assert.match(xml, /<testsuite name="chaos: Rolling kill \(sample\) \(seed 7\)" tests="3" failures="0"/);
+  assert.deepEqual(
+    cases(xml).map((entry) => entry.name),
+    ['steady state before the faults', '#1 replace random instance (SIGKILL)', 'steady state after the faults'],
+  );
+  // No probe before the faults in the sample: skipped, not passed.
+  assert.match(cases(xml)[0]?.body ?? '', /<skipped\/>/);
+  assert.match(
+    cases(xml)[1]?.body ?? '',
+    /<system-out><!\[CDATA\[c -> d\ncalls failed 2, wrong 0 while it was the latest fault\]\]><\/system-out>/,
+  );
+});
+
+test('JUnit: a fault during which the hypothesis was violated, and one that could not be applied, are failures naming why', () => {
+  const journal = sampleJournal();
+  const start = journal.actions[0]?.startedAt ?? 0;
+  journal.probes.push({
+    phase: 'during',
+    at: start + 1_000,
+    probe: 'success-ratio',
+    ok: false,
+    value: '0.99 (198 ok of 200)',
+    expected: '>= 1',
+  });
+  journal.actions.push({
+    ...(journal.actions[0] as (typeof journal.actions)[number]),
+    index: 1,
+    startedAt: start + 15_000,
+    outcome: 'failed',
+    detail: 'no such container',
+  });
+  const xml = renderJunit(journal);
+  assert.match(xml, /tests="4" failures="2"/);
+  const [, first, second] = cases(xml);
+  assert.match(
+    first?.body ?? '',
+    /<failure message="success-ratio \[during\] = 0.99 \(198 ok of 200\) \(expected >= 1\)" type="hypothesis"\/>/,
+  );
+  assert.match(second?.body ?? '', /<failure message="the fault could not be applied: no such container" type="fault"\/>/);
+});
