@@ -10,6 +10,8 @@ export type Sample = Pick<
 > & {
   /** Epoch ms of the reading. */
   readonly t: number;
+  /** The resolver's set at the reading, "id@address:port" (absent in journals written before it was kept). */
+  readonly resolvedInstances?: readonly string[];
 };
 
 export interface ProbeResult {
@@ -62,5 +64,6 @@ export function toSample(stats: StatsSnapshot, t: number): Sample {
     byInstance: stats.byInstance,
     firstOkAtByInstance: stats.firstOkAtByInstance,
     failedByCode: stats.failedByCode,
+    resolvedInstances: stats.resolvedInstances,
   };
 }

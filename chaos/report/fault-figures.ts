@@ -12,6 +12,14 @@ export interface FaultFigures {
   readonly lastFailureAfterMs: number | undefined;
   /** From the fault's start to the first correct answer of its last replacement to answer. */
   readonly replacementFirstCallAfterMs: number | undefined;
+  /**
+   * Time to detect: from the fault's start to the first sample (one a second)
+   * whose resolved set no longer holds any of its targets; undefined when they
+   * stayed (a freeze Consul never saw) or the journal has no resolved sets.
+   */
+  readonly detectedAfterMs: number | undefined;
+  /** Calls answered on a second try (SayHello cut after its headers) in the window. */
+  readonly recovered: number;
 }
 
 /** A fault's window: from its start to the next fault's start, or the end of the run. */
@@ -39,6 +47,13 @@ export function faultFigures(journal: Journal): FaultFigures[] {
       previous = sample;
     }
     const firstCalls = action.newInstances.map((id) => last?.firstOkAtByInstance[id]);
+    const gone = inWindow.find(
+      (sample) =>
+        sample.resolvedInstances !== undefined &&
+        action.targets.length > 0 &&
+        action.targets.every((id) => !sample.resolvedInstances?.some((key) => key.startsWith(`${id}@`))),
+    );
+    const lastInWindow = inWindow.at(-1);
     const replacementFirstCallAfterMs =
       action.newInstances.length === 0 || firstCalls.some((at) => at === undefined)
         ? undefined
@@ -52,6 +67,32 @@ export function faultFigures(journal: Journal): FaultFigures[] {
       wrong,
       lastFailureAfterMs: lastFailureAt === undefined ? undefined : lastFailureAt - action.startedAt,
       replacementFirstCallAfterMs,
+      detectedAfterMs: action.outcome === 'done' && gone ? gone.t - action.startedAt : undefined,
+      recovered: lastInWindow && before ? lastInWindow.recovered - before.recovered : 0,
+    };
+  });
+}
+
+/** p50 and p99 of the figures that are known (nearest rank), or undefined when none is. */
+export function percentiles(values: readonly (number | undefined)[]): { p50: number; p99: number; count: number } | undefined {
+  const known = values.filter((value): value is number => value !== undefined).sort((a, b) => a - b);
+  if (known.length === 0) return undefined;
+  const at = (q: number): number => known[Math.min(known.length - 1, Math.ceil(q * known.length) - 1)] as number;
+  return { p50: at(0.5), p99: at(0.99), count: known.length };
+}
+
+/** Per kind of fault, across its repeats in the run: p50/p99 of time to detect and of time to the replacement's first call. */
+export function figuresByKind(
+  journal: Journal,
+): { kind: string; detect: ReturnType<typeof percentiles>; recover: ReturnType<typeof percentiles> }[] {
+  const figures = faultFigures(journal);
+  const kinds = [...new Set(journal.actions.map((action) => action.kind))];
+  return kinds.map((kind) => {
+    const ofKind = figures.filter((figure) => journal.actions.find((action) => action.index === figure.index)?.kind === kind);
+    return {
+      kind,
+      detect: percentiles(ofKind.map((figure) => figure.detectedAfterMs)),
+      recover: percentiles(ofKind.map((figure) => figure.replacementFirstCallAfterMs)),
     };
   });
 }

@@ -1,5 +1,5 @@
 import type { Journal } from '../engine/journal.js';
-import { faultFigures } from './fault-figures.js';
+import { faultFigures, figuresByKind } from './fault-figures.js';
 
 /**
  * The HTML report, made from the journal alone: a chart of calls per second
@@ -120,8 +120,13 @@ export function renderReport(journal: Journal): string {
   const rows = figures
     .map(
       (f) =>
-        `<tr><td>#${f.index + 1}</td><td>${escape(f.description)}</td><td>${escape(f.outcome)}</td><td>${f.failures}</td><td>${f.wrong}</td><td>${ms(f.lastFailureAfterMs)}</td><td>${ms(f.replacementFirstCallAfterMs)}</td><td>${escape(f.detail)}</td></tr>`,
+        `<tr><td>#${f.index + 1}</td><td>${escape(f.description)}</td><td>${escape(f.outcome)}</td><td>${f.failures}</td><td>${f.wrong}</td><td>${f.recovered}</td><td>${ms(f.detectedAfterMs)}</td><td>${ms(f.lastFailureAfterMs)}</td><td>${ms(f.replacementFirstCallAfterMs)}</td><td>${escape(f.detail)}</td></tr>`,
     )
+    .join('\n');
+  const spread = (value: { p50: number; p99: number; count: number } | undefined): string =>
+    value === undefined ? '–' : `${ms(value.p50)} / ${ms(value.p99)} (${value.count})`;
+  const kindRows = figuresByKind(journal)
+    .map((k) => `<tr><td>${escape(k.kind)}</td><td>${spread(k.detect)}</td><td>${spread(k.recover)}</td></tr>`)
     .join('\n');
   const probes = journal.probes
     .map(
@@ -149,8 +154,11 @@ pre{background:#f6f6f6;padding:8px;font-size:12px;overflow:auto}
 <h2>Calls per second, per instance</h2>
 ${chart(journal)}
 <h2>Faults</h2>
-<table><tr><th></th><th>fault</th><th>outcome</th><th>failures</th><th>wrong</th><th>last failure (after fault start)</th><th>replacements' first call (after fault start)</th><th>detail</th></tr>
+<table><tr><th></th><th>fault</th><th>outcome</th><th>failures</th><th>wrong</th><th>recovered</th><th>out of the resolver's set (time to detect)</th><th>last failure (after fault start)</th><th>replacements' first call (time to recover)</th><th>detail</th></tr>
 ${rows}</table>
+<p>Times after the fault's start, read from the client's counters once a second.</p>
+<table id="by-kind"><tr><th>fault kind</th><th>time to detect, p50 / p99 (faults)</th><th>time to recover, p50 / p99 (faults)</th></tr>
+${kindRows}</table>
 <h2>Steady-state hypothesis</h2>
 <table><tr><th>phase</th><th>probe</th><th>result</th><th>value</th><th>expected</th></tr>${probes}</table>
 <h2>Rollbacks</h2><ul>${rollbacks}</ul>

@@ -44,8 +44,9 @@ export function renderJunit(journal: Journal): string {
     if (action.outcome === 'skipped') testCase.skipped();
     else if (action.outcome === 'failed') testCase.failure(`the fault could not be applied: ${action.detail}`, 'fault');
     else if (during.length > 0) testCase.failure(says(during), 'hypothesis');
+    const seconds = (value: number | undefined): string => (value === undefined ? '-' : `${(value / 1_000).toFixed(1)} s`);
     testCase.standardOutput(
-      `${action.detail}\ncalls failed ${figure?.failures ?? 0}, wrong ${figure?.wrong ?? 0} while it was the latest fault`,
+      `${action.detail}\ncalls failed ${figure?.failures ?? 0}, wrong ${figure?.wrong ?? 0}, recovered ${figure?.recovered ?? 0} while it was the latest fault; out of the resolver's set after ${seconds(figure?.detectedAfterMs)}, replacement's first call after ${seconds(figure?.replacementFirstCallAfterMs)}`,
     );
   }
   hypothesis('after', 'steady state after the faults');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { decodePng } from '../test-support/png.js';
 import { sampleJournal } from '../test-support/sample-journal.js';
-import { faultFigures } from './fault-figures.js';
+import { faultFigures, percentiles } from './fault-figures.js';
 import { renderReport } from './html-report.js';
 
 test("fault figures come from the journal: failures, time to the last failure, time to the replacement's first call", () => {
@@ -15,6 +15,18 @@ test("fault figures come from the journal: failures, time to the last failure, t
   assert.equal(figures?.wrong, 0);
   assert.equal(figures?.lastFailureAfterMs, 1_000);
   assert.equal(figures?.replacementFirstCallAfterMs, 1_500);
+  assert.equal(figures?.detectedAfterMs, 1_000, 'c left the resolved set in the first sample after the kill');
+});
+
+test('time to detect and to recover, p50/p99 per fault kind across its repeats', () => {
+  const journal = sampleJournal();
+  const html = renderReport(journal);
+  assert.match(
+    html,
+    /<table id="by-kind">[\s\S]*<tr><td>replace<\/td><td>1\.0 s \/ 1\.0 s \(1\)<\/td><td>1\.5 s \/ 1\.5 s \(1\)<\/td><\/tr>/,
+  );
+  assert.deepEqual(percentiles([3_000, undefined, 1_000, 2_000]), { p50: 2_000, p99: 3_000, count: 3 });
+  assert.equal(percentiles([undefined]), undefined);
 });
 
 test('the report names the verdict and carries the fault table and the chart', () => {
@@ -22,7 +34,7 @@ test('the report names the verdict and carries the fault table and the chart', (
   assert.match(html, /HYPOTHESIS HELD/);
   assert.match(
     html,
-    /<td>#1<\/td><td>replace random instance \(SIGKILL\)<\/td><td>done<\/td><td>2<\/td><td>0<\/td><td>1\.0 s<\/td><td>1\.5 s<\/td>/,
+    /<td>#1<\/td><td>replace random instance \(SIGKILL\)<\/td><td>done<\/td><td>2<\/td><td>0<\/td><td>0<\/td><td>1\.0 s<\/td><td>1\.0 s<\/td><td>1\.5 s<\/td>/,
   );
   assert.ok((html.match(/class="calls"/g) ?? []).length >= 60, 'a bar per instance per second');
   assert.equal((html.match(/class="failed"/g) ?? []).length, 1, 'one second with failures');

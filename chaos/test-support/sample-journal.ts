@@ -26,6 +26,8 @@ export function sampleJournal(): Journal {
       byInstance: { ...counts },
       firstOkAtByInstance: { ...firstOk },
       failedByCode: failed ? { UNAVAILABLE: failed } : {},
+      // The resolver drops c a second after the kill, and has d from 12 s.
+      resolvedInstances: live.filter((id) => id !== 'd' || second >= 12).map((id) => `${id}@10.0.0.${id.charCodeAt(0)}:50051`),
     });
   }
   return {
