@@ -117,7 +117,7 @@ if (isSwarmScope(scope)) {
   if (swarmOnly.length > 0) fail(`${swarmOnly.join(', ')} needs a Swarm stack: make swarm-up, then --stack NAME (make chaos ON=swarm)`);
 }
 // Faults of a Consul cluster need one: say so before anything changes.
-const clusterFaults = [...new Set(scenario.method.map((action) => action.action).filter((kind) => NEEDS_CONSUL_CLUSTER.has(kind)))];
+const clusterFaults = kinds.filter((kind) => NEEDS_CONSUL_CLUSTER.has(kind));
 const consulServers = targets.filter((target) => target.role === 'consul').length;
 if (clusterFaults.length > 0 && consulServers < 3) {
   fail(

@@ -64,11 +64,11 @@ async function nextPort(context: ExecutorContext, from: number, step: number): P
   return port;
 }
 
-/** A killed or stopped instance stays down until the run ends, then starts again. */
-function takenDown(context: ExecutorContext, target: TargetContainer, detail: string): StepOutcome {
+/** A killed or stopped container stays down until the run ends, then starts again. */
+function takenDown(context: ExecutorContext, target: TargetContainer, detail: string, targets = [target.instanceId]): StepOutcome {
   context.underFault.add(target.containerId);
   return {
-    targets: [target.instanceId],
+    targets,
     newInstances: [],
     detail,
     undo: {
@@ -98,15 +98,7 @@ async function consulServers(context: ExecutorContext): Promise<{ leader: Target
 async function killConsulServer(context: ExecutorContext, server: TargetContainer, role: string): Promise<StepOutcome> {
   context.underFault.add(server.containerId);
   await context.driver.kill(server, 'SIGKILL');
-  return {
-    targets: [server.name],
-    newInstances: [],
-    detail: `SIGKILL ${role} ${server.name} (${server.ip})`,
-    undo: {
-      description: `start ${server.name} again`,
-      run: () => context.driver.start(server).finally(() => context.underFault.delete(server.containerId)),
-    },
-  };
+  return takenDown(context, server, `SIGKILL ${role} ${server.name} (${server.ip})`, [server.name]);
 }
 
 /** The gray fault an action sets, or undefined for an action of another kind. */
