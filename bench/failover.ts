@@ -1,15 +1,9 @@
-import { readFileSync, rmSync } from 'node:fs';
-import { ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
-import * as grpc from '@grpc/grpc-js';
-import { HelloProcess } from '../services/local/hello-process.js';
-import { eventually, passingIds, passingToFirstCallMs } from '../services/test-support/consul-queries.js';
-import { type InProcessClient, startClient } from '../services/test-support/in-process-client.js';
-import {
-  consulTlsForChecks,
-  helloTlsEnv,
-  makeTestCertificates,
-  type TestCertificates,
-} from '../services/test-support/test-certificates.js';
+import { rmSync } from 'node:fs';
+import { ConsulDevAgent } from '@grpc-consul-lab/consul-discovery/testing';
+import type { HelloProcess } from '../services/local/hello-process.js';
+import { eventually, passingToFirstCallMs } from '../services/test-support/consul-queries.js';
+import { consulTlsForChecks, makeTestCertificates, type TestCertificates } from '../services/test-support/test-certificates.js';
+import { ProcessCluster, sleep } from './support/process-cluster.js';
 
 /**
  * `make bench`: failover measured, not asserted. 3 server processes, a real
@@ -22,12 +16,6 @@ const RATE = 200;
 const STEADY_MS = 15_000;
 const certificates: TestCertificates = await makeTestCertificates();
 
-/** The client's side of mutual TLS with the test certificates. */
-function clientCredentials(): grpc.ChannelCredentials {
-  const read = (path: string): Buffer => readFileSync(path);
-  return grpc.credentials.createSsl(read(certificates.ca), read(certificates.client.key), read(certificates.client.cert));
-}
-
 interface Row {
   readonly setup: string;
   readonly fault: string;
@@ -37,66 +25,13 @@ interface Row {
   readonly measure: string;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-class Cluster {
-  readonly servers: HelloProcess[] = [];
-  client!: InProcessClient;
-
-  constructor(
-    readonly consul: ConsulDevAgent,
-    private readonly serverEnv: Record<string, string>,
-    readonly tls = true,
-  ) {}
-
-  startClient(rate: number, target = 'consul:///HelloService', keepalive = true): void {
-    this.client = startClient(this.consul.address, rate, target, keepalive, this.tls ? { credentials: clientCredentials() } : {});
-  }
-
-  async addServer(): Promise<HelloProcess> {
-    const server = HelloProcess.start({
-      port: await freePort(),
-      consulAddress: this.consul.address,
-      env: { GRPC_CHECK_INTERVAL_MS: '1000', ...(this.tls && helloTlsEnv(certificates)), ...this.serverEnv },
-    });
-    this.servers.push(server);
-    return server;
-  }
-
-  live(): HelloProcess[] {
-    return this.servers.filter((server) => !server.exited);
-  }
-
-  async passingAreLive(): Promise<boolean> {
-    const expected = this.live()
-      .map((server) => server.instanceId)
-      .sort()
-      .join();
-    return eventually(async () => (await passingIds(this.consul.address)).join() === expected, 15_000);
-  }
-
-  resolvedIds(): string[] {
-    return this.client.stats.snapshot().resolvedInstances.map((key) => key.split('@')[0] as string);
-  }
-
-  async settled(): Promise<boolean> {
-    const expected = this.live()
-      .map((server) => server.instanceId)
-      .sort()
-      .join();
-    return eventually(
-      async () => (await passingIds(this.consul.address)).join() === expected && this.resolvedIds().sort().join() === expected,
-      15_000,
-    );
-  }
-
-  async dispose(): Promise<void> {
-    await this.client?.stop();
-    await Promise.all(this.servers.map((server) => server.dispose()));
-  }
-}
-
-async function measureFault(cluster: Cluster, setup: string, fault: string, act: () => Promise<string>, settleMs: number): Promise<Row> {
+async function measureFault(
+  cluster: ProcessCluster,
+  setup: string,
+  fault: string,
+  act: () => Promise<string>,
+  settleMs: number,
+): Promise<Row> {
   const before = cluster.client.stats.snapshot();
   const measure = await act();
   await sleep(settleMs);
@@ -117,14 +52,14 @@ async function timeUntil(condition: () => boolean | Promise<boolean>, timeoutMs:
 }
 
 /** Signals the oldest live instance and times how long the resolver takes to drop it. */
-async function signalAndTimeDrop(cluster: Cluster, signal: NodeJS.Signals): Promise<string> {
+async function signalAndTimeDrop(cluster: ProcessCluster, signal: NodeJS.Signals): Promise<string> {
   const victim = cluster.live()[0] as HelloProcess;
   victim.signal(signal);
   return `dropped by resolver after ${await timeUntil(() => !cluster.resolvedIds().includes(victim.instanceId), 20_000)}`;
 }
 
 async function discoveryRuns(consul: ConsulDevAgent, setup: string, target: string): Promise<Row[]> {
-  const cluster = new Cluster(consul, {});
+  const cluster = new ProcessCluster(consul, certificates, {});
   const rows: Row[] = [];
   try {
     for (let i = 0; i < 3; i += 1) await cluster.addServer();
@@ -195,7 +130,7 @@ async function keepaliveRuns(consul: ConsulDevAgent, keepalive: boolean): Promis
   const setup = keepalive ? 'keepalive 1 s / 1 s' : 'no keepalive';
   const rows: Row[] = [];
   // Slow handlers make the drain matter: 2.5 s per call, as in grpc-node #3068.
-  const cluster = new Cluster(consul, { HANDLER_DELAY_MS: '2500', SHUTDOWN_GRACE_MS: '10000' });
+  const cluster = new ProcessCluster(consul, certificates, { HANDLER_DELAY_MS: '2500', SHUTDOWN_GRACE_MS: '10000' });
   try {
     for (let i = 0; i < 3; i += 1) await cluster.addServer();
     cluster.startClient(40, 'consul:///HelloService', keepalive);
@@ -243,7 +178,7 @@ async function keepaliveRuns(consul: ConsulDevAgent, keepalive: boolean): Promis
 async function tlsCostRuns(consul: ConsulDevAgent): Promise<Row[]> {
   const rows: Row[] = [];
   for (const tls of [false, true]) {
-    const cluster = new Cluster(consul, {}, tls);
+    const cluster = new ProcessCluster(consul, certificates, {}, tls);
     try {
       for (let i = 0; i < 3; i += 1) await cluster.addServer();
       await cluster.passingAreLive();

@@ -4,7 +4,8 @@
 source "$(dirname "$0")/lib.sh"
 cd "$PROJECT_ROOT"
 
-lock_hash=$(sha256sum package-lock.json | cut -c1-16)
+# The lockfile and our patches to dependencies (patches/, applied by patch-package) decide what is installed.
+lock_hash=$(cat package-lock.json patches/* | sha256sum | cut -c1-16)
 
 step "app: dependencies"
 if [ -f node_modules/.lock-hash ] && [ "$(cat node_modules/.lock-hash)" = "$lock_hash" ]; then
@@ -36,6 +37,9 @@ else
   # No install scripts: every runtime dependency is plain JavaScript.
   (cd "$runtime" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund) >"$LOG_DIR/npm-ci-runtime.log" 2>&1 ||
     fail app "npm ci --omit=dev failed (log: $LOG_DIR/npm-ci-runtime.log)"
+  # The same fixes as the host's node_modules (see patches/README.md).
+  (cd "$runtime" && "$PROJECT_ROOT/node_modules/.bin/patch-package" --patch-dir ../../patches) >>"$LOG_DIR/npm-ci-runtime.log" 2>&1 ||
+    fail app "patch-package failed on $runtime (log: $LOG_DIR/npm-ci-runtime.log)"
   echo "$lock_hash" >"$runtime/node_modules/.lock-hash"
   info "staged in $runtime/node_modules"
 fi

@@ -3,6 +3,8 @@ import { after, before, test } from 'node:test';
 import type { StatsSnapshot } from './client/call-stats.js';
 import { eventually, passingIds } from './test-support/consul-queries.js';
 import { ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
+import { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
+import { faultKey } from './lib/gray-fault.js';
 import { HelloProcess } from './local/hello-process.js';
 import { type InProcessClient, startClient } from './test-support/in-process-client.js';
 
@@ -87,6 +89,8 @@ test('SIGTERM of one instance (graceful drain): 0 client-visible failures', asyn
     victim.signal('SIGTERM');
     assert.equal(await victim.waitForExit(), 0);
   }, 3_000);
+  // The client's load-report stream (weighted round robin) is open all along: it must not hold up the drain.
+  assert.doesNotMatch(victim.logs, /drain deadline passed/, 'the drain finished without cutting anything');
   assert.ok(result.calls > RATE * 2, `calls flowed: ${result.calls}`);
   assert.equal(result.failed, 0, result.detail);
   assert.equal(result.wrong, 0, result.detail);
@@ -105,6 +109,29 @@ test('SIGSTOP of one instance for 10 s: 0 client-visible failures', async () => 
   assert.equal(result.failed, 0, result.detail);
   assert.equal(result.wrong, 0, result.detail);
   assert.ok(await eventually(allPassingAndResolved, 10_000), 'the thawed instance is back');
+});
+
+test('a slow instance (+300 ms) loses its share of calls to weighted round robin on its load reports: 0 failed', async () => {
+  const kv = new ConsulHttp({ address: consul.address });
+  const slow = live()[0] as HelloProcess;
+  const before = client.stats.snapshot();
+  await kv.kvPut(faultKey(slow.instanceId), JSON.stringify({ kind: 'slow', delayMs: 300, jitterMs: 0 }));
+  try {
+    // Weights follow reports every 0.5 s; 4 s is a safety net (bench/slow-instance.ts measures ~2 s).
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    const adapted = client.stats.snapshot();
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    const end = client.stats.snapshot();
+    const calls = (snapshot: StatsSnapshot, id?: string): number =>
+      id ? (snapshot.byInstance[id] ?? 0) : Object.values(snapshot.byInstance).reduce((sum, count) => sum + count, 0);
+    const share = (calls(end, slow.instanceId) - calls(adapted, slow.instanceId)) / (calls(end) - calls(adapted));
+    // Round robin would give it a third; its weight is ~1/150 of the others'.
+    assert.ok(share < 0.05, `the slow instance's share of calls after 4 s: ${(share * 100).toFixed(1)} %`);
+    assert.equal(end.failed - before.failed, 0, JSON.stringify(end.failedByCode));
+    assert.equal(end.wrong - before.wrong, 0);
+  } finally {
+    await kv.kvDelete(faultKey(slow.instanceId));
+  }
 });
 
 test('a new instance on a new port serves its first call within 1 s of passing health', async () => {

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { type LatencyCounts, LatencyHistogram } from './latency-histogram.js';
 
 /**
  * Everything the client knows about its calls. /stats, /metrics, the
@@ -19,6 +20,8 @@ export interface StatsSnapshot {
   readonly resolvedInstances: string[];
   readonly resolverErrors: number;
   readonly latencyMs: { readonly p50: number; readonly p99: number; readonly max: number };
+  /** Every call's latency since the start, bucketed; two readings give any window's quantiles. */
+  readonly latencyCounts: LatencyCounts;
   readonly startedAt: string;
   readonly uptimeMs: number;
   readonly lastFailure?: { readonly at: string; readonly code: string; readonly details: string };
@@ -48,6 +51,7 @@ export class CallStats {
   private resolved: string[] = [];
   private resolverErrorCount = 0;
   private readonly latencies: number[] = [];
+  private readonly histogram = new LatencyHistogram();
   private latencyCursor = 0;
   private lastFailure: StatsSnapshot['lastFailure'];
   private lastWrong: StatsSnapshot['lastWrong'];
@@ -128,6 +132,7 @@ export class CallStats {
       resolvedInstances: this.resolved,
       resolverErrors: this.resolverErrorCount,
       latencyMs: { p50: round(quantile(sorted, 0.5)), p99: round(quantile(sorted, 0.99)), max: round(sorted.at(-1) ?? 0) },
+      latencyCounts: this.histogram.snapshot(),
       startedAt: new Date(this.startedAt).toISOString(),
       uptimeMs: Date.now() - this.startedAt,
       ...(this.lastFailure && { lastFailure: this.lastFailure }),
@@ -138,6 +143,7 @@ export class CallStats {
 
   private recordLatency(latencyMs: number): void {
     this.latencyMetric.observe(latencyMs / 1_000);
+    this.histogram.record(latencyMs);
     if (this.latencies.length < LATENCY_WINDOW) this.latencies.push(latencyMs);
     else this.latencies[this.latencyCursor] = latencyMs;
     this.latencyCursor = (this.latencyCursor + 1) % LATENCY_WINDOW;

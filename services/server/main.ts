@@ -10,6 +10,7 @@ import { readTlsFiles, serverCredentials } from '../lib/tls.js';
 import { PACKAGE_VERSION } from '../lib/version.js';
 import { GrayFaultWatch } from './gray-fault-watch.js';
 import { InFlightCalls } from './in-flight-calls.js';
+import { LoadReporter } from './load-report.js';
 import { sayHelloHandler } from './say-hello.js';
 import { firstExternalAddress, instanceIdOf, RouteToConsul, serverEnvSpec } from './server-config.js';
 
@@ -41,10 +42,17 @@ const health = new HealthImplementation(Object.fromEntries(healthServices.map((s
 // Gray faults (lib/gray-fault.ts) come through Consul's KV, one key per instance;
 // `unhealthy` turns health NOT_SERVING while calls are still answered.
 const grayFaults = new GrayFaultWatch(new ConsulHttp(consul), faultKey(instance.id), log, () => updateServing());
+// Load reports (ORCA, out of band) let clients' weighted_round_robin give a
+// slow instance fewer calls. Their streams do not hold up a drain (measured:
+// tryShutdown ends within the propagation time, clients on Consul or not).
+const loadMetrics = new grpc.ServerMetricRecorder();
+const loadReporter = new LoadReporter({ pathPrefix: `/${HELLO_GRPC_SERVICE}/`, recorder: loadMetrics });
 const server = new grpc.Server({
   // Clients ping every second to notice frozen instances; allow it.
   'grpc.keepalive_permit_without_calls': 1,
+  interceptors: [loadReporter.interceptor],
 });
+loadMetrics.addToServer(server);
 const inFlight = new InFlightCalls();
 server.addService(loadHelloProto().hello.HelloService.service, {
   SayHello: inFlight.track(sayHelloHandler(instance, { handlerDelayMs: config.HANDLER_DELAY_MS, grayFault: () => grayFaults.current })),
@@ -94,6 +102,7 @@ server.bindAsync(`${config.BIND_ADDRESS}:${config.PORT}`, serverCredentials(tls)
   listening = true;
   updateServing();
   grayFaults.start();
+  loadReporter.start();
   log.info({ address: instance.address, port, tls: tls ? 'mutual' : 'off' }, 'serving HelloService');
   // Registered only once serving, so Consul never routes to a closed port.
   registrar.start();

@@ -1,0 +1,198 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
+import { ConsulDevAgent } from '@grpc-consul-lab/consul-discovery/testing';
+import type { StatsSnapshot } from '../services/client/call-stats.js';
+import { countsBetween, quantileMs } from '../services/client/latency-histogram.js';
+import type { CallPolicy } from '../services/client/service-config.js';
+import { DEFAULT_CALL_POLICY } from '../services/client/service-config.js';
+import { faultKey } from '../services/lib/gray-fault.js';
+import { passingToFirstCallMs } from '../services/test-support/consul-queries.js';
+import { consulTlsForChecks, makeTestCertificates } from '../services/test-support/test-certificates.js';
+import { ProcessCluster, sleep } from './support/process-cluster.js';
+
+/**
+ * A slow instance (+300 ms ± 50 ms on one of 3) at 200 calls/s, for each way
+ * the client could cope: round robin or weighted round robin (out-of-band
+ * ORCA load reports), each with retries or with hedging. Steady p99 against
+ * p99 under the fault, the slow instance's share of calls, failures; then
+ * what happens when the fault clears and when a new instance joins (a
+ * balancer that weighs instances must not starve one it has no figures for).
+ * Measured, not asserted: `node dist/bench/slow-instance.js`.
+ */
+const RATE = 200;
+const STEADY_MS = 10_000;
+const ADAPT_MS = 3_000;
+const FAULT_MS = 15_000;
+
+interface Setup {
+  readonly name: string;
+  readonly policy: CallPolicy;
+}
+
+const SETUPS: Setup[] = [
+  { name: 'round_robin + retries', policy: { ...DEFAULT_CALL_POLICY, balancer: 'round_robin' } },
+  { name: 'round_robin + hedging 50 ms', policy: { ...DEFAULT_CALL_POLICY, balancer: 'round_robin', hedgingDelayMs: 50, maxAttempts: 3 } },
+  { name: 'weighted_round_robin + retries (shipped)', policy: DEFAULT_CALL_POLICY },
+  {
+    name: 'weighted_round_robin + hedging 50 ms',
+    policy: { ...DEFAULT_CALL_POLICY, hedgingDelayMs: 50, maxAttempts: 3 },
+  },
+];
+
+interface Row {
+  readonly setup: string;
+  readonly steadyP99: number | undefined;
+  readonly faultP99All: number | undefined;
+  readonly faultP99AfterAdapt: number | undefined;
+  readonly faultP50AfterAdapt: number | undefined;
+  readonly slowShare: number;
+  /** From the fault until the slow instance had < 5 % of the calls of the last second. */
+  readonly adaptedAfterMs: number | undefined;
+  readonly failed: number;
+  readonly wrong: number;
+  readonly shareAfterClear: number;
+  readonly newcomerFirstCallMs: number | undefined;
+  readonly newcomerShare: number;
+}
+
+function shareOf(instance: string, before: StatsSnapshot, after: StatsSnapshot): number {
+  const calls = (snapshot: StatsSnapshot, id?: string): number =>
+    id === undefined ? Object.values(snapshot.byInstance).reduce((sum, count) => sum + count, 0) : (snapshot.byInstance[id] ?? 0);
+  const total = calls(after) - calls(before);
+  return total === 0 ? 0 : (calls(after, instance) - calls(before, instance)) / total;
+}
+
+const p99 = (before: StatsSnapshot, after: StatsSnapshot, q = 0.99): number | undefined =>
+  quantileMs(countsBetween(before.latencyCounts, after.latencyCounts), q);
+
+async function measure(
+  consul: ConsulDevAgent,
+  kv: ConsulHttp,
+  certificates: Awaited<ReturnType<typeof makeTestCertificates>>,
+  setup: Setup,
+): Promise<Row> {
+  const cluster = new ProcessCluster(consul, certificates, {});
+  try {
+    for (let i = 0; i < 3; i += 1) await cluster.addServer();
+    await cluster.passingAreLive();
+    cluster.startClient(RATE, 'consul:///HelloService', true, { callPolicy: setup.policy });
+    await cluster.settled();
+    await sleep(3_000);
+    const snap = (): StatsSnapshot => cluster.client.stats.snapshot();
+
+    const steadyStart = snap();
+    await sleep(STEADY_MS);
+    const faultStart = snap();
+    const slow = cluster.servers[0]?.instanceId as string;
+    await kv.kvPut(faultKey(slow), JSON.stringify({ kind: 'slow', delayMs: 300, jitterMs: 50 }));
+    const adaptedAfterMs = await timeUntilShareBelow(slow, 0.05, ADAPT_MS, snap);
+    await sleep(Math.max(0, faultStart.uptimeMs + ADAPT_MS - snap().uptimeMs));
+    const adapted = snap();
+    await sleep(FAULT_MS);
+    const faultEnd = snap();
+    await kv.kvDelete(faultKey(slow));
+    await sleep(5_000);
+    const cleared = snap();
+    await sleep(5_000);
+    const afterClear = snap();
+
+    const newcomer = await cluster.addServer();
+    const firstCall = await passingToFirstCallMs(
+      consul.address,
+      newcomer.instanceId,
+      () => snap().firstOkAtByInstance[newcomer.instanceId],
+    );
+    const joined = snap();
+    await sleep(5_000);
+    const end = snap();
+    return {
+      setup: setup.name,
+      steadyP99: p99(steadyStart, faultStart),
+      faultP99All: p99(faultStart, faultEnd),
+      faultP99AfterAdapt: p99(adapted, faultEnd),
+      faultP50AfterAdapt: p99(adapted, faultEnd, 0.5),
+      slowShare: shareOf(slow, adapted, faultEnd),
+      adaptedAfterMs,
+      failed: end.failed,
+      wrong: end.wrong,
+      shareAfterClear: shareOf(slow, cleared, afterClear),
+      newcomerFirstCallMs: firstCall,
+      newcomerShare: shareOf(newcomer.instanceId, joined, end),
+    };
+  } finally {
+    await cluster.dispose();
+  }
+}
+
+/** Samples every 100 ms; the share is over the last second of calls. */
+async function timeUntilShareBelow(
+  instance: string,
+  below: number,
+  timeoutMs: number,
+  snap: () => StatsSnapshot,
+): Promise<number | undefined> {
+  const started = Date.now();
+  const history: StatsSnapshot[] = [snap()];
+  while (Date.now() - started < timeoutMs) {
+    await sleep(100);
+    const now = snap();
+    history.push(now);
+    const secondAgo = history.find((entry) => entry.uptimeMs >= now.uptimeMs - 1_000) as StatsSnapshot;
+    if (now.uptimeMs - (history[0] as StatsSnapshot).uptimeMs >= 1_000 && shareOf(instance, secondAgo, now) < below) {
+      return Date.now() - started;
+    }
+  }
+  return undefined;
+}
+
+const ms = (value: number | undefined): string => (value === undefined ? '-' : `${value} ms`);
+const percent = (value: number): string => `${(value * 100).toFixed(1)} %`;
+
+const certificates = await makeTestCertificates();
+const consul = await ConsulDevAgent.start({ args: consulTlsForChecks(certificates) });
+const kv = new ConsulHttp({ address: consul.address });
+try {
+  const only = process.env.BENCH_ONLY;
+  const rows: Row[] = [];
+  for (const setup of SETUPS.filter((entry) => only === undefined || entry.name.includes(only))) {
+    process.stderr.write(`measuring ${setup.name}\n`);
+    rows.push(await measure(consul, kv, certificates, setup));
+  }
+  mkdirSync('reports/bench', { recursive: true });
+  writeFileSync('reports/bench/slow-instance.json', JSON.stringify(rows, null, 2));
+  console.log(
+    `\nOne of 3 instances +300 ms ± 50 ms, ${RATE} calls/s over mutual TLS (p99 after the first ${ADAPT_MS / 1_000} s of the fault: ${FAULT_MS / 1_000} s window)\n`,
+  );
+  const header = [
+    'setup',
+    'steady p99',
+    'fault p99 (all)',
+    `fault p50 / p99 (after ${ADAPT_MS / 1_000} s)`,
+    'slow share',
+    'slow share < 5 % after',
+    'failed',
+    'wrong',
+    'its share after clear',
+    'new instance: first call / share',
+  ];
+  const lines = rows.map((row) => [
+    row.setup,
+    ms(row.steadyP99),
+    ms(row.faultP99All),
+    `${ms(row.faultP50AfterAdapt)} / ${ms(row.faultP99AfterAdapt)}`,
+    percent(row.slowShare),
+    row.adaptedAfterMs === undefined ? `> ${ADAPT_MS / 1_000} s` : ms(row.adaptedAfterMs),
+    String(row.failed),
+    String(row.wrong),
+    percent(row.shareAfterClear),
+    `${row.newcomerFirstCallMs === undefined ? 'never' : `${row.newcomerFirstCallMs} ms`} / ${percent(row.newcomerShare)}`,
+  ]);
+  const widths = header.map((_, column) => Math.max(...[header, ...lines].map((line) => (line[column] ?? '').length)));
+  const format = (line: string[]): string => `| ${line.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | ')} |`;
+  console.log(format(header));
+  console.log(`|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`);
+  for (const line of lines) console.log(format(line));
+} finally {
+  await consul.stop();
+  rmSync(certificates.dir, { recursive: true, force: true });
+}

@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import { type ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
+import * as grpc from '@grpc/grpc-js';
+import type { HelloClientOptions } from '../../services/client/hello-client.js';
+import { HelloProcess } from '../../services/local/hello-process.js';
+import { eventually, passingIds } from '../../services/test-support/consul-queries.js';
+import { type InProcessClient, startClient } from '../../services/test-support/in-process-client.js';
+import { helloTlsEnv, type TestCertificates } from '../../services/test-support/test-certificates.js';
+
+/**
+ * What the benches measure on: real hello server processes registered in a
+ * real Consul agent, and the real client in the bench's own process (its
+ * counters read directly), over mutual TLS as in the compose stack.
+ */
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class ProcessCluster {
+  readonly servers: HelloProcess[] = [];
+  client!: InProcessClient;
+
+  constructor(
+    readonly consul: ConsulDevAgent,
+    private readonly certificates: TestCertificates,
+    private readonly serverEnv: Record<string, string>,
+    readonly tls = true,
+  ) {}
+
+  /** The client's side of mutual TLS with the test certificates. */
+  clientCredentials(): grpc.ChannelCredentials {
+    const read = (path: string): Buffer => readFileSync(path);
+    return grpc.credentials.createSsl(read(this.certificates.ca), read(this.certificates.client.key), read(this.certificates.client.cert));
+  }
+
+  startClient(rate: number, target = 'consul:///HelloService', keepalive = true, more: Partial<HelloClientOptions> = {}): void {
+    this.client = startClient(this.consul.address, rate, target, keepalive, {
+      ...(this.tls && { credentials: this.clientCredentials() }),
+      ...more,
+    });
+  }
+
+  async addServer(): Promise<HelloProcess> {
+    const server = HelloProcess.start({
+      port: await freePort(),
+      consulAddress: this.consul.address,
+      env: { GRPC_CHECK_INTERVAL_MS: '1000', ...(this.tls && helloTlsEnv(this.certificates)), ...this.serverEnv },
+    });
+    this.servers.push(server);
+    return server;
+  }
+
+  live(): HelloProcess[] {
+    return this.servers.filter((server) => !server.exited);
+  }
+
+  private liveIds(): string {
+    return this.live()
+      .map((server) => server.instanceId)
+      .sort()
+      .join();
+  }
+
+  async passingAreLive(): Promise<boolean> {
+    return eventually(async () => (await passingIds(this.consul.address)).join() === this.liveIds(), 15_000);
+  }
+
+  resolvedIds(): string[] {
+    return this.client.stats.snapshot().resolvedInstances.map((key) => key.split('@')[0] as string);
+  }
+
+  /** Consul passes exactly the live instances and the client resolves exactly those. */
+  async settled(): Promise<boolean> {
+    return eventually(
+      async () => (await passingIds(this.consul.address)).join() === this.liveIds() && this.resolvedIds().sort().join() === this.liveIds(),
+      15_000,
+    );
+  }
+
+  async dispose(): Promise<void> {
+    await this.client?.stop();
+    await Promise.all(this.servers.map((server) => server.dispose()));
+  }
+}
