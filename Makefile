@@ -4,6 +4,8 @@ SHELL := /bin/bash
 COMPOSE := docker compose
 CONSUL_UI_PORT ?= 8501
 CLIENT_STATS_PORT ?= 9464
+# make chaos serves its live view here (127.0.0.1 only); 0: none.
+LIVE_PORT ?= 9470
 # Where the published ports listen: this machine only, unless you say otherwise (PUBLISH_ADDRESS=0.0.0.0).
 PUBLISH_ADDRESS ?= 127.0.0.1
 # single: one Consul server (the default); ha: three, with Raft, as production runs it.
@@ -54,6 +56,7 @@ up: profile provision secrets app ## build and start Consul (PROFILE=ha: 3 serve
 	@echo "  docker compose logs -f client           the client only"
 	@echo "  https://localhost:$(CONSUL_UI_PORT)/ui/              Consul UI (read-only token below; our CA is .secrets/ca.pem)"
 	@echo "      token: $$(cat .secrets/ui-read.token)   (again: make token)"
+	@echo "  http://localhost:$(CLIENT_STATS_PORT)/                the live view: calls/s per instance, failures, latency, resolver set"
 	@echo "  curl -s localhost:$(CLIENT_STATS_PORT)/stats          the client counters"
 	@echo "  make down                               remove everything"
 
@@ -75,9 +78,10 @@ ps: ## list the stack's containers
 local: app ## the demo as local processes, no Docker, with the seed's fault simulator (Ctrl-C stops it)
 	@CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)" node dist/services/local/main.js
 
-bench: provision secrets app ## discovery, failover, keepalive, partition vs disconnect, Consul HA figures as tables (JSON in reports/bench/); ~20 min
+bench: provision secrets app ## discovery, failover, keepalive, slow instance (balancers), partition vs disconnect, Consul HA figures as tables (JSON in reports/bench/); ~20 min
 	@CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)" node dist/bench/discovery.js
 	@CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)" node dist/bench/failover.js
+	@CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)" node dist/bench/slow-instance.js
 	@CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)" node dist/bench/kill-loop.js
 	@TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=localhost node dist/bench/partition-vs-disconnect.js
 	@TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=localhost node dist/bench/consul-ha.js
@@ -107,10 +111,10 @@ else
 CHAOS_SCOPE := --project grpc-consul-lab
 CHAOS_CONSUL_URLS := $(CONSUL_HOST_URLS)
 endif
-chaos: profile app ## run a chaos scenario against make up's stack (SCENARIO=… SEED=… DRY_RUN=1 JUNIT=file.xml; PROFILE=ha as for make up; ON=swarm for make swarm-up's)
+chaos: profile app ## run a chaos scenario against make up's stack, live view at 127.0.0.1:LIVE_PORT (SCENARIO=… SEED=… REPLAY=journal.json DRY_RUN=1 JUNIT=file.xml; PROFILE=ha as for make up; ON=swarm for make swarm-up's)
 	@case "$(ON)" in compose|swarm) ;; *) echo "error: [chaos] unknown ON \"$(ON)\" (known: compose, swarm)" >&2; exit 2 ;; esac
-	@$(CONSUL_API) node dist/chaos/cli.js --scenario $(SCENARIO) $(if $(SEED),--seed $(SEED)) $(if $(DRY_RUN),--dry-run) $(if $(JUNIT),--junit $(JUNIT)) \
-	  $(CHAOS_SCOPE) --stats-url http://127.0.0.1:$(CLIENT_STATS_PORT) --consul-url $(CHAOS_CONSUL_URLS)
+	@$(CONSUL_API) node dist/chaos/cli.js $(if $(REPLAY),--replay $(REPLAY),--scenario $(SCENARIO) $(if $(SEED),--seed $(SEED))) \
+	  $(if $(DRY_RUN),--dry-run) $(if $(JUNIT),--junit $(JUNIT)) --live-port $(LIVE_PORT) $(CHAOS_SCOPE) --stats-url http://127.0.0.1:$(CLIENT_STATS_PORT) --consul-url $(CHAOS_CONSUL_URLS)
 
 lint: app ## eslint + prettier
 	@npm run --silent lint

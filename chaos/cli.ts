@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConsulConfigError, ConsulHttp } from '@grpc-consul-lab/consul-discovery';
@@ -8,7 +9,9 @@ import { runScenario } from './engine/runner.js';
 import { renderReport } from './report/html-report.js';
 import { renderJunit } from './report/junit-report.js';
 import { formatPlan, NEEDS_CONSUL_CLUSTER, ON_SWARM, ONLY_ON_SWARM, planScenario } from './scenario/plan.js';
-import { loadScenario, ScenarioError } from './scenario/load-scenario.js';
+import { loadScenario, parseScenario, ScenarioError } from './scenario/load-scenario.js';
+import type { Journal } from './engine/journal.js';
+import { LiveFeed } from '../services/live-view/live-feed.js';
 
 /**
  * `make chaos`: runs a scenario against the stack of `make up` (or any compose
@@ -16,8 +19,9 @@ import { loadScenario, ScenarioError } from './scenario/load-scenario.js';
  * and writes a JSON journal and an HTML report. Exit 1 when the hypothesis
  * was violated, 2 for bad input, 130 when interrupted.
  */
-const USAGE = `usage: chaos [--scenario NAME|FILE] [--seed N] [--dry-run] [--project NAME | --stack NAME] [--stats-url URL] [--consul-url URL] [--out DIR] [--junit FILE]
+const USAGE = `usage: chaos [--scenario NAME|FILE | --replay JOURNAL] [--seed N] [--dry-run] [--project NAME | --stack NAME] [--stats-url URL] [--consul-url URL] [--out DIR] [--junit FILE] [--live-port N]
   --scenario   a shipped scenario (chaos/scenarios/<name>.yaml) or a YAML file (default: rolling-kill)
+  --replay     run again the scenario and seed a journal (reports/chaos/*.json) recorded
   --seed       makes target choice and jitter reproducible (default: random, printed)
   --dry-run    print the plan and change nothing
   --project    compose project whose labelled containers are targets (default: grpc-consul-lab)
@@ -26,7 +30,8 @@ const USAGE = `usage: chaos [--scenario NAME|FILE] [--seed N] [--dry-run] [--pro
   --consul-url Consul's HTTP API (with CONSUL_CACERT, CONSUL_HTTP_TOKEN_FILE… as the consul CLI reads them), asked
                what it holds for an instance that goes silent (default: https://127.0.0.1:8501)
   --out        where the journal and report go (default: reports/chaos)
-  --junit      also write the run as JUnit XML there (each fault a test case), for CI`;
+  --junit      also write the run as JUnit XML there (each fault a test case), for CI
+  --live-port  serve the live view on 127.0.0.1 at this port while the run lasts (default: 9470; 0: none)`;
 
 function fail(message: string): never {
   process.stderr.write(`chaos: ${message}\n`);
@@ -37,7 +42,9 @@ let args: ReturnType<typeof parse>;
 function parse() {
   return parseArgs({
     options: {
-      scenario: { type: 'string', default: 'rolling-kill' },
+      scenario: { type: 'string' },
+      replay: { type: 'string' },
+      'live-port': { type: 'string', default: '9470' },
       seed: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
       project: { type: 'string' },
@@ -65,19 +72,45 @@ if (values.project !== undefined && values.stack !== undefined) fail('--project 
 const scope = values.stack !== undefined ? stackScope(values.stack) : composeScope(values.project ?? 'grpc-consul-lab');
 const seedText = values.seed ?? '';
 if (seedText !== '' && !/^\d{1,10}$/.test(seedText)) fail(`--seed must be a whole number, got ${JSON.stringify(seedText)}`);
-const seed = seedText === '' ? Math.floor(Math.random() * 2 ** 31) : Number(seedText) >>> 0;
+if (values.replay !== undefined && (values.scenario !== undefined || seedText !== '')) {
+  fail('--replay runs the scenario and seed of the journal: give it without --scenario and --seed');
+}
+const livePort = values['live-port'];
+if (!/^\d{1,5}$/.test(livePort) || Number(livePort) > 65_535)
+  fail(`--live-port must be a port number (0 for none), got ${JSON.stringify(livePort)}`);
 for (const option of ['stats-url', 'consul-url'] as const) {
   if (!/^https?:\/\/[^\s/]+/.test(values[option])) fail(`--${option} must be an http URL, got ${JSON.stringify(values[option])}`);
 }
 
+/** The scenario and seed a journal recorded, for --replay. */
+function fromJournal(path: string): { loaded: ReturnType<typeof loadScenario>; seed: number } {
+  let journal: Partial<Journal>;
+  try {
+    journal = JSON.parse(readFileSync(path, 'utf8')) as Partial<Journal>;
+  } catch (error) {
+    fail(`--replay ${path}: ${(error as Error).message.split('\n')[0]}`);
+  }
+  const source = journal.scenario?.source;
+  if (typeof source !== 'string' || typeof journal.seed !== 'number') {
+    fail(`--replay ${path}: not a chaos journal with its scenario (journals written before the scenario was kept cannot be replayed)`);
+  }
+  const file = `${journal.scenario?.file ?? 'scenario'} (as recorded in ${path})`;
+  return { loaded: { scenario: parseScenario(source, file), file, source }, seed: journal.seed };
+}
+
 let loaded: ReturnType<typeof loadScenario>;
+let seed: number;
 try {
-  loaded = loadScenario(values.scenario);
+  if (values.replay !== undefined) ({ loaded, seed } = fromJournal(values.replay));
+  else {
+    loaded = loadScenario(values.scenario ?? 'rolling-kill');
+    seed = seedText === '' ? Math.floor(Math.random() * 2 ** 31) : Number(seedText) >>> 0;
+  }
 } catch (error) {
   if (error instanceof ScenarioError) fail(error.message);
   throw error;
 }
-const { scenario, file } = loaded;
+const { scenario, file, source } = loaded;
 const plan = formatPlan(planScenario(scenario, seed));
 if (values['dry-run']) {
   process.stdout.write(`${plan}\ndry run: nothing was changed\n`);
@@ -126,6 +159,28 @@ if (clusterFaults.length > 0 && consulServers < 3) {
 }
 // Everything checked: the plan, then the run.
 process.stdout.write(`${plan}\n`);
+if (values.replay !== undefined) process.stdout.write(`replaying ${values.replay}\n`);
+
+// The live view: the run's own page, fed by the runner's samples and faults.
+const live = new LiveFeed(`chaos: ${scenario.title}`);
+const liveServer = createServer((request, response) => {
+  if (!live.handle(request, response)) response.writeHead(404, { 'content-type': 'text/plain' }).end('the live view is at /\n');
+});
+if (livePort !== '0') {
+  await new Promise<void>((resolve) => {
+    liveServer.once('error', (error: NodeJS.ErrnoException) => {
+      process.stderr.write(
+        `chaos: live view not served: port ${livePort} ${error.code === 'EADDRINUSE' ? 'is in use (LIVE_PORT=… picks another)' : error.message}\n`,
+      );
+      resolve();
+    });
+    liveServer.listen(Number(livePort), '127.0.0.1', () => {
+      const address = liveServer.address();
+      process.stdout.write(`live view: http://127.0.0.1:${typeof address === 'object' && address ? address.port : livePort}/\n`);
+      resolve();
+    });
+  });
+}
 
 const interrupt = new AbortController();
 process.on('SIGINT', () => {
@@ -145,8 +200,10 @@ const clearStatus = (): void => {
 };
 const journal = await runScenario({
   scenario,
+  source,
   file,
   seed,
+  observer: live,
   driver,
   statsUrl: values['stats-url'],
   consul,
@@ -164,12 +221,15 @@ const journal = await runScenario({
   },
 });
 clearStatus();
+live.close();
+liveServer.close();
 
 mkdirSync(values.out, { recursive: true });
-const base = join(
-  values.out,
-  `${new Date(journal.startedAt).toISOString().replace(/[:.]/g, '-')}-${values.scenario.replace(/[^A-Za-z0-9_-]/g, '_')}-seed${seed}`,
+const scenarioName = (values.scenario ?? (values.replay !== undefined ? `replay-${scenario.title}` : 'rolling-kill')).replace(
+  /[^A-Za-z0-9_-]/g,
+  '_',
 );
+const base = join(values.out, `${new Date(journal.startedAt).toISOString().replace(/[:.]/g, '-')}-${scenarioName}-seed${seed}`);
 writeFileSync(`${base}.json`, JSON.stringify(journal, null, 2));
 writeFileSync(`${base}.html`, renderReport(journal));
 if (values.junit) {

@@ -1,4 +1,9 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eventually, freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import { after, before, describe, type TestContext, test } from 'node:test';
 import Docker from 'dockerode';
 import type { StartedTestContainer } from 'testcontainers';
@@ -9,7 +14,9 @@ import { runScenario } from '../chaos/engine/runner.js';
 import { faultFigures } from '../chaos/report/fault-figures.js';
 import { type Scenario, scenarioSchema } from '../chaos/scenario/schema.js';
 import { statsWhen } from './support/client-stats.js';
+import { spawnChaosCli } from './support/chaos-cli.js';
 import { ComposeStack, newProjectName } from './support/compose-stack.js';
+import { openHeadless } from './support/headless-browser.js';
 import { sweep } from './support/docker-sweep.js';
 import { deltaOf, say } from './support/judge.js';
 
@@ -139,6 +146,14 @@ class SharedStack {
   }
 }
 
+/** In the live page: the id of the one instance row at 0 calls/s while at least two others serve, or false. */
+const ONE_SILENT_INSTANCE = `(() => {
+  const rows = [...document.querySelectorAll('#instances tr[data-instance]')];
+  const rate = (row) => Number(row.getAttribute('data-rate'));
+  const zero = rows.filter((row) => rate(row) === 0);
+  return zero.length === 1 && rows.filter((row) => rate(row) > 0).length >= 2 ? zero[0].getAttribute('data-instance') : false;
+})()`;
+
 /** The first sample after `from` in which `instanceId` answered more calls than before it, or undefined. */
 function firstServedAfter(journal: Journal, instanceId: string, from: number): number | undefined {
   const before = [...journal.samples].reverse().find((sample) => sample.t <= from)?.byInstance[instanceId] ?? 0;
@@ -190,6 +205,79 @@ describe('kills and replacements, on one stack', () => {
         );
       },
     );
+  });
+
+  test("the live view during a real chaos run, in headless Chromium: numbers move, the fault's window appears when it starts, the killed instance's line drops to 0", async (t) => {
+    const stack = shared.stack as ComposeStack;
+    await statsWhen(stack.statsUrl, (stats) => stats.resolvedInstances.length === 3, 30_000);
+    // make up's page: the client serves the same view at its stats port.
+    assert.match(await (await fetch(`${stack.statsUrl}/`)).text(), /new EventSource\('events'\)/);
+
+    const out = mkdtempSync(join(tmpdir(), 'live-view-'));
+    const scenarioFile = join(out, 'kill-one.yaml');
+    writeFileSync(scenarioFile, 'title: kill one\nmethod:\n  - action: kill\n    at: 8s\n    target: oldest\nsettle: 8s\n');
+    const port = await freePort();
+    const { child, output } = spawnChaosCli([
+      '--scenario',
+      scenarioFile,
+      '--seed',
+      '1',
+      '--project',
+      stack.project,
+      '--stats-url',
+      stack.statsUrl,
+      '--out',
+      out,
+      '--live-port',
+      String(port),
+    ]);
+    const exited = once(child, 'exit');
+    let browser: Awaited<ReturnType<typeof openHeadless>> | undefined;
+    try {
+      assert.ok(await eventually(() => output().includes(`live view: http://127.0.0.1:${port}/`), 30_000), output());
+      browser = await openHeadless(`http://127.0.0.1:${port}/`);
+      const { page } = browser;
+      const text = (selector: string): Promise<string> => page.$eval(selector, (node) => node.textContent ?? '');
+      await page.waitForFunction("document.getElementById('status')?.textContent === 'live'", { timeout: 15_000 });
+      // The plan is shown before its fault starts.
+      await page.waitForSelector('[data-planned="0"]', { timeout: 20_000 });
+      assert.equal(await page.$$eval('[data-fault-window]', (nodes) => nodes.length), 0, 'no fault window before the fault');
+      const okBefore = Number(await text('#total-ok'));
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      const okAfter = Number(await text('#total-ok'));
+      assert.ok(okAfter > okBefore, `the calls total moves: ${okBefore} -> ${okAfter}`);
+      assert.equal((await page.$$('#instances tr[data-instance]')).length, 3);
+
+      await page.waitForSelector('[data-fault-window="0"]', { timeout: 30_000 });
+      const faultShownAt = Date.now();
+      // The one instance whose current calls/s is 0 while the others serve.
+      const silent = await page.waitForFunction(ONE_SILENT_INSTANCE, { timeout: 20_000, polling: 250 });
+      const silentInstance = (await silent.jsonValue()) as string;
+      assert.ok(await page.$(`path[data-line="${silentInstance}"]`), 'its line is drawn');
+      await page.screenshot({ path: join(out, 'live-view.png') });
+
+      const [code] = await exited;
+      assert.equal(code, 0, output());
+      const journalFile = readdirSync(out).find((name) => name.endsWith('.json')) as string;
+      const journal = JSON.parse(readFileSync(join(out, journalFile), 'utf8')) as Journal;
+      const killed = journal.actions[0];
+      assert.deepEqual(killed?.targets, [silentInstance], 'the line at 0 is the killed instance');
+      assert.ok(
+        faultShownAt - (killed?.startedAt ?? 0) < 5_000,
+        `the window appeared ${faultShownAt - (killed?.startedAt ?? 0)} ms after the fault started`,
+      );
+      t.diagnostic(
+        `live view: fault window shown ${faultShownAt - (killed?.startedAt ?? 0)} ms after the kill; screenshot ${join(out, 'live-view.png')}`,
+      );
+    } catch (error) {
+      child.kill('SIGINT');
+      await exited;
+      if (error instanceof Error) error.message += `\nchaos output:\n${output()}`;
+      throw error;
+    } finally {
+      await browser?.close();
+    }
+    rmSync(out, { recursive: true, force: true });
   });
 
   test('graceful stop of one instance: 0 failed', async (t) => {

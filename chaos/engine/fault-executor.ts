@@ -6,8 +6,11 @@ import type { DockerDriver, TargetContainer } from '../docker/docker-driver.js';
 
 /**
  * Carries out one planned step against the labelled containers. A fault that
- * leaves something broken (stopped, paused, disconnected) returns its undo,
- * which the runner keeps as a rollback until it has run.
+ * leaves something broken (stopped, paused, disconnected) registers its undo
+ * with `willUndo` *before* it acts, so a fault that fails halfway (container
+ * gone, Docker error) is rolled back as far as it got: undos are written to
+ * be safe on a fault that did not happen (start a running container, unpause
+ * one not paused, reconnect a connected one, delete a missing key).
  */
 export interface Undo {
   readonly description: string;
@@ -18,8 +21,6 @@ export interface StepOutcome {
   readonly targets: string[];
   readonly newInstances: string[];
   readonly detail: string;
-  /** Runs at the step's `untilMs` (bounded faults) or at the end of the run. */
-  readonly undo?: Undo;
 }
 
 export class SkippedStep extends Error {}
@@ -32,6 +33,16 @@ export interface ExecutorContext {
   readonly sleep: (ms: number) => Promise<void>;
   /** Consul's API: the Raft leader is found through it. */
   readonly consul?: ConsulHttp;
+}
+
+/** What a handler is given: the run's context and where its undo goes before it acts. */
+export interface StepContext extends ExecutorContext {
+  /**
+   * Registers an undo of what the handler is about to do. The runner runs it at
+   * the step's `untilMs` or the end of the run, or at once if the step fails.
+   * The returned function withdraws it (the fault ended by itself).
+   */
+  readonly willUndo: (undo: Undo) => () => void;
 }
 
 const HEALTHY_TIMEOUT_MS = 60_000;
@@ -64,17 +75,20 @@ async function nextPort(context: ExecutorContext, from: number, step: number): P
   return port;
 }
 
-/** A killed or stopped container stays down until the run ends, then starts again. */
-function takenDown(context: ExecutorContext, target: TargetContainer, detail: string, targets = [target.instanceId]): StepOutcome {
+/**
+ * A container about to be killed or stopped: it is started again when the
+ * fault is undone. Returns what says it is gone for good (removed after its
+ * replacement started), so there is nothing to start again.
+ */
+function willTakeDown(context: StepContext, target: TargetContainer): () => void {
   context.underFault.add(target.containerId);
-  return {
-    targets,
-    newInstances: [],
-    detail,
-    undo: {
-      description: `start ${target.name} again`,
-      run: () => context.driver.start(target).finally(() => context.underFault.delete(target.containerId)),
-    },
+  const withdraw = context.willUndo({
+    description: `start ${target.name} again`,
+    run: () => context.driver.start(target).finally(() => context.underFault.delete(target.containerId)),
+  });
+  return () => {
+    withdraw();
+    context.underFault.delete(target.containerId);
   };
 }
 
@@ -95,10 +109,10 @@ async function consulServers(context: ExecutorContext): Promise<{ leader: Target
 }
 
 /** SIGKILLs a Consul server; it starts again (with its state) when the fault is undone. */
-async function killConsulServer(context: ExecutorContext, server: TargetContainer, role: string): Promise<StepOutcome> {
-  context.underFault.add(server.containerId);
+async function killConsulServer(context: StepContext, server: TargetContainer, role: string): Promise<StepOutcome> {
+  willTakeDown(context, server);
   await context.driver.kill(server, 'SIGKILL');
-  return takenDown(context, server, `SIGKILL ${role} ${server.name} (${server.ip})`, [server.name]);
+  return { targets: [server.name], newInstances: [], detail: `SIGKILL ${role} ${server.name} (${server.ip})` };
 }
 
 /** The gray fault an action sets, or undefined for an action of another kind. */
@@ -120,45 +134,44 @@ function grayFaultOf(action: Action): GrayFault | undefined {
 /**
  * Sets a gray fault on one instance through its KV key; the undo deletes the
  * key. A write that fails may still have landed (no answer is not no write):
- * the key is deleted before the error goes on.
+ * the undo, registered first, deletes it either way.
  */
-async function setGrayFault(step: PlannedStep, context: ExecutorContext, fault: GrayFault): Promise<StepOutcome> {
+async function setGrayFault(step: PlannedStep, context: StepContext, fault: GrayFault): Promise<StepOutcome> {
   const consul = context.consul;
   if (!consul) throw new SkippedStep('no Consul API to set a gray fault through');
   const target = await pickTarget(step, context, true);
   const key = faultKey(target.instanceId);
   context.underFault.add(target.containerId);
-  const clear = async (): Promise<void> => {
-    await consul.kvDelete(key);
-    context.underFault.delete(target.containerId);
-  };
-  try {
-    await consul.kvPut(key, JSON.stringify(fault));
-  } catch (error) {
-    await clear().catch(() => undefined);
-    throw error;
-  }
+  context.willUndo({
+    description: `clear the gray fault on ${target.name}`,
+    run: async () => {
+      await consul.kvDelete(key);
+      context.underFault.delete(target.containerId);
+    },
+  });
+  await consul.kvPut(key, JSON.stringify(fault));
   return {
     targets: [target.instanceId],
     newInstances: [],
     detail: `${describeGrayFault(fault)} on ${target.name} (${target.ip}:${target.port})`,
-    undo: { description: `clear the gray fault on ${target.name}`, run: clear },
   };
 }
 
-export async function applyStep(step: PlannedStep, context: ExecutorContext): Promise<StepOutcome> {
+export async function applyStep(step: PlannedStep, context: StepContext): Promise<StepOutcome> {
   const { driver } = context;
   const action = step.action;
   switch (action.action) {
     case 'kill': {
       const target = await pickTarget(step, context, true);
+      willTakeDown(context, target);
       await driver.kill(target, action.signal);
-      return takenDown(context, target, `${action.signal} ${target.name}`);
+      return { targets: [target.instanceId], newInstances: [], detail: `${action.signal} ${target.name}` };
     }
     case 'stop': {
       const target = await pickTarget(step, context, true);
+      willTakeDown(context, target);
       await driver.stop(target, action.timeout);
-      return takenDown(context, target, `stopped ${target.name}`);
+      return { targets: [target.instanceId], newInstances: [], detail: `stopped ${target.name}` };
     }
     case 'reschedule': {
       const target = await pickTarget(step, context, true);
@@ -177,13 +190,14 @@ export async function applyStep(step: PlannedStep, context: ExecutorContext): Pr
     }
     case 'replace': {
       const target = await pickTarget(step, context, true);
-      context.underFault.add(target.containerId);
+      // Until its replacement runs, the old container is the one to bring back.
+      const replaced = willTakeDown(context, target);
       if (action.how === 'kill') await driver.kill(target, action.signal);
       else await driver.stop(target, 10_000);
       const port = await nextPort(context, target.port, action.portStep);
       const replacement = await driver.startLike(target, port);
       await driver.remove(target);
-      context.underFault.delete(target.containerId);
+      replaced();
       const healthy = await driver.waitHealthy(replacement, HEALTHY_TIMEOUT_MS);
       return {
         targets: [target.instanceId],
@@ -193,48 +207,44 @@ export async function applyStep(step: PlannedStep, context: ExecutorContext): Pr
     }
     case 'pause': {
       const target = await pickTarget(step, context, true);
-      await driver.pause(target);
       context.underFault.add(target.containerId);
-      return {
-        targets: [target.instanceId],
-        newInstances: [],
-        detail: `paused ${target.name}`,
-        undo: {
-          description: `unpause ${target.name}`,
-          run: () => driver.unpause(target).finally(() => context.underFault.delete(target.containerId)),
-        },
-      };
+      context.willUndo({
+        description: `unpause ${target.name}`,
+        run: () => driver.unpause(target).finally(() => context.underFault.delete(target.containerId)),
+      });
+      await driver.pause(target);
+      return { targets: [target.instanceId], newInstances: [], detail: `paused ${target.name}` };
     }
     case 'partition': {
       const target = await pickTarget(step, context, true);
       context.underFault.add(target.containerId);
+      context.willUndo({
+        description: `let ${target.name}'s packets through again`,
+        run: () => driver.restoreTraffic(target).finally(() => context.underFault.delete(target.containerId)),
+      });
       await driver.dropTraffic(target);
       return {
         targets: [target.instanceId],
         newInstances: [],
         detail: `dropping every packet of ${target.name} (${target.ip}:${target.port})`,
-        undo: {
-          description: `let ${target.name}'s packets through again`,
-          run: () => driver.restoreTraffic(target).finally(() => context.underFault.delete(target.containerId)),
-        },
       };
     }
     case 'disconnect': {
       const target = await pickTarget(step, context, true);
       const aliases = await driver.aliases(target);
-      for (const network of target.networks) await driver.disconnect(target, network);
       context.underFault.add(target.containerId);
+      context.willUndo({
+        description: `reconnect ${target.name}`,
+        run: async () => {
+          for (const network of target.networks) await driver.reconnect(target, network, aliases[network] ?? []);
+          context.underFault.delete(target.containerId);
+        },
+      });
+      for (const network of target.networks) await driver.disconnect(target, network);
       return {
         targets: [target.instanceId],
         newInstances: [],
         detail: `disconnected ${target.name} (${target.ip}:${target.port}) from ${target.networks.join(', ')}`,
-        undo: {
-          description: `reconnect ${target.name}`,
-          run: async () => {
-            for (const network of target.networks) await driver.reconnect(target, network, aliases[network] ?? []);
-            context.underFault.delete(target.containerId);
-          },
-        },
       };
     }
     case 'slow':
@@ -245,9 +255,11 @@ export async function applyStep(step: PlannedStep, context: ExecutorContext): Pr
     case 'restart-consul': {
       const [consul] = await driver.targets('consul');
       if (!consul) throw new SkippedStep('no labelled consul container in this scope');
+      const startAgain = context.willUndo({ description: `start ${consul.name} again`, run: () => driver.start(consul) });
       await driver.stop(consul, 2_000);
       await context.sleep(action.downtime);
       await driver.start(consul);
+      startAgain();
       const healthy = await driver.waitHealthy(consul, HEALTHY_TIMEOUT_MS);
       return {
         targets: [consul.name],
@@ -273,18 +285,18 @@ export async function applyStep(step: PlannedStep, context: ExecutorContext): Pr
       const kept = servers[step.pick % servers.length];
       const stopped = servers.filter((server) => server !== kept);
       for (const server of stopped) context.underFault.add(server.containerId);
+      context.willUndo({
+        description: `start ${stopped.map((server) => server.name).join(' and ')} again`,
+        run: async () => {
+          await Promise.all(stopped.map((server) => context.driver.start(server)));
+          for (const server of stopped) context.underFault.delete(server.containerId);
+        },
+      });
       await Promise.all(stopped.map((server) => context.driver.stop(server, 2_000)));
       return {
         targets: stopped.map((server) => server.name),
         newInstances: [],
         detail: `stopped ${stopped.map((server) => server.name).join(' and ')}; ${kept?.name} alone has no quorum`,
-        undo: {
-          description: `start ${stopped.map((server) => server.name).join(' and ')} again`,
-          run: async () => {
-            await Promise.all(stopped.map((server) => context.driver.start(server)));
-            for (const server of stopped) context.underFault.delete(server.containerId);
-          },
-        },
       };
     }
     case 'scale': {
@@ -319,7 +331,7 @@ export async function applyStep(step: PlannedStep, context: ExecutorContext): Pr
       const all = await available(context);
       if (context.keepAlive > 0) throw new SkippedStep(`blast radius: replace-all needs keepAlive: 0 (it is ${context.keepAlive})`);
       if (all.length === 0) throw new SkippedStep('no hello instance');
-      for (const target of all) context.underFault.add(target.containerId);
+      const replaced = new Map(all.map((target) => [target.containerId, willTakeDown(context, target)]));
       await Promise.all(all.map((target) => driver.stop(target, 10_000)));
       await context.sleep(action.downtime);
       const newInstances: string[] = [];
@@ -329,7 +341,7 @@ export async function applyStep(step: PlannedStep, context: ExecutorContext): Pr
         started.push(replacement);
         newInstances.push(replacement.instanceId);
         await driver.remove(target);
-        context.underFault.delete(target.containerId);
+        replaced.get(target.containerId)?.();
       }
       await Promise.all(started.map((target) => driver.waitHealthy(target, HEALTHY_TIMEOUT_MS)));
       return {

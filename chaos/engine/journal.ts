@@ -1,4 +1,6 @@
 import type { StatsSnapshot } from '../../services/client/call-stats.js';
+import type { LatencyCounts } from '../../services/client/latency-histogram.js';
+import type { Scenario } from '../scenario/schema.js';
 
 /**
  * What a run leaves behind: the only input of the HTML report, and the
@@ -12,6 +14,8 @@ export type Sample = Pick<
   readonly t: number;
   /** The resolver's set at the reading, "id@address:port" (absent in journals written before it was kept). */
   readonly resolvedInstances?: readonly string[];
+  /** Every call's latency so far, bucketed (services/client/latency-histogram.ts); absent in older journals. */
+  readonly latencyCounts?: LatencyCounts;
 };
 
 export interface ProbeResult {
@@ -39,7 +43,15 @@ export interface ActionRecord {
 }
 
 export interface Journal {
-  readonly scenario: { readonly title: string; readonly description: string; readonly file: string };
+  readonly scenario: {
+    readonly title: string;
+    readonly description: string;
+    readonly file: string;
+    /** The scenario as the runner read it (durations in ms); absent in older journals. */
+    readonly parsed?: Scenario;
+    /** Its YAML as run: `make chaos REPLAY=<journal>` runs it again with the same seed. */
+    readonly source?: string;
+  };
   readonly seed: number;
   readonly scope: string;
   readonly plan: string;
@@ -65,5 +77,6 @@ export function toSample(stats: StatsSnapshot, t: number): Sample {
     firstOkAtByInstance: stats.firstOkAtByInstance,
     failedByCode: stats.failedByCode,
     resolvedInstances: stats.resolvedInstances,
+    latencyCounts: stats.latencyCounts,
   };
 }

@@ -11,12 +11,17 @@ import { type ActionRecord, type Journal, type ProbeResult, toSample } from './j
 import { readStats } from './stats-probe.js';
 
 /**
- * Runs a scenario: checks the hypothesis before, keeps checking it while the
- * planned faults happen, undoes every fault (also when interrupted), settles,
- * and judges it once more. Everything it sees goes into the journal.
+ * Runs a scenario in four phases, Chaos Toolkit's: `before` checks the
+ * steady-state hypothesis; `method` applies the planned faults on schedule
+ * while sampling the client and checking the hypothesis; `rollback` undoes
+ * every fault still in force (always, also when interrupted or when a
+ * step failed); `after` settles and judges once more. Everything it sees
+ * goes into the journal, and to the observer (the live view) as it happens.
  */
 export interface RunOptions {
   readonly scenario: Scenario;
+  /** The scenario's YAML as run, kept in the journal so the run can be replayed (scenarios built in code have none). */
+  readonly source?: string;
   readonly file: string;
   readonly seed: number;
   readonly driver: DockerDriver;
@@ -31,169 +36,308 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** How long the hypothesis is watched before the method starts. */
   readonly warmupMs?: number;
+  readonly observer?: RunObserver;
+}
+
+/** What the live view is told while a run goes on. */
+export interface RunObserver {
+  setPlan(plan: {
+    title: string;
+    seed: number;
+    methodStartedAt: number;
+    totalMs: number;
+    steps: { index: number; description: string; atMs: number; untilMs?: number }[];
+  }): void;
+  push(stats: StatsSnapshot, t: number): void;
+  faultStarted(fault: { index: number; description: string; startedAt: number }): void;
+  faultEnded(index: number, at: number, outcome?: string, detail?: string): void;
 }
 
 const SAMPLE_EVERY_MS = 1_000;
 const SERVICE = 'HelloService';
 
 export async function runScenario(options: RunOptions): Promise<Journal> {
-  const { scenario, driver, log, signal } = options;
-  const thePlan = planScenario(scenario, options.seed);
-  const journal: Journal = {
-    scenario: { title: scenario.title, description: scenario.description, file: options.file },
-    seed: options.seed,
-    scope: `${driver.scope.label}=${driver.scope.value}`,
-    plan: formatPlan(thePlan),
-    startedAt: Date.now(),
-    endedAt: 0,
-    methodStartedAt: 0,
-    status: 'completed',
-    deviated: false,
-    probes: [],
-    actions: [],
-    rollbacks: [],
-    samples: [],
-  };
-  const underFault = new Set<string>();
-  const context: ExecutorContext = {
-    driver,
-    keepAlive: scenario.keepAlive,
-    underFault,
-    sleep: (ms) => sleep(ms),
-    ...(options.consul && { consul: options.consul }),
-  };
-  const pendingUndos = new Map<number, Undo>();
-  const reported = new Set<string>();
-
-  const record = (results: ProbeResult[]): void => {
-    for (const result of results) {
-      const key = `${result.phase}:${result.probe}`;
-      if (result.phase === 'during' && (result.ok || reported.has(key))) continue;
-      reported.add(key);
-      journal.probes.push(result);
-      if (!result.ok) journal.deviated = true;
-      log(
-        `${result.ok ? 'hypothesis ok ' : 'HYPOTHESIS VIOLATED'} [${result.phase}] ${result.probe}: ${result.value} (expected ${result.expected})`,
-      );
+  const run = new ScenarioRun(options);
+  const steady = await run.before();
+  if (steady) {
+    try {
+      await run.method(steady);
+    } finally {
+      // Rollbacks always run: nothing stays paused, disconnected or stopped.
+      await run.rollback();
     }
-  };
-  const liveInstances = async (): Promise<LiveInstance[]> =>
-    (await driver.targets('hello'))
-      .filter((target) => target.state === 'running' && !underFault.has(target.containerId))
-      .map((target) => ({ instanceId: target.instanceId, container: target.name }));
-  const checkEveryLiveServed = async (current: StatsSnapshot, phase: ProbeResult['phase']): Promise<ProbeResult> => {
-    const at = Date.now();
-    const live = await liveInstances();
-    const probe = checkServed(scenario.hypothesis, live, current, phase, at);
-    if (probe.ok || options.consul === undefined) return probe;
-    // Only a failing probe is worth asking Consul for the why.
-    return checkServed(scenario.hypothesis, live, current, phase, at, await registrationsOf(options.consul, SERVICE));
-  };
-
-  // Before: the system must be steady before it is disturbed.
-  let stats: StatsSnapshot;
-  try {
-    stats = await readStats(options.statsUrl);
-  } catch (error) {
-    record([
-      {
-        phase: 'before',
-        at: Date.now(),
-        probe: 'client-reachable',
-        ok: false,
-        value: (error as Error).message,
-        expected: 'the client answers /stats',
-      },
-    ]);
-    journal.status = 'failed';
-    journal.endedAt = Date.now();
-    return journal;
+    await run.after(steady);
   }
-  const warmupBaseline = baselineOf(stats);
-  journal.samples.push(toSample(stats, Date.now()));
-  await sleep(options.warmupMs ?? 3_000, signal);
-  stats = await readStats(options.statsUrl);
-  journal.samples.push(toSample(stats, Date.now()));
-  record([...checkCounters(scenario.hypothesis, warmupBaseline, stats, 'before', Date.now()), await checkEveryLiveServed(stats, 'before')]);
-  if (journal.deviated) {
-    log('the hypothesis does not hold before any fault: not starting the method');
-    journal.status = 'failed';
-    journal.endedAt = Date.now();
-    return journal;
-  }
-
-  // Method: faults on schedule, sampling and checking all along.
-  const baseline: Baseline = baselineOf(stats);
-  journal.methodStartedAt = Date.now();
-  const events = buildEvents(thePlan);
-  let nextEvent = 0;
-  let lastStats = stats;
-  const sampler = setInterval(() => {
-    void readStats(options.statsUrl).then(
-      (current) => {
-        lastStats = current;
-        journal.samples.push(toSample(current, Date.now()));
-        record(checkCounters(scenario.hypothesis, baseline, current, 'during', Date.now()));
-        options.status(statusLine(journal, thePlan, events[nextEvent], current, baseline));
-      },
-      () => options.status('client /stats not answering'),
-    );
-  }, SAMPLE_EVERY_MS);
-
-  try {
-    for (; nextEvent < events.length && !signal?.aborted; nextEvent += 1) {
-      const event = events[nextEvent] as TimelineEvent;
-      await sleep(journal.methodStartedAt + event.atMs - Date.now(), signal);
-      if (signal?.aborted) break;
-      if (event.kind === 'undo') {
-        const undo = pendingUndos.get(event.step.index);
-        if (undo) {
-          pendingUndos.delete(event.step.index);
-          await runUndo(undo, journal, log);
-          const action = journal.actions.find((entry) => entry.index === event.step.index);
-          if (action) action.undoneAt = Date.now();
-        }
-        continue;
-      }
-      await runStep(event.step, context, journal, pendingUndos, log);
-    }
-  } finally {
-    // Rollbacks always run: nothing stays paused, disconnected or stopped.
-    for (const [index, undo] of [...pendingUndos].reverse()) {
-      pendingUndos.delete(index);
-      await runUndo(undo, journal, log);
-      const action = journal.actions.find((entry) => entry.index === index);
-      if (action) action.undoneAt = Date.now();
-    }
-  }
-
-  if (signal?.aborted) {
-    journal.status = 'interrupted';
-    log('interrupted: faults undone, no verdict');
-  } else {
-    await sleep(scenario.settle);
-  }
-  clearInterval(sampler);
-  try {
-    lastStats = await readStats(options.statsUrl);
-    journal.samples.push(toSample(lastStats, Date.now()));
-  } catch {
-    // judged on the last reading
-  }
-  if (!signal?.aborted) {
-    record([
-      ...checkCounters(scenario.hypothesis, baseline, lastStats, 'after', Date.now()),
-      await checkEveryLiveServed(lastStats, 'after'),
-    ]);
-  }
-  journal.endedAt = Date.now();
-  return journal;
+  return run.finish();
 }
 
 interface TimelineEvent {
   readonly atMs: number;
   readonly kind: 'apply' | 'undo';
   readonly step: PlannedStep;
+}
+
+class ScenarioRun {
+  readonly journal: Journal;
+  private readonly plan: Plan;
+  private readonly underFault = new Set<string>();
+  /** Undos registered by steps and not run yet, by step index, in the order registered. */
+  private readonly pendingUndos = new Map<number, Undo[]>();
+  private readonly reported = new Set<string>();
+  private lastStats: StatsSnapshot | undefined;
+
+  constructor(private readonly options: RunOptions) {
+    this.plan = planScenario(options.scenario, options.seed);
+    this.journal = {
+      scenario: {
+        title: options.scenario.title,
+        description: options.scenario.description,
+        file: options.file,
+        parsed: options.scenario,
+        ...(options.source !== undefined && { source: options.source }),
+      },
+      seed: options.seed,
+      scope: `${options.driver.scope.label}=${options.driver.scope.value}`,
+      plan: formatPlan(this.plan),
+      startedAt: Date.now(),
+      endedAt: 0,
+      methodStartedAt: 0,
+      status: 'completed',
+      deviated: false,
+      probes: [],
+      actions: [],
+      rollbacks: [],
+      samples: [],
+    };
+  }
+
+  /** Before: the system must be steady before it is disturbed. Returns the baseline, or undefined when it is not. */
+  async before(): Promise<Baseline | undefined> {
+    let stats: StatsSnapshot;
+    try {
+      stats = await this.sample();
+    } catch (error) {
+      this.record([
+        {
+          phase: 'before',
+          at: Date.now(),
+          probe: 'client-reachable',
+          ok: false,
+          value: (error as Error).message,
+          expected: 'the client answers /stats',
+        },
+      ]);
+      this.journal.status = 'failed';
+      return undefined;
+    }
+    const warmupBaseline = baselineOf(stats);
+    await sleep(this.options.warmupMs ?? 3_000, this.options.signal);
+    stats = await this.sample();
+    this.record([
+      ...checkCounters(this.options.scenario.hypothesis, warmupBaseline, stats, 'before', Date.now()),
+      await this.checkEveryLiveServed(stats, 'before'),
+    ]);
+    if (this.journal.deviated) {
+      this.options.log('the hypothesis does not hold before any fault: not starting the method');
+      this.journal.status = 'failed';
+      return undefined;
+    }
+    return baselineOf(stats);
+  }
+
+  /** Method: faults on schedule, sampling and checking all along. */
+  async method(baseline: Baseline): Promise<void> {
+    const { signal } = this.options;
+    this.journal.methodStartedAt = Date.now();
+    this.options.observer?.setPlan({
+      title: this.options.scenario.title,
+      seed: this.options.seed,
+      methodStartedAt: this.journal.methodStartedAt,
+      totalMs: this.plan.totalMs,
+      steps: this.plan.steps.map((step) => ({
+        index: step.index,
+        description: describeAction(step.action),
+        atMs: step.atMs,
+        ...(step.untilMs !== undefined && { untilMs: step.untilMs }),
+      })),
+    });
+    const events = buildEvents(this.plan);
+    let next = 0;
+    this.sampler = setInterval(() => {
+      this.sample().then(
+        (current) => {
+          this.record(checkCounters(this.options.scenario.hypothesis, baseline, current, 'during', Date.now()));
+          this.options.status(statusLine(this.journal, this.plan, events[next], current, baseline));
+        },
+        () => this.options.status('client /stats not answering'),
+      );
+    }, SAMPLE_EVERY_MS);
+    for (; next < events.length && !signal?.aborted; next += 1) {
+      const event = events[next] as TimelineEvent;
+      await sleep(this.journal.methodStartedAt + event.atMs - Date.now(), signal);
+      if (signal?.aborted) break;
+      if (event.kind === 'undo') await this.undoStep(event.step.index);
+      else await this.applyStep(event.step);
+    }
+  }
+
+  /** Rollback: every undo still pending, the latest first. */
+  async rollback(): Promise<void> {
+    for (const index of [...this.pendingUndos.keys()].reverse()) await this.undoStep(index);
+  }
+
+  /** After: let traffic settle, then judge the run as a whole. */
+  async after(baseline: Baseline): Promise<void> {
+    const { signal } = this.options;
+    if (signal?.aborted) {
+      this.journal.status = 'interrupted';
+      this.options.log('interrupted: faults undone, no verdict');
+    } else {
+      await sleep(this.options.scenario.settle);
+    }
+    this.stopSampling();
+    try {
+      await this.sample();
+    } catch {
+      // judged on the last reading
+    }
+    if (!signal?.aborted && this.lastStats) {
+      this.record([
+        ...checkCounters(this.options.scenario.hypothesis, baseline, this.lastStats, 'after', Date.now()),
+        await this.checkEveryLiveServed(this.lastStats, 'after'),
+      ]);
+    }
+  }
+
+  finish(): Journal {
+    this.stopSampling();
+    this.journal.endedAt = Date.now();
+    return this.journal;
+  }
+
+  private sampler: NodeJS.Timeout | undefined;
+
+  private stopSampling(): void {
+    clearInterval(this.sampler);
+    this.sampler = undefined;
+  }
+
+  /** Reads the client's counters into the journal and to the observer. */
+  private async sample(): Promise<StatsSnapshot> {
+    const stats = await readStats(this.options.statsUrl);
+    const at = Date.now();
+    this.lastStats = stats;
+    this.journal.samples.push(toSample(stats, at));
+    this.options.observer?.push(stats, at);
+    return stats;
+  }
+
+  private context(index: number): ExecutorContext & { willUndo: (undo: Undo) => () => void } {
+    return {
+      driver: this.options.driver,
+      keepAlive: this.options.scenario.keepAlive,
+      underFault: this.underFault,
+      sleep: (ms) => sleep(ms),
+      ...(this.options.consul && { consul: this.options.consul }),
+      willUndo: (undo) => {
+        const undos = this.pendingUndos.get(index) ?? [];
+        undos.push(undo);
+        this.pendingUndos.set(index, undos);
+        return () => {
+          const left = (this.pendingUndos.get(index) ?? []).filter((entry) => entry !== undo);
+          if (left.length > 0) this.pendingUndos.set(index, left);
+          else this.pendingUndos.delete(index);
+        };
+      },
+    };
+  }
+
+  private async applyStep(step: PlannedStep): Promise<void> {
+    const record: ActionRecord = {
+      index: step.index,
+      description: describeAction(step.action),
+      kind: step.action.action,
+      plannedAtMs: step.atMs,
+      startedAt: Date.now(),
+      endedAt: 0,
+      outcome: 'done',
+      detail: '',
+      targets: [],
+      newInstances: [],
+    };
+    this.journal.actions.push(record);
+    this.options.observer?.faultStarted({ index: step.index, description: record.description, startedAt: record.startedAt });
+    try {
+      const outcome = await applyStep(step, this.context(step.index));
+      record.targets = outcome.targets;
+      record.newInstances = outcome.newInstances;
+      record.detail = outcome.detail;
+      this.options.log(`fault #${step.index + 1} ${record.description}: ${outcome.detail}`);
+    } catch (error) {
+      record.outcome = error instanceof SkippedStep ? 'skipped' : 'failed';
+      record.detail = (error as Error).message;
+      this.options.log(`fault #${step.index + 1} ${record.description}: ${record.outcome.toUpperCase()} (${record.detail})`);
+    } finally {
+      record.endedAt = Date.now();
+    }
+    // A step that failed halfway is rolled back as far as it got, at once.
+    if (record.outcome !== 'done') await this.undoStep(step.index);
+    // A fault with nothing left to undo (a replacement, a scale) is over once applied.
+    if (!this.pendingUndos.has(step.index)) {
+      this.options.observer?.faultEnded(step.index, record.endedAt, record.outcome, record.detail);
+    }
+  }
+
+  /** Runs a step's pending undos, the last registered first. */
+  private async undoStep(index: number): Promise<void> {
+    const undos = this.pendingUndos.get(index);
+    if (!undos) return;
+    this.pendingUndos.delete(index);
+    for (const undo of [...undos].reverse()) {
+      try {
+        await undo.run();
+        this.journal.rollbacks.push({ description: undo.description, at: Date.now(), outcome: 'done' });
+        this.options.log(`rollback: ${undo.description}`);
+      } catch (error) {
+        this.journal.rollbacks.push({ description: undo.description, at: Date.now(), outcome: `failed: ${(error as Error).message}` });
+        this.options.log(`rollback FAILED: ${undo.description}: ${(error as Error).message}`);
+      }
+    }
+    const action = this.journal.actions.find((entry) => entry.index === index);
+    if (action) {
+      action.undoneAt = Date.now();
+      this.options.observer?.faultEnded(index, action.undoneAt, action.outcome, action.detail);
+    }
+  }
+
+  private record(results: ProbeResult[]): void {
+    for (const result of results) {
+      const key = `${result.phase}:${result.probe}`;
+      if (result.phase === 'during' && (result.ok || this.reported.has(key))) continue;
+      this.reported.add(key);
+      this.journal.probes.push(result);
+      if (!result.ok) this.journal.deviated = true;
+      this.options.log(
+        `${result.ok ? 'hypothesis ok ' : 'HYPOTHESIS VIOLATED'} [${result.phase}] ${result.probe}: ${result.value} (expected ${result.expected})`,
+      );
+    }
+  }
+
+  private async liveInstances(): Promise<LiveInstance[]> {
+    return (await this.options.driver.targets('hello'))
+      .filter((target) => target.state === 'running' && !this.underFault.has(target.containerId))
+      .map((target) => ({ instanceId: target.instanceId, container: target.name }));
+  }
+
+  private async checkEveryLiveServed(current: StatsSnapshot, phase: ProbeResult['phase']): Promise<ProbeResult> {
+    const { scenario, consul } = this.options;
+    const at = Date.now();
+    const live = await this.liveInstances();
+    const probe = checkServed(scenario.hypothesis, live, current, phase, at);
+    if (probe.ok || consul === undefined) return probe;
+    // Only a failing probe is worth asking Consul for the why.
+    return checkServed(scenario.hypothesis, live, current, phase, at, await registrationsOf(consul, SERVICE));
+  }
 }
 
 function buildEvents(thePlan: Plan): TimelineEvent[] {
@@ -203,53 +347,6 @@ function buildEvents(thePlan: Plan): TimelineEvent[] {
     if (step.untilMs !== undefined) events.push({ atMs: step.untilMs, kind: 'undo', step });
   }
   return events.sort((a, b) => a.atMs - b.atMs || (a.kind === 'undo' ? -1 : 1));
-}
-
-async function runStep(
-  step: PlannedStep,
-  context: ExecutorContext,
-  journal: Journal,
-  pendingUndos: Map<number, Undo>,
-  log: (line: string) => void,
-): Promise<void> {
-  const record: ActionRecord = {
-    index: step.index,
-    description: describeAction(step.action),
-    kind: step.action.action,
-    plannedAtMs: step.atMs,
-    startedAt: Date.now(),
-    endedAt: 0,
-    outcome: 'done',
-    detail: '',
-    targets: [],
-    newInstances: [],
-  };
-  journal.actions.push(record);
-  try {
-    const outcome = await applyStep(step, context);
-    record.targets = outcome.targets;
-    record.newInstances = outcome.newInstances;
-    record.detail = outcome.detail;
-    if (outcome.undo) pendingUndos.set(step.index, outcome.undo);
-    log(`fault #${step.index + 1} ${record.description}: ${outcome.detail}`);
-  } catch (error) {
-    record.outcome = error instanceof SkippedStep ? 'skipped' : 'failed';
-    record.detail = (error as Error).message;
-    log(`fault #${step.index + 1} ${record.description}: ${record.outcome.toUpperCase()} (${record.detail})`);
-  } finally {
-    record.endedAt = Date.now();
-  }
-}
-
-async function runUndo(undo: Undo, journal: Journal, log: (line: string) => void): Promise<void> {
-  try {
-    await undo.run();
-    journal.rollbacks.push({ description: undo.description, at: Date.now(), outcome: 'done' });
-    log(`rollback: ${undo.description}`);
-  } catch (error) {
-    journal.rollbacks.push({ description: undo.description, at: Date.now(), outcome: `failed: ${(error as Error).message}` });
-    log(`rollback FAILED: ${undo.description}: ${(error as Error).message}`);
-  }
 }
 
 function statusLine(journal: Journal, thePlan: Plan, next: TimelineEvent | undefined, stats: StatsSnapshot, baseline: Baseline): string {

@@ -1,4 +1,27 @@
+import { countsBetween, quantileMs } from '../../services/client/latency-histogram.js';
 import type { ActionRecord, Journal, Sample } from '../engine/journal.js';
+
+/** p50 and p99 of the calls between two samples, undefined without calls or latency counts. */
+export interface LatencyQuantiles {
+  readonly p50: number;
+  readonly p99: number;
+  readonly calls: number;
+}
+
+export function latencyBetween(earlier: Sample | undefined, later: Sample | undefined): LatencyQuantiles | undefined {
+  if (!later?.latencyCounts) return undefined;
+  const window = countsBetween(earlier?.latencyCounts, later.latencyCounts);
+  const p50 = quantileMs(window, 0.5);
+  const p99 = quantileMs(window, 0.99);
+  if (p50 === undefined || p99 === undefined) return undefined;
+  return { p50, p99, calls: Object.values(window).reduce((sum, count) => sum + count, 0) };
+}
+
+/** Latency of the calls before the first fault (the warm-up, when the hypothesis was checked). */
+export function steadyLatency(journal: Journal): LatencyQuantiles | undefined {
+  const beforeMethod = journal.samples.filter((sample) => sample.t <= journal.methodStartedAt);
+  return latencyBetween(beforeMethod[0], beforeMethod.at(-1));
+}
 
 /** Per-fault figures, computed from the journal alone (the report's table, and tests). */
 export interface FaultFigures {
@@ -20,6 +43,8 @@ export interface FaultFigures {
   readonly detectedAfterMs: number | undefined;
   /** Calls answered on a second try (SayHello cut after its headers) in the window. */
   readonly recovered: number;
+  /** Latency of the calls in the fault's window (compare with steadyLatency). */
+  readonly latency: LatencyQuantiles | undefined;
 }
 
 /** A fault's window: from its start to the next fault's start, or the end of the run. */
@@ -69,6 +94,7 @@ export function faultFigures(journal: Journal): FaultFigures[] {
       replacementFirstCallAfterMs,
       detectedAfterMs: action.outcome === 'done' && gone ? gone.t - action.startedAt : undefined,
       recovered: lastInWindow && before ? lastInWindow.recovered - before.recovered : 0,
+      latency: latencyBetween(before, lastInWindow),
     };
   });
 }
@@ -81,10 +107,18 @@ export function percentiles(values: readonly (number | undefined)[]): { p50: num
   return { p50: at(0.5), p99: at(0.99), count: known.length };
 }
 
-/** Per kind of fault, across its repeats in the run: p50/p99 of time to detect and of time to the replacement's first call. */
-export function figuresByKind(
-  journal: Journal,
-): { kind: string; detect: ReturnType<typeof percentiles>; recover: ReturnType<typeof percentiles> }[] {
+export interface KindFigures {
+  readonly kind: string;
+  readonly detect: ReturnType<typeof percentiles>;
+  readonly recover: ReturnType<typeof percentiles>;
+  /** Across the fault's windows: p50/p99 of each window's p99 latency. */
+  readonly windowP99: ReturnType<typeof percentiles>;
+  /** Calls recovered per fault. */
+  readonly recovered: ReturnType<typeof percentiles>;
+}
+
+/** Per kind of fault, across its repeats in the run: p50/p99 of each per-fault figure. */
+export function figuresByKind(journal: Journal): KindFigures[] {
   const figures = faultFigures(journal);
   const kinds = [...new Set(journal.actions.map((action) => action.kind))];
   return kinds.map((kind) => {
@@ -93,6 +127,8 @@ export function figuresByKind(
       kind,
       detect: percentiles(ofKind.map((figure) => figure.detectedAfterMs)),
       recover: percentiles(ofKind.map((figure) => figure.replacementFirstCallAfterMs)),
+      windowP99: percentiles(ofKind.map((figure) => figure.latency?.p99)),
+      recovered: percentiles(ofKind.map((figure) => figure.recovered)),
     };
   });
 }

@@ -1,5 +1,5 @@
 import type { Journal } from '../engine/journal.js';
-import { faultFigures, figuresByKind } from './fault-figures.js';
+import { faultFigures, figuresByKind, type LatencyQuantiles, steadyLatency } from './fault-figures.js';
 
 /**
  * The HTML report, made from the journal alone: a chart of calls per second
@@ -111,6 +111,7 @@ ${ticks.join('')}${xTicks.join('')}<text x="12" y="${top + plotHeight / 2}" font
 }
 
 const ms = (value: number | undefined): string => (value === undefined ? '–' : `${(value / 1_000).toFixed(1)} s`);
+const latency = (value: LatencyQuantiles | undefined): string => (value === undefined ? '–' : `${value.p50} / ${value.p99} ms`);
 
 export function renderReport(journal: Journal): string {
   const figures = faultFigures(journal);
@@ -120,14 +121,19 @@ export function renderReport(journal: Journal): string {
   const rows = figures
     .map(
       (f) =>
-        `<tr><td>#${f.index + 1}</td><td>${escape(f.description)}</td><td>${escape(f.outcome)}</td><td>${f.failures}</td><td>${f.wrong}</td><td>${f.recovered}</td><td>${ms(f.detectedAfterMs)}</td><td>${ms(f.lastFailureAfterMs)}</td><td>${ms(f.replacementFirstCallAfterMs)}</td><td>${escape(f.detail)}</td></tr>`,
+        `<tr><td>#${f.index + 1}</td><td>${escape(f.description)}</td><td>${escape(f.outcome)}</td><td>${f.failures}</td><td>${f.wrong}</td><td>${f.recovered}</td><td>${ms(f.detectedAfterMs)}</td><td>${ms(f.lastFailureAfterMs)}</td><td>${ms(f.replacementFirstCallAfterMs)}</td><td>${latency(f.latency)}</td><td>${escape(f.detail)}</td></tr>`,
     )
     .join('\n');
-  const spread = (value: { p50: number; p99: number; count: number } | undefined): string =>
-    value === undefined ? '–' : `${ms(value.p50)} / ${ms(value.p99)} (${value.count})`;
+  type Spread = { p50: number; p99: number; count: number } | undefined;
+  const spread = (value: Spread, unit: (n: number) => string = ms): string =>
+    value === undefined ? '–' : `${unit(value.p50)} / ${unit(value.p99)} (${value.count})`;
   const kindRows = figuresByKind(journal)
-    .map((k) => `<tr><td>${escape(k.kind)}</td><td>${spread(k.detect)}</td><td>${spread(k.recover)}</td></tr>`)
+    .map(
+      (k) =>
+        `<tr><td>${escape(k.kind)}</td><td>${spread(k.detect)}</td><td>${spread(k.recover)}</td><td>${spread(k.windowP99, (n) => `${n} ms`)}</td><td>${spread(k.recovered, String)}</td></tr>`,
+    )
     .join('\n');
+  const steady = steadyLatency(journal);
   const probes = journal.probes
     .map(
       (p) =>
@@ -154,10 +160,10 @@ pre{background:#f6f6f6;padding:8px;font-size:12px;overflow:auto}
 <h2>Calls per second, per instance</h2>
 ${chart(journal)}
 <h2>Faults</h2>
-<table><tr><th></th><th>fault</th><th>outcome</th><th>failures</th><th>wrong</th><th>recovered</th><th>out of the resolver's set (time to detect)</th><th>last failure (after fault start)</th><th>replacements' first call (time to recover)</th><th>detail</th></tr>
+<table><tr><th></th><th>fault</th><th>outcome</th><th>failures</th><th>wrong</th><th>recovered</th><th>out of the resolver's set (time to detect)</th><th>last failure (after fault start)</th><th>replacements' first call (time to recover)</th><th>latency p50 / p99 in its window</th><th>detail</th></tr>
 ${rows}</table>
-<p>Times after the fault's start, read from the client's counters once a second.</p>
-<table id="by-kind"><tr><th>fault kind</th><th>time to detect, p50 / p99 (faults)</th><th>time to recover, p50 / p99 (faults)</th></tr>
+<p>Times after the fault's start, read from the client's counters once a second. A fault's window runs from its start to the next fault's. Steady latency (before the first fault): <b id="steady-latency">${latency(steady)}</b>${steady ? ` over ${steady.calls} calls` : ''}.</p>
+<table id="by-kind"><tr><th>fault kind</th><th>time to detect, p50 / p99 (faults)</th><th>time to recover, p50 / p99 (faults)</th><th>window p99 latency, p50 / p99 (faults)</th><th>calls recovered, p50 / p99 (faults)</th></tr>
 ${kindRows}</table>
 <h2>Steady-state hypothesis</h2>
 <table><tr><th>phase</th><th>probe</th><th>result</th><th>value</th><th>expected</th></tr>${probes}</table>

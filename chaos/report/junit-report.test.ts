@@ -20,7 +20,7 @@ test('JUnit: the hypothesis before and after, and one case per fault, each passi
   assert.match(cases(xml)[0]?.body ?? '', /<skipped\/>/);
   assert.match(
     cases(xml)[1]?.body ?? '',
-    /<system-out><!\[CDATA\[c -> d\ncalls failed 2, wrong 0, recovered 0 while it was the latest fault; out of the resolver's set after 1\.0 s, replacement's first call after 1\.5 s\]\]><\/system-out>/,
+    /<system-out><!\[CDATA\[c -> d\ncalls failed 2, wrong 0, recovered 0 while it was the latest fault; out of the resolver's set after 1\.0 s, replacement's first call after 1\.5 s; latency p50 \/ p99 2\.07 \/ 1502\.42 ms \(steady 2\.07 \/ 2\.07 ms\)\]\]><\/system-out>/,
   );
 });
 

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Builder } from 'junit-report-builder';
 import type { Journal } from '../engine/journal.js';
-import { faultFigures, windowEnd } from './fault-figures.js';
+import { faultFigures, steadyLatency, windowEnd } from './fault-figures.js';
 
 /**
  * The run as JUnit XML (`make chaos JUNIT=path`), so CI shows each fault as a
@@ -32,6 +32,7 @@ export function renderJunit(journal: Journal): string {
 
   hypothesis('before', 'steady state before the faults');
   const figures = faultFigures(journal);
+  const steady = steadyLatency(journal);
   for (const action of journal.actions) {
     const end = windowEnd(journal, action);
     const figure = figures.find((entry) => entry.index === action.index);
@@ -46,7 +47,7 @@ export function renderJunit(journal: Journal): string {
     else if (during.length > 0) testCase.failure(says(during), 'hypothesis');
     const seconds = (value: number | undefined): string => (value === undefined ? '-' : `${(value / 1_000).toFixed(1)} s`);
     testCase.standardOutput(
-      `${action.detail}\ncalls failed ${figure?.failures ?? 0}, wrong ${figure?.wrong ?? 0}, recovered ${figure?.recovered ?? 0} while it was the latest fault; out of the resolver's set after ${seconds(figure?.detectedAfterMs)}, replacement's first call after ${seconds(figure?.replacementFirstCallAfterMs)}`,
+      `${action.detail}\ncalls failed ${figure?.failures ?? 0}, wrong ${figure?.wrong ?? 0}, recovered ${figure?.recovered ?? 0} while it was the latest fault; out of the resolver's set after ${seconds(figure?.detectedAfterMs)}, replacement's first call after ${seconds(figure?.replacementFirstCallAfterMs)}; latency p50 / p99 ${figure?.latency ? `${figure.latency.p50} / ${figure.latency.p99} ms` : '-'} (steady ${steady ? `${steady.p50} / ${steady.p99} ms` : '-'})`,
     );
   }
   hypothesis('after', 'steady state after the faults');

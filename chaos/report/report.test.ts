@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { decodePng } from '../test-support/png.js';
 import { sampleJournal } from '../test-support/sample-journal.js';
-import { faultFigures, percentiles } from './fault-figures.js';
+import { faultFigures, figuresByKind, percentiles, steadyLatency } from './fault-figures.js';
 import { renderReport } from './html-report.js';
 
 test("fault figures come from the journal: failures, time to the last failure, time to the replacement's first call", () => {
@@ -23,10 +23,25 @@ test('time to detect and to recover, p50/p99 per fault kind across its repeats',
   const html = renderReport(journal);
   assert.match(
     html,
-    /<table id="by-kind">[\s\S]*<tr><td>replace<\/td><td>1\.0 s \/ 1\.0 s \(1\)<\/td><td>1\.5 s \/ 1\.5 s \(1\)<\/td><\/tr>/,
+    /<table id="by-kind">[\s\S]*<tr><td>replace<\/td><td>1\.0 s \/ 1\.0 s \(1\)<\/td><td>1\.5 s \/ 1\.5 s \(1\)<\/td><td>1502\.42 ms \/ 1502\.42 ms \(1\)<\/td><td>0 \/ 0 \(1\)<\/td><\/tr>/,
   );
   assert.deepEqual(percentiles([3_000, undefined, 1_000, 2_000]), { p50: 2_000, p99: 3_000, count: 3 });
   assert.equal(percentiles([undefined]), undefined);
+});
+
+test("latency p50/p99 of each fault's window against steady, and across a kind's repeats", () => {
+  const journal = sampleJournal();
+  const steady = steadyLatency(journal);
+  assert.ok(steady && steady.calls === 500 && steady.p99 < 2.2, JSON.stringify(steady));
+  const [figure] = faultFigures(journal);
+  // 2,000 calls in the window from 10 s to the end, 30 of them 1.5 s (1.5 %): p99 is theirs, p50 steady's.
+  assert.equal(figure?.latency?.calls, 2_000);
+  assert.ok((figure?.latency?.p50 ?? 0) < 2.2, JSON.stringify(figure?.latency));
+  assert.ok(Math.abs((figure?.latency?.p99 ?? 0) - 1_500) / 1_500 < 0.1, JSON.stringify(figure?.latency));
+  const [kind] = figuresByKind(journal);
+  assert.deepEqual(kind?.windowP99, { p50: figure?.latency?.p99, p99: figure?.latency?.p99, count: 1 });
+  const html = renderReport(journal);
+  assert.match(html, /<b id="steady-latency">2(\.\d+)? \/ 2(\.\d+)? ms<\/b> over 500 calls/);
 });
 
 test('the report names the verdict and carries the fault table and the chart', () => {

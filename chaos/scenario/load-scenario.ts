@@ -39,7 +39,8 @@ export function parseScenario(text: string, file: string): Scenario {
   throw new ScenarioError(`${file}:${line}: ${field}: ${issue?.message ?? 'invalid'}`);
 }
 
-export function loadScenario(nameOrPath: string): { scenario: Scenario; file: string } {
+export function loadScenario(nameOrPath: string): { scenario: Scenario; file: string; source: string } {
   const file = resolveScenarioPath(nameOrPath);
-  return { scenario: parseScenario(readFileSync(file, 'utf8'), file), file };
+  const source = readFileSync(file, 'utf8');
+  return { scenario: parseScenario(source, file), file, source };
 }

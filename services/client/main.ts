@@ -4,6 +4,7 @@ import { createLogger } from '../lib/logger.js';
 import { channelCredentials, readTlsFiles } from '../lib/tls.js';
 import { clientEnvSpec } from './client-config.js';
 import { createHelloClient } from './hello-client.js';
+import { LiveFeed } from '../live-view/live-feed.js';
 import { startStatsServer } from './stats-server.js';
 
 const config = loadEnvConfigOrExit(
@@ -40,6 +41,8 @@ const hello = createHelloClient({
   logger,
 });
 const stats = hello.stats;
+// The live view at the stats port's / (make up prints its URL): fed once a second below.
+const live = new LiveFeed('the client');
 
 const statsServer = startStatsServer(
   stats,
@@ -55,10 +58,12 @@ const statsServer = startStatsServer(
     });
   },
   config.STATS_HOST,
+  live,
 );
 
 const summary = setInterval(() => {
   const s = stats.snapshot();
+  live.push(s);
   logger.info(
     {
       ok: s.ok,
@@ -80,6 +85,7 @@ async function shutDown(): Promise<void> {
   stopping = true;
   clearInterval(summary);
   await hello.stop();
+  live.close();
   statsServer.close();
   const s = stats.snapshot();
   logger.info({ ok: s.ok, failed: s.failed, wrong: s.wrong }, 'stopped');

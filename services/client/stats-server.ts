@@ -1,14 +1,25 @@
 import { createServer, type Server } from 'node:http';
+import type { LiveFeed } from '../live-view/live-feed.js';
 import type { CallStats } from './call-stats.js';
 
-/** Serves the client's counters: JSON at /stats, Prometheus text at /metrics, liveness at /healthz. */
-export function startStatsServer(stats: CallStats, port: number, onListening: (port: number) => void, host = '0.0.0.0'): Server {
+/**
+ * Serves the client's counters: JSON at /stats, Prometheus text at /metrics,
+ * liveness at /healthz, and with a feed the live view at / (events at /events).
+ */
+export function startStatsServer(
+  stats: CallStats,
+  port: number,
+  onListening: (port: number) => void,
+  host = '0.0.0.0',
+  live?: LiveFeed,
+): Server {
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (request.method !== 'GET') {
       response.writeHead(405, { allow: 'GET' }).end();
       return;
     }
+    if (live?.handle(request, response)) return;
     if (path === '/stats') {
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(stats.snapshot()));
     } else if (path === '/metrics') {
@@ -19,7 +30,7 @@ export function startStatsServer(stats: CallStats, port: number, onListening: (p
     } else if (path === '/healthz') {
       response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else {
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('try /stats, /metrics or /healthz\n');
+      response.writeHead(404, { 'content-type': 'text/plain' }).end(`try ${live ? '/ (live view), ' : ''}/stats, /metrics or /healthz\n`);
     }
   });
   server.listen(port, host, () => {

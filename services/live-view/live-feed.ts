@@ -1,0 +1,186 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { StatsSnapshot } from '../client/call-stats.js';
+import { countsBetween, quantileMs } from '../client/latency-histogram.js';
+import { LIVE_PAGE } from './live-page.js';
+
+/**
+ * The live view's data: one point a second computed from the client's
+ * counters, each change of the resolver's set, and (in a chaos run) the plan
+ * and each fault as it starts and ends. Browsers get it as server-sent
+ * events: everything so far on connecting, then each new piece. The same
+ * feed serves the client's own page (`make up`) and the chaos runner's.
+ */
+export interface LivePoint {
+  readonly t: number;
+  /** Calls answered correctly per second, per instance, over the last interval. */
+  readonly rates: Record<string, number>;
+  readonly okPerSecond: number;
+  readonly failedPerSecond: number;
+  readonly wrongPerSecond: number;
+  /** Latency of the interval's calls; undefined without calls. */
+  readonly p50?: number;
+  readonly p99?: number;
+  readonly totals: { readonly ok: number; readonly failed: number; readonly wrong: number; readonly recovered: number };
+  readonly resolved: readonly string[];
+}
+
+export interface ResolverChange {
+  readonly t: number;
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+}
+
+export interface LiveFault {
+  readonly index: number;
+  readonly description: string;
+  readonly startedAt: number;
+  endedAt?: number;
+  outcome?: string;
+  detail?: string;
+}
+
+export interface LivePlan {
+  readonly title: string;
+  readonly seed: number;
+  readonly methodStartedAt: number;
+  readonly totalMs: number;
+  readonly steps: readonly { readonly index: number; readonly description: string; readonly atMs: number; readonly untilMs?: number }[];
+}
+
+export interface LiveSnapshot {
+  readonly source: string;
+  readonly points: readonly LivePoint[];
+  readonly changes: readonly ResolverChange[];
+  readonly faults: readonly LiveFault[];
+  readonly plan?: LivePlan;
+}
+
+const KEPT_POINTS = 900;
+const KEPT_CHANGES = 200;
+const HEARTBEAT_MS = 15_000;
+
+export class LiveFeed {
+  private readonly points: LivePoint[] = [];
+  private readonly changes: ResolverChange[] = [];
+  private readonly faults = new Map<number, LiveFault>();
+  private plan: LivePlan | undefined;
+  private previous: { readonly stats: StatsSnapshot; readonly t: number } | undefined;
+  private readonly browsers = new Set<ServerResponse>();
+  private readonly heartbeat = setInterval(() => this.send(': keepalive\n\n'), HEARTBEAT_MS).unref();
+
+  /** `source` names what is watched, for the page's title (the client, or a chaos run). */
+  constructor(private readonly source: string) {}
+
+  /** A reading of the client's counters; the first one only sets the starting point. */
+  push(stats: StatsSnapshot, t = Date.now()): void {
+    const previous = this.previous;
+    this.previous = { stats, t };
+    if (!previous) return;
+    const seconds = Math.max(0.001, (t - previous.t) / 1_000);
+    // An instance is in the point while it answers, is resolved, or has just
+    // stopped answering (its line drops to 0); instances long gone are not.
+    const resolvedIds = new Set(stats.resolvedInstances.map((key) => key.split('@')[0]));
+    const lastRates = this.points.at(-1)?.rates ?? {};
+    const rates: Record<string, number> = {};
+    for (const [instance, count] of Object.entries(stats.byInstance)) {
+      const rate = round((count - (previous.stats.byInstance[instance] ?? 0)) / seconds);
+      if (rate > 0 || resolvedIds.has(instance) || (lastRates[instance] ?? 0) > 0) rates[instance] = rate;
+    }
+    const window = countsBetween(previous.stats.latencyCounts, stats.latencyCounts);
+    const p50 = quantileMs(window, 0.5);
+    const p99 = quantileMs(window, 0.99);
+    const point: LivePoint = {
+      t,
+      rates,
+      okPerSecond: round((stats.ok - previous.stats.ok) / seconds),
+      failedPerSecond: round((stats.failed - previous.stats.failed) / seconds),
+      wrongPerSecond: round((stats.wrong - previous.stats.wrong) / seconds),
+      ...(p50 !== undefined && { p50 }),
+      ...(p99 !== undefined && { p99 }),
+      totals: { ok: stats.ok, failed: stats.failed, wrong: stats.wrong, recovered: stats.recovered },
+      resolved: stats.resolvedInstances,
+    };
+    keep(this.points, point, KEPT_POINTS);
+    this.broadcast('point', point);
+    const before = new Set(previous.stats.resolvedInstances);
+    const now = new Set(stats.resolvedInstances);
+    const change: ResolverChange = {
+      t,
+      added: [...now].filter((key) => !before.has(key)),
+      removed: [...before].filter((key) => !now.has(key)),
+    };
+    if (change.added.length > 0 || change.removed.length > 0) {
+      keep(this.changes, change, KEPT_CHANGES);
+      this.broadcast('resolver', change);
+    }
+  }
+
+  setPlan(plan: LivePlan): void {
+    this.plan = plan;
+    this.broadcast('plan', plan);
+  }
+
+  faultStarted(fault: LiveFault): void {
+    this.faults.set(fault.index, { ...fault });
+    this.broadcast('fault', fault);
+  }
+
+  /** The fault is over (undone, or applied and done for faults that need no undo). */
+  faultEnded(index: number, at: number, outcome?: string, detail?: string): void {
+    const fault = this.faults.get(index);
+    if (!fault) return;
+    fault.endedAt = at;
+    if (outcome !== undefined) fault.outcome = outcome;
+    if (detail !== undefined) fault.detail = detail;
+    this.broadcast('fault', fault);
+  }
+
+  snapshot(): LiveSnapshot {
+    return {
+      source: this.source,
+      points: this.points,
+      changes: this.changes,
+      faults: [...this.faults.values()],
+      ...(this.plan && { plan: this.plan }),
+    };
+  }
+
+  /** Serves the page at / and the events at /events; returns false for any other path. */
+  handle(request: IncomingMessage, response: ServerResponse): boolean {
+    const path = (request.url ?? '/').split('?')[0];
+    if (path === '/' || path === '/live') {
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(LIVE_PAGE);
+      return true;
+    }
+    if (path !== '/events') return false;
+    response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+    response.write(`retry: 1000\nevent: snapshot\ndata: ${JSON.stringify(this.snapshot())}\n\n`);
+    this.browsers.add(response);
+    request.on('close', () => this.browsers.delete(response));
+    return true;
+  }
+
+  /** Ends every open event stream (the server is closing). */
+  close(): void {
+    clearInterval(this.heartbeat);
+    for (const response of this.browsers) response.end();
+    this.browsers.clear();
+  }
+
+  private broadcast(event: string, data: unknown): void {
+    this.send(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+
+  private send(text: string): void {
+    for (const response of this.browsers) response.write(text);
+  }
+}
+
+function round(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
+function keep<T>(list: T[], item: T, max: number): void {
+  list.push(item);
+  if (list.length > max) list.splice(0, list.length - max);
+}
