@@ -207,7 +207,7 @@ describe('kills and replacements, on one stack', () => {
     );
   });
 
-  test("the live view during a real chaos run, in headless Chromium: numbers move, the fault's window appears when it starts, the killed instance's line drops to 0", async (t) => {
+  test("the live view during a real chaos run, in headless Chromium: numbers move, the fault's window appears when it starts, the killed instance's line drops to 0, its time to detect shows", async (t) => {
     const stack = shared.stack as ComposeStack;
     await statsWhen(stack.statsUrl, (stats) => stats.resolvedInstances.length === 3, 30_000);
     // make up's page: the client serves the same view at its stats port.
@@ -215,7 +215,11 @@ describe('kills and replacements, on one stack', () => {
 
     const out = mkdtempSync(join(tmpdir(), 'live-view-'));
     const scenarioFile = join(out, 'kill-one.yaml');
-    writeFileSync(scenarioFile, 'title: kill one\nmethod:\n  - action: kill\n    at: 8s\n    target: oldest\nsettle: 8s\n');
+    // SIGKILLed and replaced on a new port: the killed instance stays gone (a plain kill is started again when the method ends).
+    writeFileSync(
+      scenarioFile,
+      'title: kill one\nmethod:\n  - action: replace\n    how: kill\n    at: 8s\n    target: oldest\nsettle: 8s\n',
+    );
     const port = await freePort();
     const { child, output } = spawnChaosCli([
       '--scenario',
@@ -254,6 +258,11 @@ describe('kills and replacements, on one stack', () => {
       const silent = await page.waitForFunction(ONE_SILENT_INSTANCE, { timeout: 20_000, polling: 250 });
       const silentInstance = (await silent.jsonValue()) as string;
       assert.ok(await page.$(`path[data-line="${silentInstance}"]`), 'its line is drawn');
+      // Its failover timing: out of the resolver's set once Consul's check fails it.
+      await page.waitForFunction(`(document.querySelector('[data-timing="0"] td:nth-child(2)')?.textContent ?? '').endsWith(' s')`, {
+        timeout: 30_000,
+        polling: 250,
+      });
       await page.screenshot({ path: join(out, 'live-view.png') });
 
       const [code] = await exited;
@@ -294,11 +303,11 @@ describe('kills and replacements, on one stack', () => {
     );
   });
 
-  test('freeze (pause) of one instance for 20 s: 0 failed', async (t) => {
+  test('freeze (pause) of one instance for 12 s: 0 failed', async (t) => {
     await shared.withScenario(
       t,
       'freeze',
-      { title: 'freeze 20 s', method: [{ action: 'pause', at: '2s', duration: '20s' }], settle: '8s' },
+      { title: 'freeze 12 s', method: [{ action: 'pause', at: '2s', duration: '12s' }], settle: '8s' },
       ({ journal }) => {
         const delta = deltaOf(journal);
         assert.equal(delta.failed, 0, say('freeze', 'failed calls', delta));
@@ -394,7 +403,7 @@ describe('network faults and Consul, on another stack', () => {
     await shared.withScenario(
       t,
       'partition',
-      { title: 'partition', method: [{ action: 'partition', at: '2s', duration: '15s' }], settle: '8s' },
+      { title: 'partition', method: [{ action: 'partition', at: '2s', duration: '11s' }], settle: '8s' },
       ({ journal }) => {
         const delta = deltaOf(journal);
         assert.equal(delta.failed, 0, say('partition', 'failed calls', delta));
@@ -522,7 +531,7 @@ describe('network faults and Consul, on another stack', () => {
     await shared.withScenario(
       t,
       'flaky',
-      { title: 'flaky', method: [{ action: 'flaky', at: '2s', duration: '20s', ratio: 0.5 }], settle: '6s' },
+      { title: 'flaky', method: [{ action: 'flaky', at: '2s', duration: '16s', ratio: 0.5 }], settle: '6s' },
       ({ journal }) => {
         const delta = deltaOf(journal);
         assert.equal(delta.failed, 0, say('flaky', 'failed calls', delta));
@@ -531,7 +540,7 @@ describe('network faults and Consul, on another stack', () => {
         const victim = action?.targets[0] ?? '';
         // After 8 s (ejection takes an interval or two), until the fault is cleared.
         const share = shareBetween(journal, victim, (action?.startedAt ?? 0) + 8_000, action?.undoneAt ?? 0);
-        t.diagnostic(`flaky: the victim answered ${share.victim} of ${share.all} calls in the fault's last 12 s`);
+        t.diagnostic(`flaky: the victim answered ${share.victim} of ${share.all} calls in the fault's last 8 s`);
         assert.ok(share.all > 200, say('flaky', 'calls flowed', delta, share));
         assert.ok(
           share.victim / share.all < 0.1,
@@ -541,7 +550,7 @@ describe('network faults and Consul, on another stack', () => {
     );
   });
 
-  test('slow (+300 ms) instance: 0 failed, 0 wrong', async (t) => {
+  test('slow (+300 ms) instance: 0 failed, 0 wrong, and weighted round robin starves it (its share falls near 0)', async (t) => {
     await shared.withScenario(
       t,
       'slow',
@@ -552,6 +561,14 @@ describe('network faults and Consul, on another stack', () => {
         assert.equal(delta.wrong, 0, say('slow', 'wrong results', delta));
         const [action] = journal.actions;
         assert.match(action?.detail ?? '', /slow: \+300 ms ± 50 ms on /);
+        // After 4 s (its load reports every 0.5 s, weights every 0.5 s), until the fault is cleared.
+        const share = shareBetween(journal, action?.targets[0] ?? '', (action?.startedAt ?? 0) + 4_000, action?.undoneAt ?? 0);
+        t.diagnostic(`slow: the victim answered ${share.victim} of ${share.all} calls in the fault's last 8 s`);
+        assert.ok(share.all > 200, say('slow', 'calls flowed', delta, share));
+        assert.ok(
+          share.victim / share.all < 0.05,
+          say('slow', 'the slow instance starved (share < 5 %, round robin gives 33 %)', delta, share),
+        );
       },
     );
   });
@@ -588,7 +605,7 @@ describe('network faults and Consul, on another stack', () => {
     await shared.withScenario(
       t,
       'unhealthy',
-      { title: 'unhealthy', method: [{ action: 'unhealthy', at: '2s', duration: '15s' }], settle: '8s' },
+      { title: 'unhealthy', method: [{ action: 'unhealthy', at: '2s', duration: '11s' }], settle: '8s' },
       ({ journal }) => {
         const delta = deltaOf(journal);
         assert.equal(delta.failed, 0, say('unhealthy', 'failed calls', delta));

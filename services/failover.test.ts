@@ -39,6 +39,13 @@ async function allPassingAndResolved(): Promise<boolean> {
   return (await passingIds(consul.address)).join() === expected.join() && resolved.join() === expected.join();
 }
 
+/** The instance's share of the calls answered between two readings. */
+function shareOf(instanceId: string, from: StatsSnapshot, to: StatsSnapshot): number {
+  const calls = (snapshot: StatsSnapshot, id?: string): number =>
+    id ? (snapshot.byInstance[id] ?? 0) : Object.values(snapshot.byInstance).reduce((sum, count) => sum + count, 0);
+  return (calls(to, instanceId) - calls(from, instanceId)) / Math.max(1, calls(to) - calls(from));
+}
+
 /** Runs `fault`, lets traffic flow for `settleMs`, and returns the counters it added. */
 async function duringFault(
   fault: () => Promise<void>,
@@ -122,9 +129,7 @@ test('a slow instance (+300 ms) loses its share of calls to weighted round robin
     const adapted = client.stats.snapshot();
     await new Promise((resolve) => setTimeout(resolve, 4_000));
     const end = client.stats.snapshot();
-    const calls = (snapshot: StatsSnapshot, id?: string): number =>
-      id ? (snapshot.byInstance[id] ?? 0) : Object.values(snapshot.byInstance).reduce((sum, count) => sum + count, 0);
-    const share = (calls(end, slow.instanceId) - calls(adapted, slow.instanceId)) / (calls(end) - calls(adapted));
+    const share = shareOf(slow.instanceId, adapted, end);
     // Round robin would give it a third; its weight is ~1/150 of the others'.
     assert.ok(share < 0.05, `the slow instance's share of calls after 4 s: ${(share * 100).toFixed(1)} %`);
     assert.equal(end.failed - before.failed, 0, JSON.stringify(end.failedByCode));

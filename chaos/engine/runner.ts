@@ -9,6 +9,7 @@ import { registrationsOf } from './consul-view.js';
 import { type Baseline, baselineOf, checkCounters, checkServed, type LiveInstance } from './hypothesis.js';
 import { type ActionRecord, type Journal, type ProbeResult, toSample } from './journal.js';
 import { readStats } from './stats-probe.js';
+import { type FaultFigures, faultFigures, type LatencyQuantiles, steadyLatency } from '../report/fault-figures.js';
 
 /**
  * Runs a scenario in four phases, Chaos Toolkit's: `before` checks the
@@ -51,6 +52,8 @@ export interface RunObserver {
   push(stats: StatsSnapshot, t: number): void;
   faultStarted(fault: { index: number; description: string; startedAt: number }): void;
   faultEnded(index: number, at: number, outcome?: string, detail?: string): void;
+  /** Each fault's failover timings so far (report/fault-figures.ts), after every sample. */
+  setTimings(timings: { figures: readonly FaultFigures[]; steady: LatencyQuantiles | undefined }): void;
 }
 
 const SAMPLE_EVERY_MS = 1_000;
@@ -229,6 +232,9 @@ class ScenarioRun {
     this.lastStats = stats;
     this.journal.samples.push(toSample(stats, at));
     this.options.observer?.push(stats, at);
+    if (this.journal.actions.length > 0) {
+      this.options.observer?.setTimings({ figures: faultFigures(this.journal), steady: steadyLatency(this.journal) });
+    }
     return stats;
   }
 

@@ -49,7 +49,12 @@ export const WEIGHTED_ROUND_ROBIN = {
   // next to weighted peers it gets next to no calls; patches/ brings the
   // gRFC's behaviour (the mean weight) and no blackout keeps that window short.
   blackout_period: seconds(0),
-  weight_expiration_period: seconds(180),
+  // A weight with no fresh report for 10 s lapses (to the mean): an instance
+  // that was penalised for errors or slowness gets so few calls that it
+  // reports no load, so without this it would stay starved after it recovered
+  // (measured: a flaky instance got no call for over a minute after the fault
+  // was cleared). A still-slow one is probed with a few calls and weighed again.
+  weight_expiration_period: seconds(10),
   error_utilization_penalty: 1,
 } as const;
 

@@ -47,12 +47,30 @@ export interface LivePlan {
   readonly steps: readonly { readonly index: number; readonly description: string; readonly atMs: number; readonly untilMs?: number }[];
 }
 
+/** One fault's failover timings, as the chaos report computes them (chaos/report/fault-figures.ts). */
+export interface LiveTiming {
+  readonly index: number;
+  readonly description: string;
+  readonly failures: number;
+  readonly wrong: number;
+  readonly recovered: number;
+  readonly detectedAfterMs: number | undefined;
+  readonly replacementFirstCallAfterMs: number | undefined;
+  readonly latency: { readonly p50: number; readonly p99: number } | undefined;
+}
+
+export interface LiveTimings {
+  readonly figures: readonly LiveTiming[];
+  readonly steady: { readonly p50: number; readonly p99: number } | undefined;
+}
+
 export interface LiveSnapshot {
   readonly source: string;
   readonly points: readonly LivePoint[];
   readonly changes: readonly ResolverChange[];
   readonly faults: readonly LiveFault[];
   readonly plan?: LivePlan;
+  readonly timings?: LiveTimings;
 }
 
 const KEPT_POINTS = 900;
@@ -64,6 +82,7 @@ export class LiveFeed {
   private readonly changes: ResolverChange[] = [];
   private readonly faults = new Map<number, LiveFault>();
   private plan: LivePlan | undefined;
+  private timings: LiveTimings | undefined;
   private previous: { readonly stats: StatsSnapshot; readonly t: number } | undefined;
   private readonly browsers = new Set<ServerResponse>();
   private readonly heartbeat = setInterval(() => this.send(': keepalive\n\n'), HEARTBEAT_MS).unref();
@@ -120,6 +139,11 @@ export class LiveFeed {
     this.broadcast('plan', plan);
   }
 
+  setTimings(timings: LiveTimings): void {
+    this.timings = timings;
+    this.broadcast('timings', timings);
+  }
+
   faultStarted(fault: LiveFault): void {
     this.faults.set(fault.index, { ...fault });
     this.broadcast('fault', fault);
@@ -142,6 +166,7 @@ export class LiveFeed {
       changes: this.changes,
       faults: [...this.faults.values()],
       ...(this.plan && { plan: this.plan }),
+      ...(this.timings && { timings: this.timings }),
     };
   }
 

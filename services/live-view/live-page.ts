@@ -43,10 +43,12 @@ svg{display:block;width:100%;height:auto;background:#fcfcfc;border:1px solid #ee
 <h2>Resolver set <small id="resolved-count"></small></h2><ol id="resolved"></ol>
 <h2>Resolver changes</h2><ol id="resolver-changes" reversed></ol>
 <h2>Faults <small id="plan-name"></small></h2><ul id="faults"></ul>
+<h2>Failover timings <small id="steady"></small></h2>
+<table><thead><tr><th>fault</th><th>detected</th><th>recovered</th><th>failed</th><th>retried ok</th><th>p50 / p99</th></tr></thead><tbody id="timings"></tbody></table>
 </div></div>
 <script>
 'use strict';
-var state = { source: '', points: [], changes: [], faults: {}, plan: null };
+var state = { source: '', points: [], changes: [], faults: {}, plan: null, timings: null };
 var COLOURS = ['#1f77b4', '#2ca02c', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#bcbd22', '#7f7f7f'];
 var colourOf = {};
 var SPAN_MS = 150000;
@@ -225,6 +227,29 @@ function renderFaults() {
     list.appendChild(html('li', { class: what, 'data-fault': index, 'data-state': what }, text));
   });
   document.getElementById('plan-name').textContent = state.plan ? '(' + state.plan.title + ', seed ' + state.plan.seed + ')' : '';
+  renderTimings();
+}
+
+/** Per fault: out of the resolver's set, replacement's first call, failed and retried calls, latency in its window. */
+function renderTimings() {
+  var body = document.getElementById('timings');
+  body.innerHTML = '';
+  if (!state.timings) return;
+  var s = function (ms) { return ms === undefined || ms === null ? '–' : (ms / 1000).toFixed(1) + ' s'; };
+  var steady = state.timings.steady;
+  document.getElementById('steady').textContent = steady ? '(steady p50 / p99: ' + steady.p50 + ' / ' + steady.p99 + ' ms)' : '';
+  state.timings.figures.forEach(function (f) {
+    var row = html('tr', { 'data-timing': f.index });
+    [
+      '#' + (f.index + 1),
+      s(f.detectedAfterMs),
+      s(f.replacementFirstCallAfterMs),
+      String(f.failures + (f.wrong ? ' (+' + f.wrong + ' wrong)' : '')),
+      String(f.recovered),
+      f.latency ? f.latency.p50 + ' / ' + f.latency.p99 + ' ms' : '–',
+    ].forEach(function (text) { row.appendChild(html('td', {}, text)); });
+    body.appendChild(row);
+  });
 }
 
 var events = new EventSource('events');
@@ -236,6 +261,7 @@ events.addEventListener('snapshot', function (e) {
   state.faults = {};
   s.faults.forEach(function (f) { state.faults[f.index] = f; });
   state.plan = s.plan || null;
+  state.timings = s.timings || null;
   document.getElementById('title').textContent = 'gRPC + Consul failover: ' + s.source;
   render();
 });
@@ -243,6 +269,7 @@ events.addEventListener('point', function (e) { state.points.push(JSON.parse(e.d
 events.addEventListener('resolver', function (e) { state.changes.push(JSON.parse(e.data)); render(); });
 events.addEventListener('fault', function (e) { var f = JSON.parse(e.data); state.faults[f.index] = f; render(); });
 events.addEventListener('plan', function (e) { state.plan = JSON.parse(e.data); render(); });
+events.addEventListener('timings', function (e) { state.timings = JSON.parse(e.data); renderTimings(); });
 events.onopen = function () { var s = document.getElementById('status'); s.textContent = 'live'; s.className = ''; };
 events.onerror = function () { var s = document.getElementById('status'); s.textContent = 'disconnected: retrying…'; s.className = 'down'; };
 </script>

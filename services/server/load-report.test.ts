@@ -39,19 +39,22 @@ test('load figures: qps and errors/s from the calls answered, utilization = mean
   assert.deepEqual(reported, [{ qps: 4, eps: 2, utilization: 0.4 }]);
 });
 
-test('a slow call still in flight counts for the window it was busy in; a window without an answered call reports nothing new', () => {
+test('a slow call still in flight counts for the window it was busy in; a window without an answered call reports qps 0, never the last figures again', () => {
   const { reporter, reported, clock } = reporterWithClock();
   reporter.callStarted();
   clock.now = 500;
-  reporter.closeWindow(); // busy all window, but nothing answered: weight unknown, nothing reported
-  assert.equal(reported.length, 0);
+  // Busy all window, nothing answered: qps 0, from which the client makes no weight (its last one lapses).
+  reporter.closeWindow();
+  assert.deepEqual(reported, [{ qps: 0, eps: 0, utilization: 1 }]);
   clock.now = 800;
   reporter.callEnded(true);
   clock.now = 1_000;
   reporter.closeWindow();
   // 300 ms busy of 500, one call answered: 2 calls/s at 0.6 utilization (weight 3.3 vs ~500 for 2 ms calls).
-  assert.equal(reported.length, 1);
-  assert.equal(reported[0]?.qps, 2);
-  assert.ok(Math.abs((reported[0]?.utilization ?? 0) - 0.6) < 1e-9);
-  assert.deepEqual(reporter.figures, { qps: 2, eps: 0, utilization: reported[0]?.utilization });
+  assert.equal(reported[1]?.qps, 2);
+  assert.ok(Math.abs((reported[1]?.utilization ?? 0) - 0.6) < 1e-9);
+  assert.deepEqual(reporter.figures, { qps: 2, eps: 0, utilization: reported[1]?.utilization });
+  clock.now = 1_500;
+  reporter.closeWindow();
+  assert.deepEqual(reported[2], { qps: 0, eps: 0, utilization: 0 }, 'idle: nothing of the last window is sent again');
 });

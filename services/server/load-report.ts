@@ -15,9 +15,12 @@ import * as grpc from '@grpc/grpc-js';
  * of calls without any client measuring latency. Errors per second count
  * against the weight too (a flaky instance answers fast, but mostly wrongly).
  *
- * A window with no call reports nothing new (grpc-js keeps the last weight
- * rather than read 0 calls as 0 weight): an instance that lost its share does
- * not win it all back by being idle.
+ * A window without an answered call reports qps 0, from which the client
+ * makes no weight: the last one stands until it lapses (the client's
+ * weight_expiration_period), then the instance is probed at the mean weight.
+ * The recorder re-sends the last figures it was given at every report, so
+ * keeping an old window's figures would keep a stale weight fresh forever
+ * (measured: a recovered instance starved for over a minute).
  */
 export interface LoadReporterOptions {
   /** Method paths counted: `/hello.HelloService/` (health checks and ORCA itself are not load). */
@@ -85,7 +88,7 @@ export class LoadReporter {
     this.timer = undefined;
   }
 
-  /** The figures last reported (undefined before the first window with calls). */
+  /** The figures last reported (undefined before the first window closed). */
   get figures(): LoadFigures | undefined {
     return this.latest;
   }
@@ -102,7 +105,7 @@ export class LoadReporter {
     this.completed = 0;
     this.failed = 0;
     this.windowStartedAt = now;
-    if (completed === 0 || busyMs <= 0 || seconds <= 0) return;
+    if (seconds <= 0) return;
     const figures = { qps: completed / seconds, eps: failed / seconds, utilization: busyMs / 1_000 / seconds };
     this.latest = figures;
     this.options.recorder.setQpsMetric(figures.qps);
