@@ -307,7 +307,7 @@ describe('kills and replacements, on one stack', () => {
     await shared.withScenario(
       t,
       'freeze',
-      { title: 'freeze 12 s', method: [{ action: 'pause', at: '2s', duration: '12s' }], settle: '8s' },
+      { title: 'freeze 12 s', method: [{ action: 'pause', at: '2s', duration: '12s' }], settle: '6s' },
       ({ journal }) => {
         const delta = deltaOf(journal);
         assert.equal(delta.failed, 0, say('freeze', 'failed calls', delta));
