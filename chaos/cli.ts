@@ -17,7 +17,8 @@ import { LiveFeed } from '../services/live-view/live-feed.js';
  * `make chaos`: runs a scenario against the stack of `make up` (or any compose
  * project / e2e run), prints the plan, a live status line and the verdict,
  * and writes a JSON journal and an HTML report. Exit 1 when the hypothesis
- * was violated, 2 for bad input, 130 when interrupted.
+ * was violated or a fault could not be undone, 2 for bad input, 3 when the
+ * run itself stopped on an error (after its rollbacks), 130 when interrupted.
  */
 const USAGE = `usage: chaos [--scenario NAME|FILE | --replay JOURNAL] [--seed N] [--dry-run] [--project NAME | --stack NAME] [--stats-url URL] [--consul-url URL] [--out DIR] [--junit FILE] [--live-port N]
   --scenario   a shipped scenario (chaos/scenarios/<name>.yaml) or a YAML file (default: rolling-kill)
@@ -84,14 +85,14 @@ for (const option of ['stats-url', 'consul-url'] as const) {
 
 /** The scenario and seed a journal recorded, for --replay. */
 function fromJournal(path: string): { loaded: ReturnType<typeof loadScenario>; seed: number } {
-  let journal: Partial<Journal>;
+  let journal: Partial<Journal> | null;
   try {
-    journal = JSON.parse(readFileSync(path, 'utf8')) as Partial<Journal>;
+    journal = JSON.parse(readFileSync(path, 'utf8')) as Partial<Journal> | null;
   } catch (error) {
     fail(`--replay ${path}: ${(error as Error).message.split('\n')[0]}`);
   }
-  const source = journal.scenario?.source;
-  if (typeof source !== 'string' || typeof journal.seed !== 'number') {
+  const source = journal?.scenario?.source;
+  if (!journal || typeof source !== 'string' || typeof journal.seed !== 'number') {
     fail(`--replay ${path}: not a chaos journal with its scenario (journals written before the scenario was kept cannot be replayed)`);
   }
   const file = `${journal.scenario?.file ?? 'scenario'} (as recorded in ${path})`;
@@ -198,28 +199,36 @@ let lastStatusAt = 0;
 const clearStatus = (): void => {
   if (tty) process.stdout.write('\r\x1b[2K');
 };
-const journal = await runScenario({
-  scenario,
-  source,
-  file,
-  seed,
-  observer: live,
-  driver,
-  statsUrl: values['stats-url'],
-  consul,
-  signal: interrupt.signal,
-  log: (line) => {
-    clearStatus();
-    process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
-  },
-  status: (line) => {
-    if (tty) process.stdout.write(`\r\x1b[2K${line}`);
-    else if (Date.now() - lastStatusAt >= 5_000) {
-      lastStatusAt = Date.now();
-      process.stdout.write(`${line}\n`);
-    }
-  },
-});
+let journal: Journal;
+try {
+  journal = await runScenario({
+    scenario,
+    source,
+    file,
+    seed,
+    observer: live,
+    driver,
+    statsUrl: values['stats-url'],
+    consul,
+    signal: interrupt.signal,
+    log: (line) => {
+      clearStatus();
+      process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+    },
+    status: (line) => {
+      if (tty) process.stdout.write(`\r\x1b[2K${line}`);
+      else if (Date.now() - lastStatusAt >= 5_000) {
+        lastStatusAt = Date.now();
+        process.stdout.write(`${line}\n`);
+      }
+    },
+  });
+} catch (error) {
+  // Rollbacks have run (the runner's finally); what is left is to say why it stopped.
+  clearStatus();
+  process.stderr.write(`chaos: the run stopped: ${(error as Error).message}\n`);
+  process.exit(3);
+}
 clearStatus();
 live.close();
 liveServer.close();
@@ -237,6 +246,9 @@ if (values.junit) {
   writeFileSync(values.junit, renderJunit(journal));
 }
 const violated = journal.probes.filter((probe) => !probe.ok);
+// A fault that could not be undone is left in place: as loud as a violated hypothesis.
+const stuck = journal.rollbacks.filter((rollback) => rollback.outcome !== 'done');
+for (const rollback of stuck) process.stderr.write(`chaos: NOT undone: ${rollback.description} (${rollback.outcome}); check it by hand\n`);
 if (journal.status === 'interrupted') {
   process.stdout.write(`verdict: interrupted; journal ${base}.json, report ${base}.html\n`);
   process.exit(130);
@@ -246,4 +258,4 @@ process.stdout.write(
     ? `verdict: hypothesis held; journal ${base}.json, report ${base}.html\n`
     : `verdict: HYPOTHESIS VIOLATED by ${violated.map((probe) => `${probe.probe} [${probe.phase}] = ${probe.value}`).join('; ')}; journal ${base}.json, report ${base}.html\n`,
 );
-process.exit(violated.length === 0 ? 0 : 1);
+process.exit(violated.length === 0 && stuck.length === 0 ? 0 : 1);

@@ -115,6 +115,16 @@ async function killConsulServer(context: StepContext, server: TargetContainer, r
   return { targets: [server.name], newInstances: [], detail: `SIGKILL ${role} ${server.name} (${server.ip})` };
 }
 
+/**
+ * Waits for every action, then throws the first failure: a rollback must not
+ * start while a stop it would undo is still under way (it would start a
+ * container that the stop then takes down for good).
+ */
+async function settleAll(actions: Promise<void>[]): Promise<void> {
+  const failed = (await Promise.allSettled(actions)).find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 /** The gray fault an action sets, or undefined for an action of another kind. */
 function grayFaultOf(action: Action): GrayFault | undefined {
   switch (action.action) {
@@ -144,10 +154,7 @@ async function setGrayFault(step: PlannedStep, context: StepContext, fault: Gray
   context.underFault.add(target.containerId);
   context.willUndo({
     description: `clear the gray fault on ${target.name}`,
-    run: async () => {
-      await consul.kvDelete(key);
-      context.underFault.delete(target.containerId);
-    },
+    run: () => consul.kvDelete(key).finally(() => context.underFault.delete(target.containerId)),
   });
   await consul.kvPut(key, JSON.stringify(fault));
   return {
@@ -236,8 +243,11 @@ export async function applyStep(step: PlannedStep, context: StepContext): Promis
       context.willUndo({
         description: `reconnect ${target.name}`,
         run: async () => {
-          for (const network of target.networks) await driver.reconnect(target, network, aliases[network] ?? []);
-          context.underFault.delete(target.containerId);
+          try {
+            for (const network of target.networks) await driver.reconnect(target, network, aliases[network] ?? []);
+          } finally {
+            context.underFault.delete(target.containerId);
+          }
         },
       });
       for (const network of target.networks) await driver.disconnect(target, network);
@@ -288,11 +298,14 @@ export async function applyStep(step: PlannedStep, context: StepContext): Promis
       context.willUndo({
         description: `start ${stopped.map((server) => server.name).join(' and ')} again`,
         run: async () => {
-          await Promise.all(stopped.map((server) => context.driver.start(server)));
-          for (const server of stopped) context.underFault.delete(server.containerId);
+          try {
+            await settleAll(stopped.map((server) => context.driver.start(server)));
+          } finally {
+            for (const server of stopped) context.underFault.delete(server.containerId);
+          }
         },
       });
-      await Promise.all(stopped.map((server) => context.driver.stop(server, 2_000)));
+      await settleAll(stopped.map((server) => context.driver.stop(server, 2_000)));
       return {
         targets: stopped.map((server) => server.name),
         newInstances: [],
@@ -332,7 +345,7 @@ export async function applyStep(step: PlannedStep, context: StepContext): Promis
       if (context.keepAlive > 0) throw new SkippedStep(`blast radius: replace-all needs keepAlive: 0 (it is ${context.keepAlive})`);
       if (all.length === 0) throw new SkippedStep('no hello instance');
       const replaced = new Map(all.map((target) => [target.containerId, willTakeDown(context, target)]));
-      await Promise.all(all.map((target) => driver.stop(target, 10_000)));
+      await settleAll(all.map((target) => driver.stop(target, 10_000)));
       await context.sleep(action.downtime);
       const newInstances: string[] = [];
       const started: TargetContainer[] = [];

@@ -61,17 +61,21 @@ const SERVICE = 'HelloService';
 
 export async function runScenario(options: RunOptions): Promise<Journal> {
   const run = new ScenarioRun(options);
-  const steady = await run.before();
-  if (steady) {
-    try {
-      await run.method(steady);
-    } finally {
-      // Rollbacks always run: nothing stays paused, disconnected or stopped.
-      await run.rollback();
+  try {
+    const steady = await run.before();
+    if (steady) {
+      try {
+        await run.method(steady);
+      } finally {
+        // Rollbacks always run: nothing stays paused, disconnected or stopped.
+        await run.rollback();
+      }
+      await run.after(steady);
     }
-    await run.after(steady);
+  } finally {
+    await run.finish();
   }
-  return run.finish();
+  return run.journal;
 }
 
 interface TimelineEvent {
@@ -152,28 +156,36 @@ class ScenarioRun {
   async method(baseline: Baseline): Promise<void> {
     const { signal } = this.options;
     this.journal.methodStartedAt = Date.now();
-    this.options.observer?.setPlan({
-      title: this.options.scenario.title,
-      seed: this.options.seed,
-      methodStartedAt: this.journal.methodStartedAt,
-      totalMs: this.plan.totalMs,
-      steps: this.plan.steps.map((step) => ({
-        index: step.index,
-        description: describeAction(step.action),
-        atMs: step.atMs,
-        ...(step.untilMs !== undefined && { untilMs: step.untilMs }),
-      })),
-    });
+    this.tell((observer) =>
+      observer.setPlan({
+        title: this.options.scenario.title,
+        seed: this.options.seed,
+        methodStartedAt: this.journal.methodStartedAt,
+        totalMs: this.plan.totalMs,
+        steps: this.plan.steps.map((step) => ({
+          index: step.index,
+          description: describeAction(step.action),
+          atMs: step.atMs,
+          ...(step.untilMs !== undefined && { untilMs: step.untilMs }),
+        })),
+      }),
+    );
     const events = buildEvents(this.plan);
     let next = 0;
     this.sampler = setInterval(() => {
-      this.sample().then(
-        (current) => {
-          this.record(checkCounters(this.options.scenario.hypothesis, baseline, current, 'during', Date.now()));
-          this.options.status(statusLine(this.journal, this.plan, events[next], current, baseline));
-        },
-        () => this.options.status('client /stats not answering'),
-      );
+      // One reading at a time; the last one is awaited before the verdict.
+      if (this.reading) return;
+      this.reading = this.sample()
+        .then(
+          (current) => {
+            this.record(checkCounters(this.options.scenario.hypothesis, baseline, current, 'during', Date.now()));
+            this.options.status(statusLine(this.journal, this.plan, events[next], current, baseline));
+          },
+          () => this.options.status('client /stats not answering'),
+        )
+        .finally(() => {
+          this.reading = undefined;
+        });
     }, SAMPLE_EVERY_MS);
     for (; next < events.length && !signal?.aborted; next += 1) {
       const event = events[next] as TimelineEvent;
@@ -198,7 +210,7 @@ class ScenarioRun {
     } else {
       await sleep(this.options.scenario.settle);
     }
-    this.stopSampling();
+    await this.stopSampling();
     try {
       await this.sample();
     } catch {
@@ -212,17 +224,29 @@ class ScenarioRun {
     }
   }
 
-  finish(): Journal {
-    this.stopSampling();
+  async finish(): Promise<void> {
+    await this.stopSampling();
     this.journal.endedAt = Date.now();
-    return this.journal;
   }
 
   private sampler: NodeJS.Timeout | undefined;
+  private reading: Promise<void> | undefined;
 
-  private stopSampling(): void {
+  /** No new reading, and the one under way (if any) is over. */
+  private async stopSampling(): Promise<void> {
     clearInterval(this.sampler);
     this.sampler = undefined;
+    await this.reading;
+  }
+
+  /** The observer (the live view) is told what happens; its failure is never the run's. */
+  private tell(what: (observer: RunObserver) => void): void {
+    if (!this.options.observer) return;
+    try {
+      what(this.options.observer);
+    } catch (error) {
+      this.options.log(`live view: ${(error as Error).message}`);
+    }
   }
 
   /** Reads the client's counters into the journal and to the observer. */
@@ -231,9 +255,9 @@ class ScenarioRun {
     const at = Date.now();
     this.lastStats = stats;
     this.journal.samples.push(toSample(stats, at));
-    this.options.observer?.push(stats, at);
+    this.tell((observer) => observer.push(stats, at));
     if (this.journal.actions.length > 0) {
-      this.options.observer?.setTimings({ figures: faultFigures(this.journal), steady: steadyLatency(this.journal) });
+      this.tell((observer) => observer.setTimings({ figures: faultFigures(this.journal), steady: steadyLatency(this.journal) }));
     }
     return stats;
   }
@@ -272,7 +296,7 @@ class ScenarioRun {
       newInstances: [],
     };
     this.journal.actions.push(record);
-    this.options.observer?.faultStarted({ index: step.index, description: record.description, startedAt: record.startedAt });
+    this.tell((observer) => observer.faultStarted({ index: step.index, description: record.description, startedAt: record.startedAt }));
     try {
       const outcome = await applyStep(step, this.context(step.index));
       record.targets = outcome.targets;
@@ -286,11 +310,12 @@ class ScenarioRun {
     } finally {
       record.endedAt = Date.now();
     }
-    // A step that failed halfway is rolled back as far as it got, at once.
-    if (record.outcome !== 'done') await this.undoStep(step.index);
-    // A fault with nothing left to undo (a replacement, a scale) is over once applied.
-    if (!this.pendingUndos.has(step.index)) {
-      this.options.observer?.faultEnded(step.index, record.endedAt, record.outcome, record.detail);
+    if (this.pendingUndos.has(step.index)) {
+      // A step that failed halfway is rolled back as far as it got, at once (which ends it).
+      if (record.outcome !== 'done') await this.undoStep(step.index);
+    } else {
+      // Nothing to undo (a replacement, a scale, a step skipped): over once applied.
+      this.tell((observer) => observer.faultEnded(step.index, record.endedAt, record.outcome, record.detail));
     }
   }
 
@@ -312,7 +337,8 @@ class ScenarioRun {
     const action = this.journal.actions.find((entry) => entry.index === index);
     if (action) {
       action.undoneAt = Date.now();
-      this.options.observer?.faultEnded(index, action.undoneAt, action.outcome, action.detail);
+      const undoneAt = action.undoneAt;
+      this.tell((observer) => observer.faultEnded(index, undoneAt, action.outcome, action.detail));
     }
   }
 

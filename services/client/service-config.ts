@@ -82,7 +82,8 @@ export function outlierDetection(balancer: Balancer): object {
 }
 
 export function helloServiceConfig(policy: CallPolicy = DEFAULT_CALL_POLICY): object {
-  const deadline = `${Math.floor(policy.deadlineMs / 1_000)}.${String(policy.deadlineMs % 1_000).padStart(3, '0')}s`;
+  // A Duration object: grpc-js reads the fraction of a "2.500s" string as nanoseconds (2 s + 500 ns).
+  const deadline = seconds(policy.deadlineMs / 1_000);
   const again =
     policy.hedgingDelayMs === undefined
       ? {

@@ -98,14 +98,16 @@ export class LiveFeed {
     const seconds = Math.max(0.001, (t - previous.t) / 1_000);
     // An instance is in the point while it answers, is resolved, or has just
     // stopped answering (its line drops to 0); instances long gone are not.
-    const resolvedIds = new Set(stats.resolvedInstances.map((key) => key.split('@')[0]));
+    // A client older than this view may lack a field: show what there is.
+    const resolvedNow = stats.resolvedInstances ?? [];
+    const resolvedIds = new Set(resolvedNow.map((key) => key.split('@')[0]));
     const lastRates = this.points.at(-1)?.rates ?? {};
     const rates: Record<string, number> = {};
     for (const [instance, count] of Object.entries(stats.byInstance)) {
       const rate = round((count - (previous.stats.byInstance[instance] ?? 0)) / seconds);
       if (rate > 0 || resolvedIds.has(instance) || (lastRates[instance] ?? 0) > 0) rates[instance] = rate;
     }
-    const window = countsBetween(previous.stats.latencyCounts, stats.latencyCounts);
+    const window = countsBetween(previous.stats.latencyCounts, stats.latencyCounts ?? {});
     const p50 = quantileMs(window, 0.5);
     const p99 = quantileMs(window, 0.99);
     const point: LivePoint = {
@@ -117,12 +119,12 @@ export class LiveFeed {
       ...(p50 !== undefined && { p50 }),
       ...(p99 !== undefined && { p99 }),
       totals: { ok: stats.ok, failed: stats.failed, wrong: stats.wrong, recovered: stats.recovered },
-      resolved: stats.resolvedInstances,
+      resolved: resolvedNow,
     };
     keep(this.points, point, KEPT_POINTS);
     this.broadcast('point', point);
-    const before = new Set(previous.stats.resolvedInstances);
-    const now = new Set(stats.resolvedInstances);
+    const before = new Set(previous.stats.resolvedInstances ?? []);
+    const now = new Set(resolvedNow);
     const change: ResolverChange = {
       t,
       added: [...now].filter((key) => !before.has(key)),

@@ -59,16 +59,26 @@ export class LoadReporter {
   /** The interceptor that sees each call's start and status; add it to the server's options. */
   readonly interceptor: grpc.ServerInterceptor = (method, call) => {
     if (!method.path.startsWith(this.options.pathPrefix)) return new grpc.ServerInterceptingCall(call);
+    // Counted from the call's metadata (grpc-js delivers it only once the call
+    // really started: a call cancelled before that never calls back, and would
+    // stay in flight for good), to its status or its cancellation, once.
+    let started = false;
     let ended = false;
     const end = (ok: boolean): void => {
-      if (ended) return;
+      if (!started || ended) return;
       ended = true;
       this.callEnded(ok);
     };
     return new grpc.ServerInterceptingCall(call, {
       start: (next) => {
-        this.callStarted();
-        next({ onCancel: () => end(false) });
+        next({
+          onReceiveMetadata: (metadata, proceed) => {
+            started = true;
+            this.callStarted();
+            proceed(metadata);
+          },
+          onCancel: () => end(false),
+        });
       },
       sendStatus: (status, next) => {
         end(status.code === grpc.status.OK);
