@@ -4,6 +4,7 @@ import type { HelloProcess } from '../services/local/hello-process.js';
 import { eventually, passingToFirstCallMs } from '../services/test-support/consul-queries.js';
 import { consulTlsForChecks, makeTestCertificates, type TestCertificates } from '../services/test-support/test-certificates.js';
 import { ProcessCluster, sleep } from './support/process-cluster.js';
+import { printTable } from './support/table.js';
 
 /**
  * `make bench`: failover measured, not asserted. 3 server processes, a real
@@ -205,24 +206,6 @@ async function tlsCostRuns(consul: ConsulDevAgent): Promise<Row[]> {
   return rows;
 }
 
-function printTable(rows: readonly Row[]): void {
-  const header: Row = { setup: 'setup', fault: 'fault', calls: 0, failed: 0, wrong: 0, measure: 'measured' };
-  const cells = (row: Row, isHeader = false): string[] => [
-    row.setup,
-    row.fault,
-    isHeader ? 'calls' : String(row.calls),
-    isHeader ? 'failed' : String(row.failed),
-    isHeader ? 'wrong' : String(row.wrong),
-    row.measure,
-  ];
-  const table = [cells(header, true), ...rows.map((row) => cells(row))];
-  const widths = table[0]?.map((_, column) => Math.max(...table.map((line) => (line[column] ?? '').length))) ?? [];
-  const format = (line: string[]): string => `| ${line.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | ')} |`;
-  console.log(format(table[0] ?? []));
-  console.log(`|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`);
-  for (const line of table.slice(1)) console.log(format(line));
-}
-
 // Consul's gRPC checks of the instances go over TLS with its own certificate, as in the compose stack.
 const consul = await ConsulDevAgent.start({ args: consulTlsForChecks(certificates) });
 try {
@@ -240,7 +223,10 @@ try {
   console.log(
     `\nFailover at ${RATE} calls/s over mutual TLS (keepalive rows: 40 calls/s, 2.5 s handlers), 3 instances, Consul ${consul.address}\n`,
   );
-  printTable(rows);
+  printTable(
+    ['setup', 'fault', 'calls', 'failed', 'wrong', 'measured'],
+    rows.map((row) => [row.setup, row.fault, String(row.calls), String(row.failed), String(row.wrong), row.measure]),
+  );
 } finally {
   await consul.stop();
   rmSync(certificates.dir, { recursive: true, force: true });

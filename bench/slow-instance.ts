@@ -2,13 +2,15 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
 import { ConsulDevAgent } from '@grpc-consul-lab/consul-discovery/testing';
 import type { StatsSnapshot } from '../services/client/call-stats.js';
-import { countsBetween, quantileMs } from '../services/client/latency-histogram.js';
+import { windowLatency } from '../services/client/latency-histogram.js';
 import type { CallPolicy } from '../services/client/service-config.js';
 import { DEFAULT_CALL_POLICY } from '../services/client/service-config.js';
 import { faultKey } from '../services/lib/gray-fault.js';
 import { passingToFirstCallMs } from '../services/test-support/consul-queries.js';
 import { consulTlsForChecks, makeTestCertificates } from '../services/test-support/test-certificates.js';
 import { ProcessCluster, sleep } from './support/process-cluster.js';
+import { printTable } from './support/table.js';
+import { shareOf } from '../services/test-support/call-share.js';
 
 /**
  * A slow instance (+300 ms ± 50 ms on one of 3) at 200 calls/s, for each way
@@ -55,15 +57,7 @@ interface Row {
   readonly newcomerShare: number;
 }
 
-function shareOf(instance: string, before: StatsSnapshot, after: StatsSnapshot): number {
-  const calls = (snapshot: StatsSnapshot, id?: string): number =>
-    id === undefined ? Object.values(snapshot.byInstance).reduce((sum, count) => sum + count, 0) : (snapshot.byInstance[id] ?? 0);
-  const total = calls(after) - calls(before);
-  return total === 0 ? 0 : (calls(after, instance) - calls(before, instance)) / total;
-}
-
-const p99 = (before: StatsSnapshot, after: StatsSnapshot, q = 0.99): number | undefined =>
-  quantileMs(countsBetween(before.latencyCounts, after.latencyCounts), q);
+const latency = (before: StatsSnapshot, after: StatsSnapshot) => windowLatency(before.latencyCounts, after.latencyCounts);
 
 async function measure(
   consul: ConsulDevAgent,
@@ -107,10 +101,10 @@ async function measure(
     const end = snap();
     return {
       setup: setup.name,
-      steadyP99: p99(steadyStart, faultStart),
-      faultP99All: p99(faultStart, faultEnd),
-      faultP99AfterAdapt: p99(adapted, faultEnd),
-      faultP50AfterAdapt: p99(adapted, faultEnd, 0.5),
+      steadyP99: latency(steadyStart, faultStart)?.p99,
+      faultP99All: latency(faultStart, faultEnd)?.p99,
+      faultP99AfterAdapt: latency(adapted, faultEnd)?.p99,
+      faultP50AfterAdapt: latency(adapted, faultEnd)?.p50,
       slowShare: shareOf(slow, adapted, faultEnd),
       adaptedAfterMs,
       failed: end.failed,
@@ -187,11 +181,7 @@ try {
     percent(row.shareAfterClear),
     `${row.newcomerFirstCallMs === undefined ? 'never' : `${row.newcomerFirstCallMs} ms`} / ${percent(row.newcomerShare)}`,
   ]);
-  const widths = header.map((_, column) => Math.max(...[header, ...lines].map((line) => (line[column] ?? '').length)));
-  const format = (line: string[]): string => `| ${line.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | ')} |`;
-  console.log(format(header));
-  console.log(`|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`);
-  for (const line of lines) console.log(format(line));
+  printTable(header, lines);
 } finally {
   await consul.stop();
   rmSync(certificates.dir, { recursive: true, force: true });

@@ -7,6 +7,7 @@ import { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
 import { faultKey } from './lib/gray-fault.js';
 import { HelloProcess } from './local/hello-process.js';
 import { type InProcessClient, startClient } from './test-support/in-process-client.js';
+import { shareOf } from './test-support/call-share.js';
 
 /**
  * Failover as the client sees it: 3 server processes, the real client at
@@ -37,13 +38,6 @@ async function allPassingAndResolved(): Promise<boolean> {
     .resolvedInstances.map((key) => key.split('@')[0])
     .sort();
   return (await passingIds(consul.address)).join() === expected.join() && resolved.join() === expected.join();
-}
-
-/** The instance's share of the calls answered between two readings. */
-function shareOf(instanceId: string, from: StatsSnapshot, to: StatsSnapshot): number {
-  const calls = (snapshot: StatsSnapshot, id?: string): number =>
-    id ? (snapshot.byInstance[id] ?? 0) : Object.values(snapshot.byInstance).reduce((sum, count) => sum + count, 0);
-  return (calls(to, instanceId) - calls(from, instanceId)) / Math.max(1, calls(to) - calls(from));
 }
 
 /** Runs `fault`, lets traffic flow for `settleMs`, and returns the counters it added. */

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
 import { ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
-import type { StatsSnapshot } from './client/call-stats.js';
 import { faultKey } from './lib/gray-fault.js';
 import { HelloProcess } from './local/hello-process.js';
 import { eventually } from './test-support/consul-queries.js';
 import { type InProcessClient, startClient } from './test-support/in-process-client.js';
+import { shareOf } from './test-support/call-share.js';
 
 /**
  * A gray fault and its end at a modest rate (25 calls/s, as a demo runs):
@@ -35,11 +35,6 @@ after(async () => {
   await Promise.all(servers.map((server) => server.dispose()));
   await consul?.stop();
 });
-
-function shareOf(instanceId: string, from: StatsSnapshot, to: StatsSnapshot): number {
-  const all = (snapshot: StatsSnapshot): number => Object.values(snapshot.byInstance).reduce((sum, count) => sum + count, 0);
-  return ((to.byInstance[instanceId] ?? 0) - (from.byInstance[instanceId] ?? 0)) / Math.max(1, all(to) - all(from));
-}
 
 test('a flaky instance (50 % UNAVAILABLE) is ejected while callers see 0 failures, and is called again once it answers well', async () => {
   const kv = new ConsulHttp({ address: consul.address });

@@ -4,7 +4,7 @@ import { sleep } from './sleep.js';
 import type { DockerDriver } from '../docker/docker-driver.js';
 import { describeAction, formatPlan, type Plan, type PlannedStep, planScenario } from '../scenario/plan.js';
 import type { Scenario } from '../scenario/schema.js';
-import { applyStep, type ExecutorContext, SkippedStep, type Undo } from './fault-executor.js';
+import { applyStep, SkippedStep, type StepContext, type Undo } from './fault-executor.js';
 import { registrationsOf } from './consul-view.js';
 import { type Baseline, baselineOf, checkCounters, checkServed, type LiveInstance } from './hypothesis.js';
 import { type ActionRecord, type Journal, type ProbeResult, toSample } from './journal.js';
@@ -262,7 +262,7 @@ class ScenarioRun {
     return stats;
   }
 
-  private context(index: number): ExecutorContext & { willUndo: (undo: Undo) => () => void } {
+  private context(index: number): StepContext {
     return {
       driver: this.options.driver,
       keepAlive: this.options.scenario.keepAlive,

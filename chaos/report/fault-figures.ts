@@ -1,20 +1,11 @@
-import { countsBetween, quantileMs } from '../../services/client/latency-histogram.js';
+import { type WindowLatency, windowLatency } from '../../services/client/latency-histogram.js';
 import type { ActionRecord, Journal, Sample } from '../engine/journal.js';
 
 /** p50 and p99 of the calls between two samples, undefined without calls or latency counts. */
-export interface LatencyQuantiles {
-  readonly p50: number;
-  readonly p99: number;
-  readonly calls: number;
-}
+export type LatencyQuantiles = WindowLatency;
 
 export function latencyBetween(earlier: Sample | undefined, later: Sample | undefined): LatencyQuantiles | undefined {
-  if (!later?.latencyCounts) return undefined;
-  const window = countsBetween(earlier?.latencyCounts, later.latencyCounts);
-  const p50 = quantileMs(window, 0.5);
-  const p99 = quantileMs(window, 0.99);
-  if (p50 === undefined || p99 === undefined) return undefined;
-  return { p50, p99, calls: Object.values(window).reduce((sum, count) => sum + count, 0) };
+  return later?.latencyCounts ? windowLatency(earlier?.latencyCounts, later.latencyCounts) : undefined;
 }
 
 /** Latency of the calls before the first fault (the warm-up, when the hypothesis was checked). */

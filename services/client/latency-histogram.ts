@@ -64,3 +64,18 @@ export function quantileMs(counts: LatencyCounts, q: number): number | undefined
   }
   return undefined;
 }
+
+/** p50 and p99 of a window's calls, and how many there were. */
+export interface WindowLatency {
+  readonly p50: number;
+  readonly p99: number;
+  readonly calls: number;
+}
+
+/** The latency of the calls counted between two readings; undefined when there were none. */
+export function windowLatency(earlier: LatencyCounts | undefined, later: LatencyCounts): WindowLatency | undefined {
+  const window = countsBetween(earlier, later);
+  const p50 = quantileMs(window, 0.5);
+  const p99 = quantileMs(window, 0.99);
+  return p50 === undefined || p99 === undefined ? undefined : { p50, p99, calls: totalOf(window) };
+}

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StatsSnapshot } from '../client/call-stats.js';
-import { countsBetween, quantileMs } from '../client/latency-histogram.js';
+import { windowLatency } from '../client/latency-histogram.js';
 import { LIVE_PAGE } from './live-page.js';
 
 /**
@@ -107,17 +107,14 @@ export class LiveFeed {
       const rate = round((count - (previous.stats.byInstance[instance] ?? 0)) / seconds);
       if (rate > 0 || resolvedIds.has(instance) || (lastRates[instance] ?? 0) > 0) rates[instance] = rate;
     }
-    const window = countsBetween(previous.stats.latencyCounts, stats.latencyCounts ?? {});
-    const p50 = quantileMs(window, 0.5);
-    const p99 = quantileMs(window, 0.99);
+    const latency = windowLatency(previous.stats.latencyCounts, stats.latencyCounts ?? {});
     const point: LivePoint = {
       t,
       rates,
       okPerSecond: round((stats.ok - previous.stats.ok) / seconds),
       failedPerSecond: round((stats.failed - previous.stats.failed) / seconds),
       wrongPerSecond: round((stats.wrong - previous.stats.wrong) / seconds),
-      ...(p50 !== undefined && { p50 }),
-      ...(p99 !== undefined && { p99 }),
+      ...(latency && { p50: latency.p50, p99: latency.p99 }),
       totals: { ok: stats.ok, failed: stats.failed, wrong: stats.wrong, recovered: stats.recovered },
       resolved: resolvedNow,
     };
