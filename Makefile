@@ -23,17 +23,16 @@ export CONSUL_UI_PORT CLIENT_STATS_PORT PUBLISH_ADDRESS PROFILE COMPOSE_PROFILES
 # The chaos runner and you reach Consul over HTTPS with our CA and the chaos runner's read token.
 CONSUL_API := CONSUL_CACERT=.secrets/ca.pem CONSUL_HTTP_TOKEN_FILE=.secrets/chaos-runner.token
 
-.PHONY: help profile provision secrets app up down logs ps token test lint typecheck unit e2e e2e-long local bench soak chaos swarm-up swarm-down
+.PHONY: help profile provision secrets app up down logs ps token test lint typecheck unit e2e e2e-long local bench bench-idle soak chaos swarm-up swarm-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-profile: # fails early, before anything changes, on a profile that does not exist
-	@case "$(PROFILE)" in single|ha) ;; *) echo "error: [profile] unknown PROFILE \"$(PROFILE)\" (known: single, ha)" >&2; exit 2 ;; esac
+profile: # fails early, before anything changes, on a PROFILE or HELLO_REPLICAS that cannot be
+	@scripts/check-settings.sh
 
-provision: ## install/start Docker + Compose v2, build Consul, prepare base images
-	@scripts/ensure-docker.sh
-	@scripts/ensure-images.sh
+provision: ## install/start Docker + Compose v2, build Consul and the health probe, prepare base images, npm ci and compile (at once)
+	@scripts/provision.sh
 
 secrets: ## the CA, certificates, gossip key and ACL tokens in .secrets/ (made once, renewed before they expire)
 	@scripts/ensure-secrets.sh
@@ -85,6 +84,9 @@ bench: provision secrets app ## discovery, failover, keepalive, slow instance (b
 	@CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)" node dist/bench/kill-loop.js
 	@TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=localhost node dist/bench/partition-vs-disconnect.js
 	@TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=localhost node dist/bench/consul-ha.js
+
+bench-idle: app ## what make up's stack costs at rest: CPU (% of one core) and memory per container, per hello instance, in all (WINDOW_S=60)
+	@node dist/bench/idle-cost.js
 
 swarm-up: provision secrets app ## the same stack (PROFILE=ha) as a Docker Swarm stack; inits a swarm here if there is none
 	@scripts/swarm.sh up

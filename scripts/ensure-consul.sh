@@ -15,19 +15,8 @@ if [ -z "${CONSUL_FORCE_BUILD:-}" ] && command -v consul >/dev/null 2>&1; then
 elif [ -x "$consul_bin" ]; then
   skip "cached build: $consul_bin" >&2
 else
-  command -v go >/dev/null 2>&1 ||
-    fail consul "Go is not installed; install Go 1.25 or later (or put consul on PATH) and retry"
   info "building Consul $CONSUL_VERSION from the Go module proxy (first time: several minutes, ~1 GB module cache)" >&2
-  mkdir -p "$(dirname "$consul_bin")"
-  log="$LOG_DIR/consul-build.log"
-  # CGO off gives a static binary that also runs in a minimal image.
-  if ! (cd "$PROJECT_ROOT/tools/consul" &&
-    CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" \
-      -o "$consul_bin.partial" github.com/hashicorp/consul) >"$log" 2>&1; then
-    rm -f "$consul_bin.partial"
-    fail consul "go build of Consul $CONSUL_VERSION failed (log: $log); check the Go module proxy (GOPROXY) and disk space"
-  fi
-  mv "$consul_bin.partial" "$consul_bin"
+  build_go_tool consul consul github.com/hashicorp/consul "$consul_bin"
 fi
 "$consul_bin" version | sed -n 1p >&2
 echo "$consul_bin"

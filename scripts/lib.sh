@@ -12,6 +12,9 @@ mkdir -p "$LOG_DIR"
 
 # Pinned versions, one place for all scripts and the Makefile.
 CONSUL_VERSION="1.22.3"
+# The hello containers' healthcheck; pinned by the wrapper module's require line.
+GRPC_HEALTH_PROBE_VERSION="$(awk '$1 == "github.com/grpc-ecosystem/grpc-health-probe" { sub(/^v/, "", $2); print $2 }' \
+  "$PROJECT_ROOT/tools/grpc-health-probe/go.mod")"
 NODE_VERSION="24.21.0"
 COMPOSE_DEB_VERSION="2.26.1-4"
 # Official images the Dockerfiles default to; used when the engine can pull them.
@@ -49,6 +52,30 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" \
     >"$LOG_DIR/apt-install.log" 2>&1 ||
     fail "$step_name" "apt-get install $* failed (log: $LOG_DIR/apt-install.log)"
+}
+
+# build_go_tool STEP WRAPPER-DIR PACKAGE OUTPUT: builds a Go program from the
+# module proxy through its wrapper module in tools/ (which pins its version
+# and dependencies) into OUTPUT, a path keyed by version; a second call finds it.
+build_go_tool() {
+  local step_name="$1" wrapper="$2" package="$3" output="$4"
+  [ -x "$output" ] && return 0
+  mkdir -p "$(dirname "$output")"
+  # Provisioning runs lanes at once: a second caller waits for the first's build.
+  local lock
+  exec {lock}>"$output.lock"
+  flock "$lock"
+  [ -x "$output" ] && return 0
+  command -v go >/dev/null 2>&1 ||
+    fail "$step_name" "Go is not installed; install Go 1.25 or later and retry"
+  local log="$LOG_DIR/$step_name-build.log"
+  # CGO off gives a static binary that also runs in a minimal image.
+  if ! (cd "$PROJECT_ROOT/tools/$wrapper" &&
+    CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$output.partial" "$package") >"$log" 2>&1; then
+    rm -f "$output.partial"
+    fail "$step_name" "go build of $package failed (log: $log); check the Go module proxy (GOPROXY) and disk space"
+  fi
+  mv "$output.partial" "$output"
 }
 
 docker_answers() { timeout 10 docker info >/dev/null 2>&1; }
