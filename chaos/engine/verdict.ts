@@ -1,4 +1,4 @@
-import type { ActionRecord, Journal, Verdict } from './journal.js';
+import type { ActionRecord, Journal, Observation, Verdict } from './journal.js';
 
 /**
  * A run's verdict, from its journal alone: the runner sets it, the CLI exits
@@ -21,6 +21,15 @@ export function unprovenWhy(action: ActionRecord): string | undefined {
   if (action.undoable && !action.undone) return 'was not undone: its undo never ran';
   if (action.undoable && action.undone && !action.undone.ok) return `was not undone: read back ${action.undone.observed}`;
   return undefined;
+}
+
+/** What was read back for a fault, in one line: the reports' "applied / undone" column. */
+export function proofLine(action: ActionRecord): string {
+  const seen = (observation: Observation | undefined, missing: string): string =>
+    observation ? `${observation.ok ? '' : 'NOT CONFIRMED: '}${observation.observed}` : missing;
+  const applied = seen(action.applied, action.outcome === 'done' ? 'not read back' : action.outcome);
+  const undone = action.undoable ? seen(action.undone, 'NOT undone') : 'nothing to undo';
+  return `applied: ${applied}; undone: ${undone}`;
 }
 
 export function judge(journal: Journal): { verdict: Verdict; reason: string } {
