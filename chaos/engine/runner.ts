@@ -6,7 +6,7 @@ import { isSwarmScope } from '../docker/labels.js';
 import { stackFacts, unmetPrecondition } from '../scenario/preconditions.js';
 import { describeAction, formatPlan, type Plan, type PlannedStep, planScenario } from '../scenario/plan.js';
 import type { Scenario } from '../scenario/schema.js';
-import { applyStep, SkippedStep, type StepContext, type Undo } from './fault-executor.js';
+import { applyStep, SkippedStep, type StepContext, type StepOutcome, type Undo } from './fault-executor.js';
 import { registrationsOf } from './consul-view.js';
 import { type Baseline, baselineOf, checkCounters, checkServed, type LiveInstance } from './hypothesis.js';
 import { type ActionRecord, type Journal, type Observation, type ProbeResult, toSample } from './journal.js';
@@ -318,20 +318,24 @@ class ScenarioRun {
     };
     this.journal.actions.push(record);
     this.tell((observer) => observer.faultStarted({ index: step.index, description: record.description, startedAt: record.startedAt }));
+    let outcome: StepOutcome | undefined;
     try {
-      const outcome = await applyStep(step, this.context(step.index));
+      outcome = await applyStep(step, this.context(step.index));
       record.targets = outcome.targets;
       record.newInstances = outcome.newInstances;
       record.detail = outcome.detail;
-      record.applied = await this.observe(outcome.proof);
-      const confirmed = record.applied.ok ? 'read back' : 'NOT CONFIRMED, read back';
-      this.options.log(`fault #${step.index + 1} ${record.description}: ${outcome.detail}; ${confirmed}: ${record.applied.observed}`);
     } catch (error) {
       record.outcome = error instanceof SkippedStep ? 'skipped' : 'failed';
       record.detail = (error as Error).message;
       this.options.log(`fault #${step.index + 1} ${record.description}: ${record.outcome.toUpperCase()} (${record.detail})`);
     } finally {
       record.endedAt = Date.now();
+    }
+    if (outcome) {
+      // Read back after endedAt: the step's times stay those of its Docker and Consul calls.
+      record.applied = await this.observe(outcome.proof);
+      const confirmed = record.applied.ok ? 'read back' : 'NOT CONFIRMED, read back';
+      this.options.log(`fault #${step.index + 1} ${record.description}: ${outcome.detail}; ${confirmed}: ${record.applied.observed}`);
     }
     record.undoable = this.pendingUndos.has(step.index);
     if (record.undoable) {
@@ -349,13 +353,14 @@ class ScenarioRun {
     if (!undos) return;
     this.pendingUndos.delete(index);
     await this.runUndos(undos);
+    // When the undo took effect, not when it was read back: measurements of the heal start here.
+    const undoneAt = Date.now();
     const undone = await this.observe(allOf(undos.map((undo) => undo.proof)));
     if (!undone.ok) this.options.log(`fault #${index + 1} NOT CONFIRMED undone, read back: ${undone.observed}`);
     const action = this.journal.actions.find((entry) => entry.index === index);
     if (action) {
       action.undone = undone;
-      action.undoneAt = Date.now();
-      const undoneAt = action.undoneAt;
+      action.undoneAt = undoneAt;
       this.tell((observer) => observer.faultEnded(index, undoneAt, action.outcome, action.detail));
     }
   }
