@@ -41,3 +41,14 @@ test('a violated hypothesis: exit 1, whatever the faults; a rollback that failed
   const stuck = ended((journal) => journal.rollbacks.push({ description: 'unpause hello-b', at: 0, outcome: 'failed: gone' }));
   assert.deepEqual([stuck.err, stuck.code], [['NOT undone: unpause hello-b (failed: gone); check it by hand'], 1]);
 });
+
+test('a step that failed halfway and whose undo did not read back: both named in the one line', () => {
+  const end = ended((journal) => {
+    const [action] = journal.actions;
+    if (!action) return;
+    Object.assign(action, { outcome: 'failed', detail: 'no such network', undoable: true });
+    action.undone = { at: 0, observed: 'hello-c on none of front', ok: false };
+  });
+  assert.deepEqual(end.err, ['fault #1 replace c did not apply: no such network, and was not undone: read back hello-c on none of front']);
+  assert.equal(end.code, 4);
+});

@@ -12,15 +12,24 @@ export function faultName(action: ActionRecord): string {
   return `fault #${action.index + 1} ${what}`;
 }
 
+function notApplied(action: ActionRecord): string | undefined {
+  if (action.outcome === 'failed') return `did not apply: ${action.detail}`;
+  if (!action.applied) return 'did not apply: nothing was read back';
+  return action.applied.ok ? undefined : `did not apply: read back ${action.applied.observed}`;
+}
+
+function notUndone(action: ActionRecord): string | undefined {
+  if (!action.undoable) return undefined;
+  if (!action.undone) return 'was not undone: its undo never ran';
+  return action.undone.ok ? undefined : `was not undone: read back ${action.undone.observed}`;
+}
+
 /** Why a step proves nothing ("did not apply: …"), or undefined when it is proven or was skipped on purpose. */
 export function unprovenWhy(action: ActionRecord): string | undefined {
   if (action.outcome === 'skipped') return undefined;
-  if (action.outcome === 'failed') return `did not apply: ${action.detail}`;
-  if (!action.applied) return 'did not apply: nothing was read back';
-  if (!action.applied.ok) return `did not apply: read back ${action.applied.observed}`;
-  if (action.undoable && !action.undone) return 'was not undone: its undo never ran';
-  if (action.undoable && action.undone && !action.undone.ok) return `was not undone: read back ${action.undone.observed}`;
-  return undefined;
+  // Both, for a step that failed halfway: what it left behind must be gone too.
+  const [applied, undone] = [notApplied(action), notUndone(action)];
+  return applied && undone ? `${applied}, and ${undone}` : (applied ?? undone);
 }
 
 /** What was read back for a fault, in one line: the reports' "applied / undone" column. */
@@ -35,7 +44,7 @@ export function proofLine(action: ActionRecord): string {
 export function judge(journal: Journal): { verdict: Verdict; reason: string } {
   const violations = journal.probes.filter((probe) => !probe.ok);
   const violatedBy = violations.map((probe) => `${probe.probe} [${probe.phase}] = ${probe.value}`).join('; ');
-  if (journal.status === 'interrupted') return { verdict: 'interrupted', reason: 'stopped on purpose; faults undone' };
+  if (journal.status === 'interrupted') return { verdict: 'interrupted', reason: 'stopped on purpose; rollbacks ran' };
   if (journal.status === 'failed') return { verdict: 'not-steady', reason: violatedBy || 'the hypothesis was not checked' };
   // A violation is a finding even when a fault is unproven: the system misbehaved under what did happen.
   if (violations.length > 0) return { verdict: 'violated', reason: violatedBy };
