@@ -62,6 +62,8 @@ try {
       serversMeanEnd: mean(end.servers),
     },
     faults,
+    verdict: journal.verdict,
+    verdictReason: journal.verdictReason,
     violated: journal.probes.filter((probe) => !probe.ok),
   };
   const mib = (value: number): string => `${value.toFixed(1)} MiB`;
@@ -82,6 +84,8 @@ try {
       .map(([key, count]) => `${key} ${count}`)
       .join(', ')} | |`,
   );
+  // Skips by the blast-radius rule are allowed (and in the reason); a fault that did not apply is not.
+  console.log(`| verdict | ${journal.verdict}${journal.verdictReason ? ` (${journal.verdictReason})` : ''} | held |`);
   mkdirSync('reports/bench', { recursive: true });
   writeFileSync('reports/bench/soak.json', JSON.stringify({ ...result, journal }, null, 2));
 } finally {

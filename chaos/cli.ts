@@ -8,17 +8,22 @@ import { composeScope, isSwarmScope, stackScope } from './docker/labels.js';
 import { runScenario } from './engine/runner.js';
 import { renderReport } from './report/html-report.js';
 import { renderJunit } from './report/junit-report.js';
-import { formatPlan, NEEDS_CONSUL_CLUSTER, ON_SWARM, ONLY_ON_SWARM, planScenario } from './scenario/plan.js';
+import { formatPlan, planScenario } from './scenario/plan.js';
+import { stackFacts, unmetPrecondition } from './scenario/preconditions.js';
 import { loadScenario, parseScenario, ScenarioError } from './scenario/load-scenario.js';
 import type { Journal } from './engine/journal.js';
+import { verdictExit } from './verdict-exit.js';
 import { LiveFeed } from '../services/live-view/live-feed.js';
 
 /**
  * `make chaos`: runs a scenario against the stack of `make up` (or any compose
  * project / e2e run), prints the plan, a live status line and the verdict,
  * and writes a JSON journal and an HTML report. Exit 1 when the hypothesis
- * was violated or a fault could not be undone, 2 for bad input, 3 when the
- * run itself stopped on an error (after its rollbacks), 130 when interrupted.
+ * was violated or a fault could not be undone, 2 for bad input (also a step
+ * that cannot apply on this stack), 3 when the run itself stopped on an error
+ * (after its rollbacks), 4 when the hypothesis held but a fault is unproven
+ * (it did not apply, or its read-back or its undo's did not confirm it),
+ * 130 when interrupted.
  */
 const USAGE = `usage: chaos [--scenario NAME|FILE | --replay JOURNAL] [--seed N] [--dry-run] [--project NAME | --stack NAME] [--stats-url URL] [--consul-url URL] [--out DIR] [--junit FILE] [--live-port N]
   --scenario   a shipped scenario (chaos/scenarios/<name>.yaml) or a YAML file (default: rolling-kill)
@@ -137,27 +142,9 @@ if (!targets.some((target) => target.role === 'hello')) {
     `no running hello containers labelled as chaos targets in ${driver.scope.label}=${driver.scope.value}; start the stack with: make ${isSwarmScope(scope) ? 'swarm-up' : 'up'}`,
   );
 }
-// Swarm replaces containers itself: only the faults that leave that to it.
-const kinds = [...new Set(scenario.method.map((action) => action.action))];
-if (isSwarmScope(scope)) {
-  const refused = kinds.filter((kind) => !ON_SWARM.has(kind));
-  if (refused.length > 0) {
-    fail(
-      `${refused.join(', ')} cannot run on a Swarm stack (Swarm starts and replaces its task containers); there: ${[...ON_SWARM].join(', ')}`,
-    );
-  }
-} else {
-  const swarmOnly = kinds.filter((kind) => ONLY_ON_SWARM.has(kind));
-  if (swarmOnly.length > 0) fail(`${swarmOnly.join(', ')} needs a Swarm stack: make swarm-up, then --stack NAME (make chaos ON=swarm)`);
-}
-// Faults of a Consul cluster need one: say so before anything changes.
-const clusterFaults = kinds.filter((kind) => NEEDS_CONSUL_CLUSTER.has(kind));
-const consulServers = targets.filter((target) => target.role === 'consul').length;
-if (clusterFaults.length > 0 && consulServers < 3) {
-  fail(
-    `${clusterFaults.join(', ')} need${clusterFaults.length === 1 ? 's' : ''} the 3 Consul servers of PROFILE=ha; this stack has ${consulServers} (make up PROFILE=ha)`,
-  );
-}
+// Every step's needs (Swarm or not, a Consul cluster, instances beyond keepAlive): said before anything changes.
+const unmet = unmetPrecondition(scenario, stackFacts(targets, isSwarmScope(scope), true));
+if (unmet !== undefined) fail(unmet);
 // Everything checked: the plan, then the run.
 process.stdout.write(`${plan}\n`);
 if (values.replay !== undefined) process.stdout.write(`replaying ${values.replay}\n`);
@@ -245,17 +232,7 @@ if (values.junit) {
   mkdirSync(dirname(values.junit), { recursive: true });
   writeFileSync(values.junit, renderJunit(journal));
 }
-const violated = journal.probes.filter((probe) => !probe.ok);
-// A fault that could not be undone is left in place: as loud as a violated hypothesis.
-const stuck = journal.rollbacks.filter((rollback) => rollback.outcome !== 'done');
-for (const rollback of stuck) process.stderr.write(`chaos: NOT undone: ${rollback.description} (${rollback.outcome}); check it by hand\n`);
-if (journal.status === 'interrupted') {
-  process.stdout.write(`verdict: interrupted; journal ${base}.json, report ${base}.html\n`);
-  process.exit(130);
-}
-process.stdout.write(
-  violated.length === 0
-    ? `verdict: hypothesis held; journal ${base}.json, report ${base}.html\n`
-    : `verdict: HYPOTHESIS VIOLATED by ${violated.map((probe) => `${probe.probe} [${probe.phase}] = ${probe.value}`).join('; ')}; journal ${base}.json, report ${base}.html\n`,
-);
-process.exit(violated.length === 0 && stuck.length === 0 ? 0 : 1);
+const end = verdictExit(journal, `journal ${base}.json, report ${base}.html`);
+process.stdout.write(`${end.out}\n`);
+for (const line of end.err) process.stderr.write(`chaos: ${line}\n`);
+process.exit(end.code);

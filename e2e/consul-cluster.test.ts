@@ -5,6 +5,7 @@ import type { Journal } from '../chaos/engine/journal.js';
 import { statsWhen } from './support/client-stats.js';
 import { ComposeStack, newProjectName } from './support/compose-stack.js';
 import { findLeftovers, sweep } from './support/docker-sweep.js';
+import { assertFaultsProven } from './support/fault-proof.js';
 import { deltaOf, say } from './support/judge.js';
 import { ROOT } from './support/paths.js';
 
@@ -103,6 +104,8 @@ test('the Consul leader SIGKILLed: a new leader, 0 failed and 0 wrong calls at 2
   );
   assert.equal(journal.status, 'completed');
   assert.equal(journal.actions[0]?.outcome, 'done', say('kill-consul-leader', 'the leader was killed', delta, journal.actions[0]?.detail));
+  // Read back: the killed server exited, and ran again once undone.
+  assertFaultsProven(journal, { name: 'kill-consul-leader' });
   assert.equal(delta.failed, 0, say('kill-consul-leader', 'failed calls', delta));
   assert.equal(delta.wrong, 0, say('kill-consul-leader', 'wrong results', delta));
   assert.ok(delta.calls > 200 * 20, say('kill-consul-leader', 'calls flowed', delta));
@@ -123,6 +126,8 @@ test('20 s without a quorum (2 of 3 servers stopped): no leader meanwhile, 0 fai
   );
   assert.equal(journal.status, 'completed');
   assert.equal(journal.actions[0]?.outcome, 'done', say('consul-quorum-loss', 'two servers stopped', delta, journal.actions[0]?.detail));
+  // Read back: both servers exited, and ran again once undone.
+  assertFaultsProven(journal, { name: 'consul-quorum-loss' });
   assert.ok(leaderless >= 10, `no leader for a while (at least 5 s of readings): ${leaders.join(', ')}`);
   assert.equal(delta.failed, 0, say('consul-quorum-loss', 'failed calls', delta));
   assert.equal(delta.wrong, 0, say('consul-quorum-loss', 'wrong results', delta));

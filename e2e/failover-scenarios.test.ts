@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, freePort } from '@grpc-consul-lab/consul-discovery/testing';
@@ -14,7 +14,8 @@ import { runScenario } from '../chaos/engine/runner.js';
 import { faultFigures } from '../chaos/report/fault-figures.js';
 import { type Scenario, scenarioSchema } from '../chaos/scenario/schema.js';
 import { statsWhen } from './support/client-stats.js';
-import { spawnChaosCli } from './support/chaos-cli.js';
+import { journalIn, spawnChaosCli } from './support/chaos-cli.js';
+import { assertFaultsProven } from './support/fault-proof.js';
 import { ComposeStack, newProjectName } from './support/compose-stack.js';
 import { openHeadless } from './support/headless-browser.js';
 import { sweep } from './support/docker-sweep.js';
@@ -120,6 +121,8 @@ class SharedStack {
       }).finally(() => consul.close());
       assert.equal(journal.status, 'completed', `[${name}] run status; log:\n${log.join('\n')}`);
       if (violates) assert.equal(journal.deviated, true, `[${name}] the hypothesis was violated; log:\n${log.join('\n')}`);
+      // Every fault read back applied and undone: the counters below are about faults that happened.
+      assertFaultsProven(journal, { name, verdict: violates ? 'violated' : 'held' });
       await judge({ stack, journal, log });
       context.diagnostic(summarise(name, journal));
 
@@ -267,8 +270,8 @@ describe('kills and replacements, on one stack', () => {
 
       const [code] = await exited;
       assert.equal(code, 0, output());
-      const journalFile = readdirSync(out).find((name) => name.endsWith('.json')) as string;
-      const journal = JSON.parse(readFileSync(join(out, journalFile), 'utf8')) as Journal;
+      const journal = journalIn(out);
+      assertFaultsProven(journal, { name: 'live view: kill one' });
       const killed = journal.actions[0];
       assert.deepEqual(killed?.targets, [silentInstance], 'the line at 0 is the killed instance');
       assert.ok(

@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { freePort } from '@grpc-consul-lab/consul-discovery/testing';
-import type { Journal } from '../chaos/engine/journal.js';
-import { spawnChaosCli } from './support/chaos-cli.js';
+import { journalIn, spawnChaosCli } from './support/chaos-cli.js';
 import { statsWhen } from './support/client-stats.js';
 import { newProjectName } from './support/compose-stack.js';
 import { findLeftovers, sweep } from './support/docker-sweep.js';
+import { assertFaultsProven } from './support/fault-proof.js';
 import { ROOT } from './support/paths.js';
 
 /**
@@ -74,9 +74,10 @@ describe('the stack on Docker Swarm', { timeout: 900_000 }, () => {
     const [code] = await once(child, 'exit');
     assert.equal(code, 0, output());
 
-    const file = readdirSync(out).find((name) => name.endsWith('.json'));
-    const journal = JSON.parse(readFileSync(join(out, file ?? ''), 'utf8')) as Journal;
+    const journal = journalIn(out);
     assert.equal(journal.scope, `com.docker.stack.namespace=${stack}`);
+    // Each killed task read back as not running: Swarm had something to replace.
+    assertFaultsProven(journal, { name: 'swarm-reschedule' });
     const reschedules = journal.actions.filter((action) => action.kind === 'reschedule');
     assert.equal(reschedules.length, 4, output());
     for (const action of reschedules) {

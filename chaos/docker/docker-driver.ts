@@ -14,6 +14,8 @@ export interface TargetContainer {
   readonly role: Role;
   readonly state: string;
   readonly createdAt: number;
+  /** When it last started (epoch ms; NaN when it never ran): a restart reads back as a later start. */
+  readonly startedAt: number;
   readonly ip: string;
   readonly port: number;
   /** The id the instance registers in Consul and the client counts calls under. */
@@ -36,7 +38,7 @@ export const DEFAULT_NETFAULT_IMAGE = 'grpc-consul-lab/netfault:bookworm';
 
 // Everything but loopback, both ways: peers see timeouts, as in a real
 // partition, and the container keeps its interface and its address.
-const DROP_RULES = [
+export const DROP_RULES = [
   { chain: 'INPUT', rule: '! -i lo -j DROP' },
   { chain: 'OUTPUT', rule: '! -o lo -j DROP' },
 ];
@@ -84,6 +86,7 @@ export class DockerDriver {
       role,
       state: info.State.Paused ? 'paused' : info.State.Status,
       createdAt: Date.parse(info.Created),
+      startedAt: Date.parse(info.State.StartedAt),
       ip,
       port,
       // The server's default id: service, host name (the container's), port.
@@ -164,14 +167,26 @@ export class DockerDriver {
   }
 
   /**
+   * Which of dropTraffic's rules the container's namespace holds now (as
+   * `iptables -S` lists them), read through the same helper that set them.
+   */
+  async droppingRules(target: TargetContainer): Promise<string[]> {
+    await this.describe(target.containerId);
+    const listed = new Set((await this.inNetworkNamespace(target, 'iptables -S')).split(/\r?\n/).map((line) => line.trim()));
+    return DROP_RULES.map(({ chain, rule }) => `-A ${chain} ${rule}`).filter((rule) => listed.has(rule));
+  }
+
+  /**
    * Runs `script` in a short-lived helper container that shares the target's
    * network namespace with NET_ADMIN only (Pumba's way): the target itself
-   * keeps its dropped capabilities and needs no tools.
+   * keeps its dropped capabilities and needs no tools. Returns its output.
    */
-  private async inNetworkNamespace(target: TargetContainer, script: string): Promise<void> {
+  private async inNetworkNamespace(target: TargetContainer, script: string): Promise<string> {
     const helper = await this.docker.createContainer({
       Image: this.netfaultImage,
       Cmd: ['sh', '-c', script],
+      // A terminal: its log is the plain output (no stream headers), for droppingRules to read.
+      Tty: true,
       // The scope's label, so a sweep of the run finds a helper left by a crash; never a chaos target.
       Labels: { [this.scope.label]: this.scope.value, [ROLE_LABEL]: 'netfault' },
       HostConfig: {
@@ -185,10 +200,9 @@ export class DockerDriver {
     try {
       await helper.start();
       const { StatusCode } = (await helper.wait()) as { StatusCode: number };
-      if (StatusCode !== 0) {
-        const output = (await helper.logs({ stdout: true, stderr: true })).toString('utf8').trim();
-        throw new Error(`iptables in ${target.name}'s network namespace exited ${StatusCode}: ${output}`);
-      }
+      const output = (await helper.logs({ stdout: true, stderr: true })).toString('utf8').trim();
+      if (StatusCode !== 0) throw new Error(`iptables in ${target.name}'s network namespace exited ${StatusCode}: ${output}`);
+      return output;
     } finally {
       await helper.remove({ force: true }).catch(() => undefined);
     }

@@ -3,6 +3,7 @@ import { describeGrayFault, faultKey, type GrayFault } from '../../services/lib/
 import type { Action } from '../scenario/schema.js';
 import type { PlannedStep } from '../scenario/plan.js';
 import type { DockerDriver, TargetContainer } from '../docker/docker-driver.js';
+import { allOf, containerIs, kvHolds, networksOf, type ReadBack, restartedSince, trafficDropped } from './read-back.js';
 
 /**
  * Carries out one planned step against the labelled containers. A fault that
@@ -11,18 +12,32 @@ import type { DockerDriver, TargetContainer } from '../docker/docker-driver.js';
  * gone, Docker error) is rolled back as far as it got: undos are written to
  * be safe on a fault that did not happen (start a running container, unpause
  * one not paused, reconnect a connected one, delete a missing key).
+ *
+ * Each step and each undo also says how to prove it (`proof`, read-back.ts):
+ * what to read back from Docker or Consul once it ran. The runner reads it
+ * and journals what it saw.
  */
 export interface Undo {
   readonly description: string;
   readonly run: () => Promise<void>;
+  /** Read back after `run`: the fault is gone. */
+  readonly proof: ReadBack;
 }
 
 export interface StepOutcome {
   readonly targets: string[];
   readonly newInstances: string[];
   readonly detail: string;
+  /** Read back once the step returned: the fault is in place (or, for a replacement, the new containers run). */
+  readonly proof: ReadBack;
 }
 
+/**
+ * A step left out on purpose by the scenario's own rules: the blast radius
+ * (keepAlive), or every candidate already under another of its faults. Not a
+ * failure; a step that cannot apply on this stack (no Consul cluster, no
+ * leader, no Consul API) throws a plain Error and fails.
+ */
 export class SkippedStep extends Error {}
 
 export interface ExecutorContext {
@@ -85,6 +100,7 @@ function willTakeDown(context: StepContext, target: TargetContainer): () => void
   const withdraw = context.willUndo({
     description: `start ${target.name} again`,
     run: () => context.driver.start(target).finally(() => context.underFault.delete(target.containerId)),
+    proof: containerIs(context.driver, target, 'running'),
   });
   return () => {
     withdraw();
@@ -94,11 +110,11 @@ function willTakeDown(context: StepContext, target: TargetContainer): () => void
 
 /** The running Consul servers of the scope, the Raft leader apart (asked of Consul itself). */
 async function consulServers(context: ExecutorContext): Promise<{ leader: TargetContainer | undefined; followers: TargetContainer[] }> {
-  const servers = (await context.driver.targets('consul')).filter(
-    (target) => target.state === 'running' && !context.underFault.has(target.containerId),
-  );
-  if (servers.length < 3) throw new SkippedStep(`${servers.length} Consul server(s) running: this fault needs the 3 of PROFILE=ha`);
-  if (!context.consul) throw new SkippedStep('no Consul API to find the leader through');
+  const running = (await context.driver.targets('consul')).filter((target) => target.state === 'running');
+  if (running.length < 3) throw new Error(`${running.length} Consul server(s) running: this fault needs the 3 of PROFILE=ha`);
+  const servers = running.filter((target) => !context.underFault.has(target.containerId));
+  if (servers.length < 3) throw new SkippedStep(`blast radius: another fault of this run holds a Consul server`);
+  if (!context.consul) throw new Error('no Consul API to find the leader through');
   // The agent asked may be the one that is down: every agent gets a turn.
   let leaderAddress = '';
   for (let attempt = 0; attempt < context.consul.endpoints.length && leaderAddress === ''; attempt += 1) {
@@ -112,7 +128,20 @@ async function consulServers(context: ExecutorContext): Promise<{ leader: Target
 async function killConsulServer(context: StepContext, server: TargetContainer, role: string): Promise<StepOutcome> {
   willTakeDown(context, server);
   await context.driver.kill(server, 'SIGKILL');
-  return { targets: [server.name], newInstances: [], detail: `SIGKILL ${role} ${server.name} (${server.ip})` };
+  return {
+    targets: [server.name],
+    newInstances: [],
+    detail: `SIGKILL ${role} ${server.name} (${server.ip})`,
+    proof: containerIs(context.driver, server, 'down'),
+  };
+}
+
+/** The old containers removed and the new ones running: what a replacement or a scale leaves. */
+function replacedBy(driver: DockerDriver, old: readonly TargetContainer[], started: readonly TargetContainer[]): ReadBack {
+  return allOf([
+    ...old.map((target) => containerIs(driver, target, 'gone')),
+    ...started.map((target) => containerIs(driver, target, 'running')),
+  ]);
 }
 
 /**
@@ -148,19 +177,22 @@ function grayFaultOf(action: Action): GrayFault | undefined {
  */
 async function setGrayFault(step: PlannedStep, context: StepContext, fault: GrayFault): Promise<StepOutcome> {
   const consul = context.consul;
-  if (!consul) throw new SkippedStep('no Consul API to set a gray fault through');
+  if (!consul) throw new Error('no Consul API to set a gray fault through');
   const target = await pickTarget(step, context, true);
   const key = faultKey(target.instanceId);
+  const value = JSON.stringify(fault);
   context.underFault.add(target.containerId);
   context.willUndo({
     description: `clear the gray fault on ${target.name}`,
     run: () => consul.kvDelete(key).finally(() => context.underFault.delete(target.containerId)),
+    proof: kvHolds(consul, key, undefined),
   });
-  await consul.kvPut(key, JSON.stringify(fault));
+  await consul.kvPut(key, value);
   return {
     targets: [target.instanceId],
     newInstances: [],
     detail: `${describeGrayFault(fault)} on ${target.name} (${target.ip}:${target.port})`,
+    proof: kvHolds(consul, key, value),
   };
 }
 
@@ -172,17 +204,27 @@ export async function applyStep(step: PlannedStep, context: StepContext): Promis
       const target = await pickTarget(step, context, true);
       willTakeDown(context, target);
       await driver.kill(target, action.signal);
-      return { targets: [target.instanceId], newInstances: [], detail: `${action.signal} ${target.name}` };
+      return {
+        targets: [target.instanceId],
+        newInstances: [],
+        detail: `${action.signal} ${target.name}`,
+        proof: containerIs(driver, target, 'down'),
+      };
     }
     case 'stop': {
       const target = await pickTarget(step, context, true);
       willTakeDown(context, target);
       await driver.stop(target, action.timeout);
-      return { targets: [target.instanceId], newInstances: [], detail: `stopped ${target.name}` };
+      return {
+        targets: [target.instanceId],
+        newInstances: [],
+        detail: `stopped ${target.name}`,
+        proof: containerIs(driver, target, 'down'),
+      };
     }
     case 'reschedule': {
       const target = await pickTarget(step, context, true);
-      if (target.swarmService === '') throw new SkippedStep(`${target.name} is not a Swarm task`);
+      if (target.swarmService === '') throw new Error(`${target.name} is not a Swarm task`);
       const killedAt = Date.now();
       await driver.kill(target, action.signal);
       // Nothing to undo: starting the dead task again is Swarm's job, and what is measured.
@@ -193,6 +235,8 @@ export async function applyStep(step: PlannedStep, context: StepContext): Promis
         detail: replacement
           ? `${action.signal} ${target.name} (${target.ip}:${target.port}); Swarm started ${replacement.name} (${replacement.ip}:${replacement.port}), healthy ${((Date.now() - killedAt) / 1_000).toFixed(1)} s after the kill`
           : `${action.signal} ${target.name}; Swarm started NO healthy replacement within ${HEALTHY_TIMEOUT_MS / 1_000} s`,
+        // The fault is the kill; whether Swarm replaced it is what the run measures (newInstances).
+        proof: containerIs(driver, target, 'down'),
       };
     }
     case 'replace': {
@@ -210,6 +254,7 @@ export async function applyStep(step: PlannedStep, context: StepContext): Promis
         targets: [target.instanceId],
         newInstances: [replacement.instanceId],
         detail: `${target.name} (${target.ip}:${target.port}) -> ${replacement.name} (${replacement.ip}:${replacement.port})${healthy ? '' : ' NOT healthy'}`,
+        proof: replacedBy(driver, [target], [replacement]),
       };
     }
     case 'pause': {
@@ -218,9 +263,15 @@ export async function applyStep(step: PlannedStep, context: StepContext): Promis
       context.willUndo({
         description: `unpause ${target.name}`,
         run: () => driver.unpause(target).finally(() => context.underFault.delete(target.containerId)),
+        proof: containerIs(driver, target, 'running'),
       });
       await driver.pause(target);
-      return { targets: [target.instanceId], newInstances: [], detail: `paused ${target.name}` };
+      return {
+        targets: [target.instanceId],
+        newInstances: [],
+        detail: `paused ${target.name}`,
+        proof: containerIs(driver, target, 'paused'),
+      };
     }
     case 'partition': {
       const target = await pickTarget(step, context, true);
@@ -228,12 +279,14 @@ export async function applyStep(step: PlannedStep, context: StepContext): Promis
       context.willUndo({
         description: `let ${target.name}'s packets through again`,
         run: () => driver.restoreTraffic(target).finally(() => context.underFault.delete(target.containerId)),
+        proof: trafficDropped(driver, target, false),
       });
       await driver.dropTraffic(target);
       return {
         targets: [target.instanceId],
         newInstances: [],
         detail: `dropping every packet of ${target.name} (${target.ip}:${target.port})`,
+        proof: trafficDropped(driver, target, true),
       };
     }
     case 'disconnect': {
@@ -249,12 +302,14 @@ export async function applyStep(step: PlannedStep, context: StepContext): Promis
             context.underFault.delete(target.containerId);
           }
         },
+        proof: networksOf(driver, target, true),
       });
       for (const network of target.networks) await driver.disconnect(target, network);
       return {
         targets: [target.instanceId],
         newInstances: [],
         detail: `disconnected ${target.name} (${target.ip}:${target.port}) from ${target.networks.join(', ')}`,
+        proof: networksOf(driver, target, false),
       };
     }
     case 'slow':
@@ -264,8 +319,13 @@ export async function applyStep(step: PlannedStep, context: StepContext): Promis
       return setGrayFault(step, context, grayFaultOf(action) as GrayFault);
     case 'restart-consul': {
       const [consul] = await driver.targets('consul');
-      if (!consul) throw new SkippedStep('no labelled consul container in this scope');
-      const startAgain = context.willUndo({ description: `start ${consul.name} again`, run: () => driver.start(consul) });
+      if (!consul) throw new Error('no labelled consul container in this scope');
+      const startAgain = context.willUndo({
+        description: `start ${consul.name} again`,
+        run: () => driver.start(consul),
+        proof: containerIs(driver, consul, 'running'),
+      });
+      const stoppingAt = Date.now();
       await driver.stop(consul, 2_000);
       await context.sleep(action.downtime);
       await driver.start(consul);
@@ -275,17 +335,19 @@ export async function applyStep(step: PlannedStep, context: StepContext): Promis
         targets: [consul.name],
         newInstances: [],
         detail: `consul down ${action.downtime} ms${healthy ? '' : ', NOT healthy after'}`,
+        // Down and back within the step: a start later than the stop.
+        proof: restartedSince(driver, consul, stoppingAt),
       };
     }
     case 'kill-consul-leader': {
       const { leader } = await consulServers(context);
-      if (!leader) throw new SkippedStep('no Consul server is the leader now (an election is under way)');
+      if (!leader) throw new Error('no Consul server is the leader now (an election is under way)');
       return killConsulServer(context, leader, 'the Consul leader');
     }
     case 'kill-consul-follower': {
       const { followers } = await consulServers(context);
       const follower = followers[step.pick % followers.length];
-      if (!follower) throw new SkippedStep('no Consul follower');
+      if (!follower) throw new Error('no Consul follower');
       return killConsulServer(context, follower, 'Consul follower');
     }
     case 'consul-quorum-loss': {
@@ -304,45 +366,42 @@ export async function applyStep(step: PlannedStep, context: StepContext): Promis
             for (const server of stopped) context.underFault.delete(server.containerId);
           }
         },
+        proof: allOf(stopped.map((server) => containerIs(context.driver, server, 'running'))),
       });
       await settleAll(stopped.map((server) => context.driver.stop(server, 2_000)));
       return {
         targets: stopped.map((server) => server.name),
         newInstances: [],
         detail: `stopped ${stopped.map((server) => server.name).join(' and ')}; ${kept?.name} alone has no quorum`,
+        proof: allOf(stopped.map((server) => containerIs(context.driver, server, 'down'))),
       };
     }
     case 'scale': {
       const current = await available(context);
-      const newInstances: string[] = [];
-      const startedNames: string[] = [];
-      const removed: string[] = [];
+      const started: TargetContainer[] = [];
       const template = current[current.length - 1];
       if (!template) throw new SkippedStep('no hello instance to scale from');
       for (let count = current.length; count < action.to; count += 1) {
-        const started = await driver.startLike(template, await nextPort(context, template.port, action.portStep));
-        newInstances.push(started.instanceId);
-        startedNames.push(`${started.name} (${started.ip}:${started.port})`);
+        started.push(await driver.startLike(template, await nextPort(context, template.port, action.portStep)));
       }
       const floor = Math.max(action.to, context.keepAlive);
-      for (const victim of current.slice(floor).reverse()) {
+      const removed = current.slice(floor).reverse();
+      for (const victim of removed) {
         await driver.stop(victim, 10_000);
         await driver.remove(victim);
-        removed.push(victim.instanceId);
       }
-      for (const id of newInstances) {
-        const started = (await driver.targets('hello')).find((target) => target.instanceId === id);
-        if (started) await driver.waitHealthy(started, HEALTHY_TIMEOUT_MS);
-      }
+      for (const target of started) await driver.waitHealthy(target, HEALTHY_TIMEOUT_MS);
+      const startedNames = started.map((target) => `${target.name} (${target.ip}:${target.port})`);
       return {
-        targets: removed,
-        newInstances,
-        detail: `scaled ${current.length} -> ${current.length + newInstances.length - removed.length}${startedNames.length > 0 ? `, started ${startedNames.join(', ')}` : ''}`,
+        targets: removed.map((victim) => victim.instanceId),
+        newInstances: started.map((target) => target.instanceId),
+        detail: `scaled ${current.length} -> ${current.length + started.length - removed.length}${startedNames.length > 0 ? `, started ${startedNames.join(', ')}` : ''}`,
+        proof: replacedBy(driver, removed, started),
       };
     }
     case 'replace-all': {
       const all = await available(context);
-      if (context.keepAlive > 0) throw new SkippedStep(`blast radius: replace-all needs keepAlive: 0 (it is ${context.keepAlive})`);
+      if (context.keepAlive > 0) throw new Error(`replace-all needs keepAlive: 0 (it is ${context.keepAlive})`);
       if (all.length === 0) throw new SkippedStep('no hello instance');
       const replaced = new Map(all.map((target) => [target.containerId, willTakeDown(context, target)]));
       await settleAll(all.map((target) => driver.stop(target, 10_000)));
@@ -361,6 +420,7 @@ export async function applyStep(step: PlannedStep, context: StepContext): Promis
         targets: all.map((target) => target.instanceId),
         newInstances,
         detail: `${all.length} instances stopped, back on new ports after ${action.downtime} ms`,
+        proof: replacedBy(driver, all, started),
       };
     }
   }

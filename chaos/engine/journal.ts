@@ -27,6 +27,19 @@ export interface ProbeResult {
   readonly expected: string;
 }
 
+/**
+ * What was read back from Docker or Consul to prove a fault took, or was
+ * undone: a kill is only a kill once the container reads back as not running.
+ */
+export interface Observation {
+  /** Epoch ms of the (last) read-back. */
+  readonly at: number;
+  /** What was there, in a few words ("hello-2 paused", "key holds {...}"). */
+  readonly observed: string;
+  /** The read-back showed what the step meant to do. */
+  readonly ok: boolean;
+}
+
 export interface ActionRecord {
   readonly index: number;
   readonly description: string;
@@ -36,11 +49,34 @@ export interface ActionRecord {
   /** For bounded faults: when the fault was undone. */
   undoneAt?: number;
   readonly kind: string;
+  /** 'skipped': by the scenario's blast-radius rule (keepAlive), with its reason in `detail`. */
   outcome: 'done' | 'skipped' | 'failed';
   detail: string;
   targets: string[];
   newInstances: string[];
+  /** The read-back once applied: absent when the step was skipped or failed before it could be read back. */
+  applied?: Observation;
+  /** The step left something to undo (a container down, frozen or cut off, a gray fault set). */
+  undoable?: boolean;
+  /** The read-back once its undo ran: absent while an undoable step has not been undone. */
+  undone?: Observation;
 }
+
+/**
+ * What a run proves (runner.ts sets it, `make chaos` exits by it):
+ * - 'held': every planned step that was not skipped applied and, if it left
+ *   something to undo, was undone, each confirmed by its read-back; and the
+ *   hypothesis held before, during and after.
+ * - 'violated': the hypothesis was violated during or after the method. A
+ *   violation is a finding whether or not every fault is proven.
+ * - 'unproven': the hypothesis held, but a planned step did not apply (it
+ *   failed, or its read-back did not show it), or its undo did not read back:
+ *   the counters then say nothing about that fault.
+ * - 'not-steady': the hypothesis did not hold before the method (or the
+ *   client did not answer), so no fault was tried.
+ * - 'interrupted': stopped on purpose (Ctrl-C, SIGTERM); faults undone, no verdict on the hypothesis.
+ */
+export type Verdict = 'held' | 'violated' | 'unproven' | 'not-steady' | 'interrupted';
 
 export interface Journal {
   readonly scenario: {
@@ -60,6 +96,10 @@ export interface Journal {
   methodStartedAt: number;
   status: 'completed' | 'interrupted' | 'failed';
   deviated: boolean;
+  /** Absent in journals written before runs had to prove their faults. */
+  verdict?: Verdict;
+  /** The verdict's why in one line: the violated probes, the first unproven step; when held, the faults skipped (if any). */
+  verdictReason?: string;
   readonly probes: ProbeResult[];
   readonly actions: ActionRecord[];
   readonly rollbacks: { readonly description: string; readonly at: number; readonly outcome: string }[];

@@ -2,13 +2,17 @@ import type { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
 import type { StatsSnapshot } from '../../services/client/call-stats.js';
 import { sleep } from './sleep.js';
 import type { DockerDriver } from '../docker/docker-driver.js';
+import { isSwarmScope } from '../docker/labels.js';
+import { stackFacts, unmetPrecondition } from '../scenario/preconditions.js';
 import { describeAction, formatPlan, type Plan, type PlannedStep, planScenario } from '../scenario/plan.js';
 import type { Scenario } from '../scenario/schema.js';
-import { applyStep, SkippedStep, type StepContext, type Undo } from './fault-executor.js';
+import { applyStep, SkippedStep, type StepContext, type StepOutcome, type Undo } from './fault-executor.js';
 import { registrationsOf } from './consul-view.js';
 import { type Baseline, baselineOf, checkCounters, checkServed, type LiveInstance } from './hypothesis.js';
-import { type ActionRecord, type Journal, type ProbeResult, toSample } from './journal.js';
+import { type ActionRecord, type Journal, type Observation, type ProbeResult, toSample } from './journal.js';
+import { allOf, observe, type ReadBack } from './read-back.js';
 import { readStats } from './stats-probe.js';
+import { judge } from './verdict.js';
 import { type FaultFigures, faultFigures, type LatencyQuantiles, steadyLatency } from '../report/fault-figures.js';
 
 /**
@@ -37,6 +41,8 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** How long the hypothesis is watched before the method starts. */
   readonly warmupMs?: number;
+  /** How long a fault's read-back may take to confirm it (a SIGTERM waits out the drain); 15 s unless set. */
+  readonly proofWithinMs?: number;
   readonly observer?: RunObserver;
 }
 
@@ -57,9 +63,16 @@ export interface RunObserver {
 }
 
 const SAMPLE_EVERY_MS = 1_000;
+const PROOF_WITHIN_MS = 15_000;
 const SERVICE = 'HelloService';
 
+/** A step of the scenario cannot apply on this stack: thrown before anything changes. */
+export class PreconditionError extends Error {}
+
 export async function runScenario(options: RunOptions): Promise<Journal> {
+  const { driver, scenario } = options;
+  const unmet = unmetPrecondition(scenario, stackFacts(await driver.targets(), isSwarmScope(driver.scope), options.consul !== undefined));
+  if (unmet) throw new PreconditionError(unmet);
   const run = new ScenarioRun(options);
   try {
     const steady = await run.before();
@@ -227,6 +240,14 @@ class ScenarioRun {
   async finish(): Promise<void> {
     await this.stopSampling();
     this.journal.endedAt = Date.now();
+    const { verdict, reason } = judge(this.journal);
+    this.journal.verdict = verdict;
+    this.journal.verdictReason = reason;
+  }
+
+  /** A step's or an undo's read-back, into the journal's terms. */
+  private observe(proof: ReadBack): Promise<Observation> {
+    return observe(proof, this.options.proofWithinMs ?? PROOF_WITHIN_MS, (ms) => sleep(ms));
   }
 
   private sampler: NodeJS.Timeout | undefined;
@@ -297,12 +318,12 @@ class ScenarioRun {
     };
     this.journal.actions.push(record);
     this.tell((observer) => observer.faultStarted({ index: step.index, description: record.description, startedAt: record.startedAt }));
+    let outcome: StepOutcome | undefined;
     try {
-      const outcome = await applyStep(step, this.context(step.index));
+      outcome = await applyStep(step, this.context(step.index));
       record.targets = outcome.targets;
       record.newInstances = outcome.newInstances;
       record.detail = outcome.detail;
-      this.options.log(`fault #${step.index + 1} ${record.description}: ${outcome.detail}`);
     } catch (error) {
       record.outcome = error instanceof SkippedStep ? 'skipped' : 'failed';
       record.detail = (error as Error).message;
@@ -310,7 +331,14 @@ class ScenarioRun {
     } finally {
       record.endedAt = Date.now();
     }
-    if (this.pendingUndos.has(step.index)) {
+    if (outcome) {
+      // Read back after endedAt: the step's times stay those of its Docker and Consul calls.
+      record.applied = await this.observe(outcome.proof);
+      const confirmed = record.applied.ok ? 'read back' : 'NOT CONFIRMED, read back';
+      this.options.log(`fault #${step.index + 1} ${record.description}: ${outcome.detail}; ${confirmed}: ${record.applied.observed}`);
+    }
+    record.undoable = this.pendingUndos.has(step.index);
+    if (record.undoable) {
       // A step that failed halfway is rolled back as far as it got, at once (which ends it).
       if (record.outcome !== 'done') await this.undoStep(step.index);
     } else {
@@ -319,11 +347,25 @@ class ScenarioRun {
     }
   }
 
-  /** Runs a step's pending undos, the last registered first. */
+  /** Runs a step's pending undos, the last registered first, then reads back that they took. */
   private async undoStep(index: number): Promise<void> {
     const undos = this.pendingUndos.get(index);
     if (!undos) return;
     this.pendingUndos.delete(index);
+    await this.runUndos(undos);
+    // When the undo took effect, not when it was read back: measurements of the heal start here.
+    const undoneAt = Date.now();
+    const undone = await this.observe(allOf(undos.map((undo) => undo.proof)));
+    if (!undone.ok) this.options.log(`fault #${index + 1} NOT CONFIRMED undone, read back: ${undone.observed}`);
+    const action = this.journal.actions.find((entry) => entry.index === index);
+    if (action) {
+      action.undone = undone;
+      action.undoneAt = undoneAt;
+      this.tell((observer) => observer.faultEnded(index, undoneAt, action.outcome, action.detail));
+    }
+  }
+
+  private async runUndos(undos: readonly Undo[]): Promise<void> {
     for (const undo of [...undos].reverse()) {
       try {
         await undo.run();
@@ -333,12 +375,6 @@ class ScenarioRun {
         this.journal.rollbacks.push({ description: undo.description, at: Date.now(), outcome: `failed: ${(error as Error).message}` });
         this.options.log(`rollback FAILED: ${undo.description}: ${(error as Error).message}`);
       }
-    }
-    const action = this.journal.actions.find((entry) => entry.index === index);
-    if (action) {
-      action.undoneAt = Date.now();
-      const undoneAt = action.undoneAt;
-      this.tell((observer) => observer.faultEnded(index, undoneAt, action.outcome, action.detail));
     }
   }
 

@@ -1,4 +1,5 @@
-import type { Journal } from '../engine/journal.js';
+import type { Journal, Verdict } from '../engine/journal.js';
+import { proofLine, unprovenWhy } from '../engine/verdict.js';
 import { faultFigures, figuresByKind, type LatencyQuantiles, steadyLatency } from './fault-figures.js';
 
 /**
@@ -113,15 +114,33 @@ ${ticks.join('')}${xTicks.join('')}<text x="12" y="${top + plotHeight / 2}" font
 const ms = (value: number | undefined): string => (value === undefined ? '–' : `${(value / 1_000).toFixed(1)} s`);
 const latency = (value: LatencyQuantiles | undefined): string => (value === undefined ? '–' : `${value.p50} / ${value.p99} ms`);
 
+/** The verdict's badge: its words and its colour (class). Journals from before verdicts: from status and probes. */
+function badge(journal: Journal): { words: string; colour: string } {
+  const verdict: Verdict = journal.verdict ?? (journal.status === 'interrupted' ? 'interrupted' : journal.deviated ? 'violated' : 'held');
+  const words: Record<Verdict, string> = {
+    held: 'HYPOTHESIS HELD',
+    violated: 'HYPOTHESIS VIOLATED',
+    unproven: 'UNPROVEN: A FAULT DID NOT APPLY',
+    'not-steady': 'NOT STEADY BEFORE THE FAULTS',
+    interrupted: 'INTERRUPTED',
+  };
+  const colour = verdict === 'not-steady' ? 'violated' : verdict;
+  return { words: words[verdict], colour };
+}
+
 export function renderReport(journal: Journal): string {
   const figures = faultFigures(journal);
-  const verdict = journal.status === 'interrupted' ? 'INTERRUPTED' : journal.deviated ? 'HYPOTHESIS VIOLATED' : 'HYPOTHESIS HELD';
+  const verdict = badge(journal);
   const last = journal.samples.at(-1);
   const first = journal.samples[0];
+  const proof = (index: number): { line: string; bad: boolean } => {
+    const action = journal.actions.find((entry) => entry.index === index);
+    return action ? { line: proofLine(action), bad: unprovenWhy(action) !== undefined } : { line: '', bad: false };
+  };
   const rows = figures
     .map(
       (f) =>
-        `<tr><td>#${f.index + 1}</td><td>${escape(f.description)}</td><td>${escape(f.outcome)}</td><td>${f.failures}</td><td>${f.wrong}</td><td>${f.recovered}</td><td>${ms(f.detectedAfterMs)}</td><td>${ms(f.lastFailureAfterMs)}</td><td>${ms(f.replacementFirstCallAfterMs)}</td><td>${latency(f.latency)}</td><td>${escape(f.detail)}</td></tr>`,
+        `<tr${proof(f.index).bad ? ' class="bad"' : ''}><td>#${f.index + 1}</td><td>${escape(f.description)}</td><td>${escape(f.outcome)}</td><td class="proof">${escape(proof(f.index).line)}</td><td>${f.failures}</td><td>${f.wrong}</td><td>${f.recovered}</td><td>${ms(f.detectedAfterMs)}</td><td>${ms(f.lastFailureAfterMs)}</td><td>${ms(f.replacementFirstCallAfterMs)}</td><td>${latency(f.latency)}</td><td>${escape(f.detail)}</td></tr>`,
     )
     .join('\n');
   type Spread = { p50: number; p99: number; count: number } | undefined;
@@ -147,20 +166,20 @@ export function renderReport(journal: Journal): string {
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1000px}
 h1{font-size:20px;margin:0 0 4px}.verdict{display:inline-block;padding:4px 10px;border-radius:4px;color:#fff;font-weight:600}
-.held{background:#2ca02c}.violated{background:#d62728}.interrupted{background:#7f7f7f}
+.held{background:#2ca02c}.violated{background:#d62728}.unproven{background:#e6a700}.interrupted{background:#7f7f7f}
 table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px}
 tr.bad td{background:#fde0e0}.legend{margin:4px 0 16px}.key{margin-right:12px;font-size:12px}.key i{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}
 pre{background:#f6f6f6;padding:8px;font-size:12px;overflow:auto}
 </style></head><body>
 <h1>${escape(journal.scenario.title)}</h1>
 <p>${escape(journal.scenario.description)}</p>
-<p><span class="verdict ${journal.status === 'interrupted' ? 'interrupted' : journal.deviated ? 'violated' : 'held'}">${verdict}</span>
+<p><span class="verdict ${verdict.colour}">${verdict.words}</span>${journal.verdictReason ? ` <span id="verdict-reason">${escape(journal.verdictReason)}</span>` : ''}<br>
  seed ${journal.seed} · ${escape(journal.scope)} · ${new Date(journal.startedAt).toISOString()} · ${ms(journal.endedAt - journal.startedAt)}
  · calls ok ${(last?.ok ?? 0) - (first?.ok ?? 0)}, failed ${(last?.failed ?? 0) - (first?.failed ?? 0)}, wrong ${(last?.wrong ?? 0) - (first?.wrong ?? 0)}</p>
 <h2>Calls per second, per instance</h2>
 ${chart(journal)}
 <h2>Faults</h2>
-<table><tr><th></th><th>fault</th><th>outcome</th><th>failures</th><th>wrong</th><th>recovered</th><th>out of the resolver's set (time to detect)</th><th>last failure (after fault start)</th><th>replacements' first call (time to recover)</th><th>latency p50 / p99 in its window</th><th>detail</th></tr>
+<table><tr><th></th><th>fault</th><th>outcome</th><th>read back once applied / undone</th><th>failures</th><th>wrong</th><th>recovered</th><th>out of the resolver's set (time to detect)</th><th>last failure (after fault start)</th><th>replacements' first call (time to recover)</th><th>latency p50 / p99 in its window</th><th>detail</th></tr>
 ${rows}</table>
 <p>Times after the fault's start, read from the client's counters once a second. A fault's window runs from its start to the next fault's. Steady latency (before the first fault): <b id="steady-latency">${latency(steady)}</b>${steady ? ` over ${steady.calls} calls` : ''}.</p>
 <table id="by-kind"><tr><th>fault kind</th><th>time to detect, p50 / p99 (faults)</th><th>time to recover, p50 / p99 (faults)</th><th>window p99 latency, p50 / p99 (faults)</th><th>calls recovered, p50 / p99 (faults)</th></tr>

@@ -16,15 +16,14 @@ test('JUnit: the hypothesis before and after, and one case per fault, each passi
     cases(xml).map((entry) => entry.name),
     ['steady state before the faults', '#1 replace random instance (SIGKILL)', 'steady state after the faults'],
   );
-  // No probe before the faults in the sample: skipped, not passed.
-  assert.match(cases(xml)[0]?.body ?? '', /<skipped\/>/);
+  assert.match(cases(xml)[0]?.body ?? '', /<system-out><!\[CDATA\[ok wrong-results: 0\]\]><\/system-out>/);
   assert.match(
     cases(xml)[1]?.body ?? '',
-    /<system-out><!\[CDATA\[c -> d\ncalls failed 2, wrong 0, recovered 0 while it was the latest fault; out of the resolver's set after 1\.0 s, replacement's first call after 1\.5 s; latency p50 \/ p99 2\.07 \/ 1502\.42 ms \(steady 2\.07 \/ 2\.07 ms\)\]\]><\/system-out>/,
+    /<system-out><!\[CDATA\[c -> d\napplied: hello-c gone; hello-d running; undone: nothing to undo\ncalls failed 2, wrong 0, recovered 0 while it was the latest fault; out of the resolver's set after 1\.0 s, replacement's first call after 1\.5 s; latency p50 \/ p99 2\.07 \/ 1502\.42 ms \(steady 2\.07 \/ 2\.07 ms\)\]\]><\/system-out>/,
   );
 });
 
-test('JUnit: a fault during which the hypothesis was violated, and one that could not be applied, are failures naming why', () => {
+test('JUnit: a fault during which the hypothesis was violated, one that could not be applied, and one not read back undone, are failures naming why', () => {
   const journal = sampleJournal();
   const start = journal.actions[0]?.startedAt ?? 0;
   journal.probes.push({
@@ -42,12 +41,23 @@ test('JUnit: a fault during which the hypothesis was violated, and one that coul
     outcome: 'failed',
     detail: 'no such container',
   });
+  journal.actions.push({
+    ...(journal.actions[0] as (typeof journal.actions)[number]),
+    index: 2,
+    kind: 'pause',
+    targets: ['b'],
+    startedAt: start + 16_000,
+    undoable: true,
+    undone: { at: start + 17_000, observed: 'hello-b paused', ok: false },
+  });
   const xml = renderJunit(journal);
-  assert.match(xml, /tests="4" failures="2"/);
-  const [, first, second] = cases(xml);
+  assert.match(xml, /tests="5" failures="3"/);
+  const [, first, second, third] = cases(xml);
   assert.match(
     first?.body ?? '',
     /<failure message="success-ratio \[during\] = 0.99 \(198 ok of 200\) \(expected >= 1\)" type="hypothesis"\/>/,
   );
-  assert.match(second?.body ?? '', /<failure message="the fault could not be applied: no such container" type="fault"\/>/);
+  assert.match(second?.body ?? '', /<failure message="fault #2 replace c did not apply: no such container" type="fault"\/>/);
+  assert.match(third?.body ?? '', /<failure message="fault #3 pause b was not undone: read back hello-b paused" type="fault"\/>/);
+  assert.match(third?.body ?? '', /undone: NOT CONFIRMED: hello-b paused/);
 });

@@ -1,12 +1,14 @@
 import { createRequire } from 'node:module';
 import type { Builder } from 'junit-report-builder';
 import type { Journal } from '../engine/journal.js';
+import { faultName, proofLine, unprovenWhy } from '../engine/verdict.js';
 import { faultFigures, steadyLatency, windowEnd } from './fault-figures.js';
 
 /**
  * The run as JUnit XML (`make chaos JUNIT=path`), so CI shows each fault as a
  * test case: the steady-state hypothesis before the faults and after them,
- * and one case per fault, failed when the fault could not be applied or the
+ * and one case per fault, failed when the fault is unproven (it did not
+ * apply, or its read-back or its undo's did not confirm it) or the
  * hypothesis was violated while it was the latest fault. Made from the
  * journal alone, like the HTML report.
  */
@@ -42,12 +44,13 @@ export function renderJunit(journal: Journal): string {
       .name(`#${action.index + 1} ${action.description}`)
       .time(Math.max(0, (Math.min(end, journal.endedAt || end) - action.startedAt) / 1_000));
     const during = violations.filter((probe) => probe.phase === 'during' && probe.at >= action.startedAt && probe.at <= end);
+    const unproven = unprovenWhy(action);
     if (action.outcome === 'skipped') testCase.skipped();
-    else if (action.outcome === 'failed') testCase.failure(`the fault could not be applied: ${action.detail}`, 'fault');
+    else if (unproven !== undefined) testCase.failure(`${faultName(action)} ${unproven}`, 'fault');
     else if (during.length > 0) testCase.failure(says(during), 'hypothesis');
     const seconds = (value: number | undefined): string => (value === undefined ? '-' : `${(value / 1_000).toFixed(1)} s`);
     testCase.standardOutput(
-      `${action.detail}\ncalls failed ${figure?.failures ?? 0}, wrong ${figure?.wrong ?? 0}, recovered ${figure?.recovered ?? 0} while it was the latest fault; out of the resolver's set after ${seconds(figure?.detectedAfterMs)}, replacement's first call after ${seconds(figure?.replacementFirstCallAfterMs)}; latency p50 / p99 ${figure?.latency ? `${figure.latency.p50} / ${figure.latency.p99} ms` : '-'} (steady ${steady ? `${steady.p50} / ${steady.p99} ms` : '-'})`,
+      `${action.detail}\n${proofLine(action)}\ncalls failed ${figure?.failures ?? 0}, wrong ${figure?.wrong ?? 0}, recovered ${figure?.recovered ?? 0} while it was the latest fault; out of the resolver's set after ${seconds(figure?.detectedAfterMs)}, replacement's first call after ${seconds(figure?.replacementFirstCallAfterMs)}; latency p50 / p99 ${figure?.latency ? `${figure.latency.p50} / ${figure.latency.p99} ms` : '-'} (steady ${steady ? `${steady.p50} / ${steady.p99} ms` : '-'})`,
     );
   }
   hypothesis('after', 'steady state after the faults');

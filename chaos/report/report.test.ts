@@ -49,11 +49,28 @@ test('the report names the verdict and carries the fault table and the chart', (
   assert.match(html, /HYPOTHESIS HELD/);
   assert.match(
     html,
-    /<td>#1<\/td><td>replace random instance \(SIGKILL\)<\/td><td>done<\/td><td>2<\/td><td>0<\/td><td>0<\/td><td>1\.0 s<\/td><td>1\.0 s<\/td><td>1\.5 s<\/td>/,
+    /<td>#1<\/td><td>replace random instance \(SIGKILL\)<\/td><td>done<\/td><td class="proof">applied: hello-c gone; hello-d running; undone: nothing to undo<\/td><td>2<\/td><td>0<\/td><td>0<\/td><td>1\.0 s<\/td><td>1\.0 s<\/td><td>1\.5 s<\/td>/,
   );
   assert.ok((html.match(/class="calls"/g) ?? []).length >= 60, 'a bar per instance per second');
   assert.equal((html.match(/class="failed"/g) ?? []).length, 1, 'one second with failures');
   assert.equal((html.match(/class="fault"/g) ?? []).length, 1, 'one shaded fault window');
+});
+
+test('a fault whose read-back did not confirm it: the report says unproven, and why, and marks its row', () => {
+  const journal = sampleJournal();
+  const [action] = journal.actions;
+  if (action) action.applied = { at: journal.startedAt, observed: 'hello-c running', ok: false };
+  journal.verdict = 'unproven';
+  journal.verdictReason = 'fault #1 replace c did not apply: read back hello-c running';
+  const html = renderReport(journal);
+  assert.match(
+    html,
+    /<span class="verdict unproven">UNPROVEN: A FAULT DID NOT APPLY<\/span> <span id="verdict-reason">fault #1 replace c did not apply: read back hello-c running<\/span>/,
+  );
+  assert.match(
+    html,
+    /<tr class="bad"><td>#1<\/td>.*<td class="proof">applied: NOT CONFIRMED: hello-c running; undone: nothing to undo<\/td>/,
+  );
 });
 
 test('headless Chromium draws the chart: calls, failures in red and the shaded fault window are on the screenshot', () => {

@@ -119,7 +119,7 @@ export function describeAction(action: Action): string {
 const seconds = (ms: number): string => `${(ms / 1_000).toFixed(1).padStart(6)} s`;
 
 /** Actions whose target is drawn with the seed (the plan prints the draw). */
-const PICKS = new Set<Action['action']>([
+export const PICKS = new Set<Action['action']>([
   'kill',
   'stop',
   'reschedule',

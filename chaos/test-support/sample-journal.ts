@@ -49,7 +49,12 @@ export function sampleJournal(): Journal {
     methodStartedAt: start + 5_000,
     status: 'completed',
     deviated: false,
-    probes: [{ phase: 'after', at: start + 30_000, probe: 'wrong-results', ok: true, value: '0', expected: '<= 0' }],
+    verdict: 'held',
+    verdictReason: '',
+    probes: [
+      { phase: 'before', at: start + 5_000, probe: 'wrong-results', ok: true, value: '0', expected: '<= 0' },
+      { phase: 'after', at: start + 30_000, probe: 'wrong-results', ok: true, value: '0', expected: '<= 0' },
+    ],
     actions: [
       {
         index: 0,
@@ -62,6 +67,8 @@ export function sampleJournal(): Journal {
         detail: 'c -> d',
         targets: ['c'],
         newInstances: ['d'],
+        applied: { at: start + 10_600, observed: 'hello-c gone; hello-d running', ok: true },
+        undoable: false,
       },
     ],
     rollbacks: [],

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Journal } from '../../chaos/engine/journal.js';
 import { ROOT } from './paths.js';
 
 /**
@@ -23,4 +25,11 @@ export function spawnChaosCli(args: readonly string[]): { child: ChildProcess; o
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   return { child, output: () => text };
+}
+
+/** The journal a CLI run wrote into `dir` (--out), the one whose file name ends with `suffix`. */
+export function journalIn(dir: string, suffix = '.json'): Journal {
+  const file = readdirSync(dir).find((name) => name.endsWith(suffix));
+  if (file === undefined) throw new Error(`no journal *${suffix} in ${dir}: ${readdirSync(dir).join(', ')}`);
+  return JSON.parse(readFileSync(join(dir, file), 'utf8')) as Journal;
 }

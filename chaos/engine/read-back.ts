@@ -1,0 +1,120 @@
+import type { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
+import { DROP_RULES, type DockerDriver, type TargetContainer } from '../docker/docker-driver.js';
+import type { Observation } from './journal.js';
+
+/**
+ * How a step proves what it did: a read-back asks Docker or Consul what is
+ * there now, never trusts that a call which returned did what it asked
+ * (a kill whose container is still running, a KV write that did not land).
+ */
+export interface Reading {
+  readonly observed: string;
+  readonly ok: boolean;
+}
+
+export type ReadBack = () => Promise<Reading>;
+
+const RETRY_EVERY_MS = 250;
+
+/**
+ * The one place a read-back becomes a journal observation. Faults land
+ * asynchronously (a SIGTERM waits out the server's drain, a stop its
+ * timeout), so a read-back that does not confirm yet is asked again until
+ * `withinMs` has passed; one that throws is an observation too, not a crash.
+ */
+export async function observe(readBack: ReadBack, withinMs: number, sleep: (ms: number) => Promise<void>): Promise<Observation> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const reading = await readBack().catch((error: unknown) => ({
+      observed: `read-back failed: ${(error as Error).message}`,
+      ok: false,
+    }));
+    if (reading.ok || Date.now() >= deadline) return { at: Date.now(), ...reading };
+    await sleep(RETRY_EVERY_MS);
+  }
+}
+
+/** Every read-back at once: confirmed when each is, observed as each says. */
+export function allOf(readBacks: readonly ReadBack[]): ReadBack {
+  return async () => {
+    const readings = await Promise.all(readBacks.map((readBack) => readBack()));
+    return { observed: readings.map((reading) => reading.observed).join('; '), ok: readings.every((reading) => reading.ok) };
+  };
+}
+
+/** The container as Docker has it now; undefined once it was removed. */
+async function current(driver: DockerDriver, target: TargetContainer): Promise<TargetContainer | undefined> {
+  try {
+    return await driver.describe(target.containerId);
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The state a step meant to leave a container in. 'down' is any state that
+ * serves nothing (exited, dead, or removed), as a kill, a stop or a removal
+ * leaves it.
+ */
+export type Wanted = 'running' | 'paused' | 'down' | 'gone';
+
+function isWanted(state: string, wanted: Wanted): boolean {
+  if (wanted === 'down') return state === 'exited' || state === 'dead' || state === 'gone';
+  return state === wanted;
+}
+
+export function containerIs(driver: DockerDriver, target: TargetContainer, wanted: Wanted): ReadBack {
+  return async () => {
+    const state = (await current(driver, target))?.state ?? 'gone';
+    return { observed: `${target.name} ${state}`, ok: isWanted(state, wanted) };
+  };
+}
+
+/** Running, and started at or after `since`: it went down and came back within the step. */
+export function restartedSince(driver: DockerDriver, target: TargetContainer, since: number): ReadBack {
+  return async () => {
+    const now = await current(driver, target);
+    const state = now?.state ?? 'gone';
+    const startedAt = now?.startedAt ?? Number.NaN;
+    const when = Number.isNaN(startedAt) ? 'never started' : `started ${new Date(startedAt).toISOString()}`;
+    return { observed: `${target.name} ${state}, ${when}`, ok: state === 'running' && startedAt >= since };
+  };
+}
+
+/** On every network it had (`attached`), or on none of them. */
+export function networksOf(driver: DockerDriver, target: TargetContainer, attached: boolean): ReadBack {
+  return async () => {
+    const now = (await current(driver, target))?.networks ?? [];
+    const on = target.networks.filter((network) => now.includes(network));
+    return {
+      observed: `${target.name} on ${on.length > 0 ? on.join(', ') : `none of ${target.networks.join(', ')}`}`,
+      ok: attached ? on.length === target.networks.length : on.length === 0,
+    };
+  };
+}
+
+/**
+ * dropTraffic's rules in the container's namespace: all of them (`dropped`),
+ * or none. A container that no longer runs has no namespace left to hold a
+ * rule (a restart starts a fresh one), which is as good as none.
+ */
+export function trafficDropped(driver: DockerDriver, target: TargetContainer, dropped: boolean): ReadBack {
+  return async () => {
+    const state = (await current(driver, target))?.state ?? 'gone';
+    if (state !== 'running' && state !== 'paused') return { observed: `${target.name} ${state}: no namespace, no rule`, ok: !dropped };
+    const rules = await driver.droppingRules(target);
+    return {
+      observed: `${target.name}: ${rules.length > 0 ? rules.join(' and ') : 'no DROP rule'}`,
+      ok: dropped ? rules.length === DROP_RULES.length : rules.length === 0,
+    };
+  };
+}
+
+/** A Consul KV key holding exactly `expected`, or (undefined) absent. */
+export function kvHolds(consul: ConsulHttp, key: string, expected: string | undefined): ReadBack {
+  return async () => {
+    const { value } = await consul.kvGet(key);
+    return { observed: value === undefined ? `${key} absent` : `${key} = ${value}`, ok: value === expected };
+  };
+}
