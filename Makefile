@@ -28,8 +28,8 @@ CONSUL_API := CONSUL_CACERT=.secrets/ca.pem CONSUL_HTTP_TOKEN_FILE=.secrets/chao
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-profile: # fails early, before anything changes, on a profile that does not exist
-	@case "$(PROFILE)" in single|ha) ;; *) echo "error: [profile] unknown PROFILE \"$(PROFILE)\" (known: single, ha)" >&2; exit 2 ;; esac
+profile: # fails early, before anything changes, on a PROFILE or HELLO_REPLICAS that cannot be
+	@scripts/check-settings.sh
 
 provision: ## install/start Docker + Compose v2, build Consul, prepare base images
 	@scripts/ensure-docker.sh
