@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
 import { ConsulHttp, ConsulRegistrar, type Logger, type RegistrarOptions } from '../src/index.js';
 import { ConsulDevAgent } from '../src/testing/index.js';
 import { aclAgentArgs, consulRequest, createToken, eventually, passingIds } from './support/consul-api.js';
 import { CountingProxy } from '../src/testing/index.js';
 import { type EchoServer, startEchoServer } from './support/echo-server.js';
 import { sleep } from './support/recording-listener.js';
+import { test } from './support/timed-test.js';
 
 /** The registrar against real Consul agents. */
 let consul: ConsulDevAgent;
