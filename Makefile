@@ -23,7 +23,7 @@ export CONSUL_UI_PORT CLIENT_STATS_PORT PUBLISH_ADDRESS PROFILE COMPOSE_PROFILES
 # The chaos runner and you reach Consul over HTTPS with our CA and the chaos runner's read token.
 CONSUL_API := CONSUL_CACERT=.secrets/ca.pem CONSUL_HTTP_TOKEN_FILE=.secrets/chaos-runner.token
 
-.PHONY: help profile provision secrets app up down logs ps token test lint typecheck unit e2e e2e-long local bench bench-idle soak chaos swarm-up swarm-down
+.PHONY: help profile provision secrets app up down logs ps token test check lint typecheck unit e2e e2e-long local bench bench-idle soak chaos swarm-up swarm-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -124,7 +124,10 @@ lint: app ## eslint + prettier
 typecheck: ## strict TypeScript, proto types included
 	@npm run --silent typecheck
 
-unit: app ## unit and integration tests against a real Consul agent (no Docker)
+check: ## lint, strict types and every test that needs no Docker, Consul or browser, at once; after npm ci alone, ~25 s
+	@scripts/check.sh
+
+unit: app ## the tests that need a Consul agent, Chromium or root, no Docker (scripts/run-tests.sh lists them)
 	@scripts/run-tests.sh unit
 
 e2e: provision secrets app ## end-to-end tests on real containers
@@ -133,5 +136,5 @@ e2e: provision secrets app ## end-to-end tests on real containers
 e2e-long: provision secrets app ## random-mix seeds 1-12 back to back on one compose stack at 200 calls/s (~10 min)
 	@scripts/run-tests.sh long
 
-test: provision secrets app lint ## everything: lint, strict types, unit/integration and e2e tests, in one run
-	@scripts/run-tests.sh unit e2e
+test: provision secrets app lint ## everything: lint, strict types, then check's tests, unit's and e2e in one node --test run
+	@scripts/run-tests.sh check unit e2e

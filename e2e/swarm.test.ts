@@ -136,13 +136,3 @@ test('swarm-up on a swarm worker: one line, exit 2, nothing changed', async () =
     rmSync(bin, { recursive: true, force: true });
   }
 });
-
-test('an unknown PROFILE: one line, exit 2, before anything is built or started', async () => {
-  const failed = await run('make', ['--no-print-directory', 'up', 'PROFILE=triple'], { cwd: ROOT }).then(
-    () => assert.fail('make up PROFILE=triple succeeded'),
-    (error: { code: number; stdout: string; stderr: string }) => error,
-  );
-  assert.equal(failed.code, 2);
-  assert.equal(failed.stdout, '');
-  assert.match(failed.stderr, /^error: \[profile\] unknown PROFILE "triple" \(known: single, ha\)\n/);
-});

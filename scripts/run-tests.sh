@@ -1,35 +1,116 @@
 #!/usr/bin/env bash
-# Runs the test files given as suites (unit, e2e or all) in ONE node --test
-# run, so CI reads one summary. Files run one at a time: the integration and
-# e2e tests share one Docker engine and two cores. The check that no earlier
-# run left anything behind goes first.
+# Runs the test suites given in ONE node --test run, so CI reads one summary:
+#   check  every test outside e2e/ that needs nothing but Node and `npm ci`
+#   unit   the tests outside e2e/ that need a Consul agent, Chromium or root (NEEDS below)
+#   e2e    e2e/ on real containers (e2e/long/ excepted); the check that no
+#          earlier run left anything behind is listed first (but Node 20 runs
+#          the files in path order, whatever order they are given in)
+#   long   e2e/long/
+# It runs what is compiled: make check compiles first, the other targets
+# through make app.
 source "$(dirname "$0")/lib.sh"
 cd "$PROJECT_ROOT"
 
+# What a test file outside e2e/ needs beyond Node and `npm ci`; e2e/ is a
+# suite of its own (Docker). A test file NOT listed here needs nothing (it may
+# start node processes, listen on loopback and use the Consul double,
+# services/consul-discovery/test/support/consul-double.ts) and runs in
+# `make check`, at once with the others.
+# Adding a test: put it beside its code as NAME.test.ts. If it starts a Consul
+# agent (ConsulDevAgent, CONSUL_BIN), a browser (CHROMIUM) or needs root, add a
+# line here; if only some of its tests do, give those a file of their own so
+# the rest stay in check. Forgetting shows soon: check sets neither
+# CONSUL_BIN nor CHROMIUM, so where they are not installed such a test fails
+# there. Such tests take their test() from services/test-support/timed-test.ts
+# (the discovery library's: test/support/timed-test.ts), a time limit each.
+NEEDS='
+services/address-change.test.ts                   consul, root (a network namespace of its own)
+services/consul-discovery/test/registrar.test.ts  consul
+services/consul-discovery/test/resolver.test.ts   consul
+services/discovery-package.test.ts                consul, npm install from the registry
+services/discovery.test.ts                        consul
+services/failover.test.ts                         consul
+services/gray-recovery.test.ts                    consul
+services/local/local-demo.test.ts                 consul (make local starts a dev agent)
+services/server/server-lifecycle.test.ts          consul
+chaos/report/report-screenshot.test.ts            chromium
+'
+needing=$(awk 'NF { print $1 }' <<<"$NEEDS" | sort)
+
+# Every test source outside e2e/ (compiled outputs and dependencies aside).
+sources_outside_e2e() {
+  find . \( -name node_modules -o -name dist -o -name build -o -name .git -o -path ./e2e \) -prune \
+    -o -name '*.test.ts' -print | sed 's|^\./||' | sort
+}
+
+all_sources=$(sources_outside_e2e)
+for listed in $needing; do
+  grep -qxF "$listed" <<<"$all_sources" || fail tests "NEEDS in scripts/run-tests.sh lists $listed, which does not exist"
+done
+
 files=()
+# Adds the compiled form of each test source: the discovery library compiles
+# into its own dist/. From the sources, not from dist/: a compiled test whose
+# source is gone must not run.
+add_compiled() {
+  local source file
+  for source in "$@"; do
+    file="${source%.ts}.js"
+    case "$file" in
+      services/consul-discovery/*) file="services/consul-discovery/dist/${file#services/consul-discovery/}" ;;
+      *) file="dist/$file" ;;
+    esac
+    [ -f "$file" ] || fail tests "$file is missing: compile first (npm run build)"
+    files+=("$file")
+  done
+}
+
+needs_more=0
 for suite in "$@"; do
   case "$suite" in
-    unit) mapfile -t -O "${#files[@]}" files < <(find services/consul-discovery/dist/test dist/services dist/chaos dist/swarm -name '*.test.js' 2>/dev/null | sort) ;;
+    # Split into words on purpose: a path a word, none has a space.
+    check) add_compiled $(comm -23 <(echo "$all_sources") <(echo "$needing")) ;;
+    unit) add_compiled $needing ;;
     e2e)
       files=("dist/e2e/nothing-left-behind.test.js" "${files[@]}")
       mapfile -t -O "${#files[@]}" files < <(find dist/e2e -name '*.test.js' ! -name 'nothing-left-behind.test.js' ! -path '*/long/*' | sort)
       ;;
     long) mapfile -t -O "${#files[@]}" files < <(find dist/e2e/long -name '*.test.js' | sort) ;;
-    *) fail tests "unknown suite '$suite' (known: unit, e2e, long)" ;;
+    *) fail tests "unknown suite '$suite' (known: check, unit, e2e, long)" ;;
   esac
+  [ "$suite" = check ] || needs_more=1
 done
 [ "${#files[@]}" -gt 0 ] || fail tests "no compiled test files found; run make app first"
 
-# testcontainers offline: Ryuk's image cannot be pulled (the suite sweeps by
-# label itself), and the host is this machine.
-export TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=localhost
-CONSUL_BIN="$("$PROJECT_ROOT/scripts/ensure-consul.sh" | tail -n 1)"
-CHROMIUM="$("$PROJECT_ROOT/scripts/ensure-chromium.sh" | tail -n 1)"
-export CONSUL_BIN CHROMIUM
+if [ "$needs_more" = 1 ]; then
+  # testcontainers offline: Ryuk's image cannot be pulled (the suite sweeps by
+  # label itself), and the host is this machine.
+  export TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=localhost
+  CONSUL_BIN="$("$PROJECT_ROOT/scripts/ensure-consul.sh" | tail -n 1)"
+  CHROMIUM="$("$PROJECT_ROOT/scripts/ensure-chromium.sh" | tail -n 1)"
+  export CONSUL_BIN CHROMIUM
+  # One file at a time: the integration and e2e tests share one Docker engine
+  # and two cores, and their timings assume they have them.
+  concurrency=1
+  # Node 20 applies --test-timeout to each test FILE as a whole (Node 24 to
+  # each test, since nodejs/node#57672): the longest file, the e2e fault
+  # scenarios or the Swarm suite (which allows itself 15 min), must fit.
+  timeout_ms=1200000
+else
+  # The check tier's files share nothing: they run at once, one more than the
+  # cores since most of their time is spent waiting on timers and sockets.
+  concurrency=$(($(nproc) + 1))
+  # Each of its files takes under 10 s on 2 cores, under load.
+  timeout_ms=30000
+fi
+# A safety net, not a budget: a hang fails as "timed out" and the run goes on,
+# instead of holding CI until its job's limit. TEST_TIMEOUT_MS overrides it.
+timeout_ms="${TEST_TIMEOUT_MS:-$timeout_ms}"
+
 # TEST_JUNIT=path: also a JUnit XML of every test there (CI publishes it).
 reporters=(--test-reporter=spec --test-reporter-destination=stdout)
 if [ -n "${TEST_JUNIT:-}" ]; then
   mkdir -p "$(dirname "$TEST_JUNIT")"
   reporters+=(--test-reporter=junit "--test-reporter-destination=$TEST_JUNIT")
 fi
-exec node --test --test-concurrency=1 "${reporters[@]}" "${files[@]}"
+exec node --test "--test-concurrency=$concurrency" "--test-timeout=$timeout_ms" "${reporters[@]}" "${files[@]}"

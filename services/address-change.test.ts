@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { after } from 'node:test';
 import { ConsulRegistrar } from '@grpc-consul-lab/consul-discovery';
 import { ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import { HelloProcess } from './local/hello-process.js';
 import { checksOf, eventually, passingIds } from './test-support/consul-queries.js';
 import { type InProcessClient, startClient } from './test-support/in-process-client.js';
 import { NetnsHost } from './test-support/netns-host.js';
+import { test } from './test-support/timed-test.js';
 
 /**
  * An instance's address changes under it (a container reconnected to its

@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
 import { ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import { HelloProcess } from './local/hello-process.js';
 import { eventually, passingIds } from './test-support/consul-queries.js';
+import { test } from './test-support/timed-test.js';
 
 /**
  * The discovery library as a user gets it: `npm pack`, installed into an

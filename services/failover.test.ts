@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
 import type { StatsSnapshot } from './client/call-stats.js';
 import { eventually, passingIds } from './test-support/consul-queries.js';
 import { ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
@@ -8,6 +8,7 @@ import { faultKey } from './lib/gray-fault.js';
 import { HelloProcess } from './local/hello-process.js';
 import { type InProcessClient, startClient } from './test-support/in-process-client.js';
 import { shareOf } from './test-support/call-share.js';
+import { test } from './test-support/timed-test.js';
 
 /**
  * Failover as the client sees it: 3 server processes, the real client at

@@ -3,8 +3,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { test } from 'node:test';
 import { freePort } from '@grpc-consul-lab/consul-discovery/testing';
+import { test } from '../test-support/timed-test.js';
 
 /**
  * `make local`, the supervisor: the seed's fault simulator stops every server

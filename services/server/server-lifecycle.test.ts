@@ -5,13 +5,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, test } from 'node:test';
+import { after } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import { loadHelloProto } from '../lib/hello-proto.js';
 import { HelloProcess } from '../local/hello-process.js';
 import { eventually, passingIds } from '../test-support/consul-queries.js';
 import { makeTestCertificates } from '../test-support/test-certificates.js';
+import { test } from '../test-support/timed-test.js';
 
 const CLIENT_MAIN = fileURLToPath(new URL('../client/main.js', import.meta.url));
 

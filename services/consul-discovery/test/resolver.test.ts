@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { consulDiscoveryOptions, registerConsulResolver, sharedWatches } from '../src/index.js';
 import { ConsulDevAgent } from '../src/testing/index.js';
@@ -7,6 +7,7 @@ import { aclAgentArgs, consulRequest, createToken, deregisterInstance, eventuall
 import { CountingProxy } from '../src/testing/index.js';
 import { EchoClient, type EchoServer, say, startEchoServer } from './support/echo-server.js';
 import { recordingResolver, sleep } from './support/recording-listener.js';
+import { test } from './support/timed-test.js';
 
 /** The resolver against real Consul agents and real gRPC servers. */
 registerConsulResolver();
