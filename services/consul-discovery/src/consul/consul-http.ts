@@ -241,6 +241,32 @@ export class ConsulHttp {
     });
   }
 
+  /**
+   * The keys under `prefix` (Consul's `?keys` listing), sorted; none is an
+   * empty list, not an error (Consul answers a prefix without keys with 404).
+   */
+  async kvKeys(prefix: string, options: RequestOptions = {}): Promise<string[]> {
+    return this.call(options, async ({ consul }, request) => {
+      const get = (consul as unknown as { _get: PapiGet })._get.bind(consul);
+      const [, body] = (await get(
+        {
+          name: 'kv.keys',
+          path: '/kv/{key}',
+          params: { key: prefix },
+          query: { keys: 'true' },
+          headers: request.headers,
+          ctx: request.ctx,
+          timeout: options.timeoutMs ?? this.connection.requestTimeoutMs,
+        },
+        withMissingAsEmpty,
+      )) as [Record<string, string | undefined>, unknown];
+      if (body === undefined) return [];
+      if (!Array.isArray(body) || !body.every((key) => typeof key === 'string'))
+        throw new ConsulError('bad-response', `Consul answered a key listing of ${prefix} with a body that is not a list of keys`);
+      return [...(body as string[])].sort();
+    });
+  }
+
   async kvPut(key: string, value: string, options: RequestOptions = {}): Promise<void> {
     await this.call(options, ({ consul }, request) =>
       // The options-object overload (node-consul's typings lack token, ctx and timeout on it).
