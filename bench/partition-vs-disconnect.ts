@@ -70,7 +70,7 @@ for (const fault of ['partition', 'disconnect'] as const) {
     // A fresh stack (make up's compose file) each time: the latency window and counters start clean.
     const cluster = await ComposeStack.start(newProjectName(`bench-${fault}`), { env: { CALL_RATE: String(RATE) } });
     try {
-      await statsWhen(cluster.statsUrl, (stats) => Object.keys(stats.byInstance).length === 3, 30_000);
+      await statsWhen(cluster.statsUrl, 'calls answered by 3 instances', (stats) => Object.keys(stats.byInstance).length === 3, 30_000);
       await sleep(3_000);
       rows.push(await measure(cluster, fault));
     } finally {

@@ -22,7 +22,7 @@ let stack: ComposeStack;
 before(async () => {
   process.once('SIGINT', () => void sweep(project).finally(() => process.exit(130)));
   stack = await ComposeStack.start(project, { profile: 'ha', env: { CALL_RATE: '200' } });
-  await statsWhen(stack.statsUrl, (stats) => stats.resolvedInstances.length === 3, 30_000);
+  await statsWhen(stack.statsUrl, '3 instances resolved', (stats) => stats.resolvedInstances.length === 3, 30_000);
 });
 
 after(async () => {

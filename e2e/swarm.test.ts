@@ -52,7 +52,12 @@ describe('the stack on Docker Swarm', { timeout: 900_000 }, () => {
     };
     await swarmScript('up', env);
     // The client calls once an instance is ready; the run starts from all three answering.
-    await statsWhen(`http://127.0.0.1:${env.CLIENT_STATS_PORT}`, (stats) => Object.keys(stats.byInstance).length >= 3, 120_000);
+    await statsWhen(
+      `http://127.0.0.1:${env.CLIENT_STATS_PORT}`,
+      'calls answered by 3 instances',
+      (stats) => Object.keys(stats.byInstance).length >= 3,
+      120_000,
+    );
   });
 
   after(async () => {

@@ -1,3 +1,4 @@
+import { eventually } from '@grpc-consul-lab/consul-discovery/testing';
 import type { StatsSnapshot } from '../../services/client/call-stats.js';
 
 export async function fetchStats(baseUrl: string): Promise<StatsSnapshot> {
@@ -7,23 +8,42 @@ export async function fetchStats(baseUrl: string): Promise<StatsSnapshot> {
 }
 
 /**
- * Reads the client's counters until `done` holds or `timeoutMs` passes, and
- * returns the last reading either way: the caller asserts on it, so a
- * timeout shows up as a failed assertion with the counters in its message.
+ * Reads the client's counters until `done` holds, and returns that reading.
+ * A timeout throws, naming what was awaited (`what`) and the last reading
+ * (or why there was none): a caller cannot go on with counters that never
+ * got where it needed them.
  */
-export async function statsWhen(baseUrl: string, done: (stats: StatsSnapshot) => boolean, timeoutMs: number): Promise<StatsSnapshot> {
-  const deadline = Date.now() + timeoutMs;
+export async function statsWhen(
+  baseUrl: string,
+  what: string,
+  done: (stats: StatsSnapshot) => boolean,
+  timeoutMs: number,
+): Promise<StatsSnapshot> {
   let last: StatsSnapshot | undefined;
-  while (Date.now() < deadline) {
-    try {
-      last = await fetchStats(baseUrl);
-      if (done(last)) return last;
-    } catch {
-      // The client may still be starting; the deadline bounds the wait.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  return last ?? fetchStats(baseUrl);
+  let lastError: unknown;
+  const held = await eventually(
+    async () => {
+      // The client may still be starting: a failed read is "not yet", kept for the message.
+      const reading = await fetchStats(baseUrl).catch((error: unknown) => {
+        lastError = error;
+        return undefined;
+      });
+      if (reading === undefined) return false;
+      last = reading;
+      return done(reading);
+    },
+    timeoutMs,
+    500,
+  );
+  if (held && last) return last;
+  const reading = last ? summary(last) : `none (${(lastError as Error | undefined)?.message ?? 'no answer'})`;
+  throw new Error(`the client's counters did not show ${what} within ${timeoutMs / 1_000} s; last reading: ${reading}`);
+}
+
+/** The counters a waiting test is about, without the latency buckets that would bury them. */
+function summary(stats: StatsSnapshot): string {
+  const { ok, failed, wrong, byInstance, resolvedInstances, resolverErrors, lastFailure } = stats;
+  return JSON.stringify({ ok, failed, wrong, byInstance, resolvedInstances, resolverErrors, lastFailure });
 }
 
 export function correctInstances(stats: StatsSnapshot): string[] {
