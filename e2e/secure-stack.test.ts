@@ -18,6 +18,7 @@ import { findLeftovers, sweep } from './support/docker-sweep.js';
 import { assertFaultsProven } from './support/fault-proof.js';
 import { deltaOf, say } from './support/judge.js';
 import { demuxLogs, ROOT } from './support/paths.js';
+import { assertUnchanged, snapshotOf } from './support/stack-snapshot.js';
 
 /**
  * `make up`'s own configuration, docker-compose.yml, through testcontainers:
@@ -268,6 +269,8 @@ test('random-mix, seed 1, at 200 calls/s: the hypothesis holds with 0 failed and
 
 describe('make chaos, as a user runs it', () => {
   const out = join(work, 'reports');
+  // Where a run could leave files: its --out, and the repository's reports/ (the CLI's default).
+  const reportDirs = [out, join(ROOT, 'reports')];
 
   const chaos = (args: string[]): ReturnType<typeof spawnChaosCli> =>
     spawnChaosCli(['--project', project, '--stats-url', stack.statsUrl, '--out', out, ...args]);
@@ -284,6 +287,7 @@ describe('make chaos, as a user runs it', () => {
   const consulUrlArgs = async (): Promise<string[]> => ['--consul-url', await stack.consulUrl()];
 
   test('the same seed prints the same plan twice (dry run changes nothing)', async () => {
+    const before = await snapshotOf(stack, reportDirs);
     const plans: string[] = [];
     for (let i = 0; i < 2; i += 1) {
       const { child, output } = chaos(['--scenario', 'random-mix', '--seed', '424242', '--dry-run']);
@@ -293,27 +297,27 @@ describe('make chaos, as a user runs it', () => {
     }
     assert.equal(plans[0], plans[1]);
     assert.match(plans[0] ?? '', /dry run: nothing was changed/);
+    await assertUnchanged(stack, reportDirs, before, 'two dry runs');
   });
 
   test('a bad scenario file gets one line naming its line and field, exit 2, and changes nothing', async () => {
     const file = join(work, 'bad.yaml');
     writeFileSync(file, 'title: bad\nmethod:\n  - action: pause\n    duration: forever\n');
+    const before = await snapshotOf(stack, reportDirs);
     const { child, output } = chaos(['--scenario', file]);
     const [code] = await once(child, 'exit');
     assert.equal(code, 2);
     assert.equal(output().trim(), `chaos: ${file}:4: method.0.duration: a duration such as "500ms", "5s" or "1m"`);
+    await assertUnchanged(stack, reportDirs, before, 'a bad scenario file');
   });
 
   test('a Consul-cluster fault on a single-server stack: one line, exit 2, nothing changed', async () => {
-    const consulBefore = (await stack.driver.targets('consul')).map((server) => `${server.name} ${server.state} ${server.createdAt}`);
+    const before = await snapshotOf(stack, reportDirs);
     const { child, output } = chaos(['--scenario', 'consul-quorum-loss', '--seed', '1', ...(await consulUrlArgs())]);
     const [code] = await once(child, 'exit');
     assert.equal(code, 2, output());
     assert.equal(output(), 'chaos: consul-quorum-loss needs the 3 Consul servers of PROFILE=ha; this stack has 1 (make up PROFILE=ha)\n');
-    assert.deepEqual(
-      (await stack.driver.targets('consul')).map((server) => `${server.name} ${server.state} ${server.createdAt}`),
-      consulBefore,
-    );
+    await assertUnchanged(stack, reportDirs, before, 'a Consul-cluster fault on a single-server stack');
   });
 
   test('Ctrl-C during a freeze undoes it: exit 130, nothing left paused, journal and report written', async () => {

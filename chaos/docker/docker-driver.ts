@@ -171,9 +171,21 @@ export class DockerDriver {
    * `iptables -S` lists them), read through the same helper that set them.
    */
   async droppingRules(target: TargetContainer): Promise<string[]> {
-    await this.describe(target.containerId);
-    const listed = new Set((await this.inNetworkNamespace(target, 'iptables -S')).split(/\r?\n/).map((line) => line.trim()));
+    const listed = new Set(await this.iptablesRules(target));
     return DROP_RULES.map(({ chain, rule }) => `-A ${chain} ${rule}`).filter((rule) => listed.has(rule));
+  }
+
+  /**
+   * Every rule and policy of the filter table in the container's namespace,
+   * as `iptables -S` lists them: the e2e suite compares them before and after
+   * a run that must change nothing, whoever might have added one.
+   */
+  async iptablesRules(target: TargetContainer): Promise<string[]> {
+    await this.describe(target.containerId);
+    return (await this.inNetworkNamespace(target, 'iptables -S'))
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .filter((line) => line.length > 0);
   }
 
   /**
