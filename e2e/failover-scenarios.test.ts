@@ -20,6 +20,7 @@ import { ComposeStack, newProjectName } from './support/compose-stack.js';
 import { openHeadless } from './support/headless-browser.js';
 import { sweep } from './support/docker-sweep.js';
 import { deltaOf, say } from './support/judge.js';
+import { assertStackClean } from './support/stack-clean.js';
 
 /**
  * Every fault of the chaos runner against the secure compose stack (the one
@@ -27,7 +28,9 @@ import { deltaOf, say } from './support/judge.js';
  * stack steady share a stack, one after the other: the kills and
  * replacements on one, the network and Consul faults on another. Each stack
  * has a decoy container that is not a chaos target and must come through
- * every scenario untouched.
+ * every scenario untouched. Each scenario ends by proving the stack clean
+ * (assertStackClean) inside its own test, not in an afterEach: the test that
+ * left a mess is the one that fails, with its runner log and container logs.
  */
 const docker = new Docker();
 const liveProjects = new Set<string>();
@@ -132,11 +135,8 @@ class SharedStack {
         RefusedTargetError,
         `[${name}] the driver refuses the decoy even by id`,
       );
-      const targets = await stack.driver.targets('hello');
-      assert.ok(
-        targets.every((target) => target.state === 'running'),
-        `[${name}] nothing left paused or stopped: ${JSON.stringify(targets.map((t) => [t.name, t.state]))}`,
-      );
+      // The next scenario shares this stack: this one fails if it left anything behind.
+      await assertStackClean(stack, { name });
     } catch (error) {
       if (error instanceof Error)
         error.message += `\n[${name}] runner log:\n${log.join('\n')}\n[${name}] container logs saved in ${await stack.saveLogs(name)}`;
@@ -277,6 +277,7 @@ describe('kills and replacements, on one stack', () => {
       t.diagnostic(
         `live view: fault window shown ${faultShownAt - (killed?.startedAt ?? 0)} ms after the kill; screenshot ${join(out, 'live-view.png')}`,
       );
+      await assertStackClean(stack, { name: 'live view: kill one' });
     } catch (error) {
       child.kill('SIGINT');
       await exited;

@@ -18,6 +18,7 @@ import { findLeftovers, sweep } from './support/docker-sweep.js';
 import { assertFaultsProven } from './support/fault-proof.js';
 import { deltaOf, say } from './support/judge.js';
 import { demuxLogs, ROOT } from './support/paths.js';
+import { assertStackClean } from './support/stack-clean.js';
 import { assertUnchanged, snapshotOf } from './support/stack-snapshot.js';
 
 /**
@@ -265,6 +266,8 @@ test('random-mix, seed 1, at 200 calls/s: the hypothesis holds with 0 failed and
       journal.actions.map((a) => a.detail),
     ),
   );
+  // The make chaos tests below run on this stack.
+  await assertStackClean(stack, { name: 'random-mix seed 1' });
 });
 
 describe('make chaos, as a user runs it', () => {
@@ -327,11 +330,8 @@ describe('make chaos, as a user runs it', () => {
     const [code] = await once(child, 'exit');
     assert.equal(code, 130, output());
     assert.match(output(), /rollback: unpause /);
-    const targets = await stack.driver.targets('hello');
-    assert.ok(
-      targets.every((target) => target.state === 'running'),
-      JSON.stringify(targets.map((t) => [t.name, t.state])),
-    );
+    // Nothing left paused, nor anything else.
+    await assertStackClean(stack, { name: 'freeze, interrupted' });
     assert.ok(
       readdirSync(out).some((file) => file.endsWith('freeze-seed5.html')),
       'report written',
@@ -365,10 +365,7 @@ describe('make chaos, as a user runs it', () => {
     assert.match(output(), /verdict: HYPOTHESIS VIOLATED by success-ratio/);
     // Violated by faults that happened: all three instances read back paused, then running.
     assertFaultsProven(journalIn(out, 'impossible_yaml-seed1.json'), { name: 'everything frozen', verdict: 'violated' });
-    const targets = await stack.driver.targets('hello');
-    assert.ok(
-      targets.every((target) => target.state === 'running'),
-      'the rollbacks unpaused every instance',
-    );
+    // The rollbacks unpaused every instance, and the stack is as the next test needs it.
+    await assertStackClean(stack, { name: 'everything frozen' });
   });
 });
