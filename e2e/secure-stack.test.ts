@@ -10,6 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import Docker from 'dockerode';
 import { GenericContainer, type StartedTestContainer } from 'testcontainers';
 import { COMPOSE_PROJECT_LABEL, ROLE_LABEL } from '../chaos/docker/labels.js';
+import { proofLine } from '../chaos/engine/verdict.js';
 import { loadHelloProto } from '../services/lib/hello-proto.js';
 import { journalIn, spawnChaosCli } from './support/chaos-cli.js';
 import { correctInstances, fetchStats, statsWhen } from './support/client-stats.js';
@@ -323,7 +324,7 @@ describe('make chaos, as a user runs it', () => {
     await assertUnchanged(stack, reportDirs, before, 'a Consul-cluster fault on a single-server stack');
   });
 
-  test('Ctrl-C during a freeze undoes it: exit 130, nothing left paused, journal and report written', async () => {
+  test('Ctrl-C during a freeze undoes it: exit 130, the stack clean, journal and report both say interrupted, the freeze applied and undone', async () => {
     const { child, output } = chaos(['--scenario', 'freeze', '--seed', '5', ...(await consulUrlArgs())]);
     assert.ok(await waitForOutput(output, /fault #1 pause .*: paused /, 30_000), `the freeze started:\n${output()}`);
     child.kill('SIGINT');
@@ -332,12 +333,26 @@ describe('make chaos, as a user runs it', () => {
     assert.match(output(), /rollback: unpause /);
     // Nothing left paused, nor anything else.
     await assertStackClean(stack, { name: 'freeze, interrupted' });
+    // The journal: interrupted, and the freeze read back paused, then running once the interrupt undid it.
+    const journal = journalIn(out, 'freeze-seed5.json');
+    assertFaultsProven(journal, { name: 'freeze, interrupted', verdict: 'interrupted' });
+    assert.equal(journal.status, 'interrupted');
+    const freeze = journal.actions.find((action) => action.kind === 'pause');
     assert.ok(
-      readdirSync(out).some((file) => file.endsWith('freeze-seed5.html')),
-      'report written',
+      freeze?.undoable === true && freeze.applied?.ok === true && freeze.undone?.ok === true,
+      `the freeze applied, then undone: ${JSON.stringify(freeze)}`,
     );
-    // The freeze read back paused, then running once the interrupt undid it.
-    assertFaultsProven(journalIn(out, 'freeze-seed5.json'), { name: 'freeze, interrupted', verdict: 'interrupted' });
+    assert.ok(
+      journal.rollbacks.some((rollback) => rollback.description.startsWith('unpause ') && rollback.outcome === 'done'),
+      `the unpause is among the rollbacks: ${JSON.stringify(journal.rollbacks)}`,
+    );
+    // The report: the same run, saying what the journal says.
+    const reportFile = readdirSync(out).find((file) => file.endsWith('freeze-seed5.html'));
+    assert.ok(reportFile, `report written: ${readdirSync(out).join(', ')}`);
+    const report = readFileSync(join(out, reportFile), 'utf8');
+    assert.match(report, /<span class="verdict interrupted">INTERRUPTED<\/span>/, 'the report says interrupted');
+    assert.ok(report.includes(`seed ${journal.seed} · `), 'the report is of seed 5');
+    assert.ok(report.includes(proofLine(freeze)), `the report shows the freeze's read-backs: ${proofLine(freeze)}`);
   });
 
   test('a hypothesis that cannot hold (every instance frozen, no tolerance) exits 1 and names the probe', async () => {
