@@ -215,11 +215,34 @@ describe('secure by default', () => {
     for (const attacker of attackers) await attacker.stop({ remove: true });
   });
 
-  test('gRPC needs a certificate from our CA: without one, or with one from another CA, a caller gets a clear error and no answer', async () => {
+  /** One SayHello(1 + 2) to `address` as the lab's client names the service: its sum, or its error. */
+  async function sayHelloAt(
+    address: string,
+    credentials: grpc.ChannelCredentials,
+  ): Promise<{ readonly result: number } | { readonly error: grpc.ServiceError | null }> {
+    const client = new (loadHelloProto().hello.HelloService)(address, credentials, { 'grpc.ssl_target_name_override': 'HelloService' });
+    try {
+      return await new Promise((resolve) =>
+        client.SayHello({ name: 'caller', num1: 1, num2: 2 }, { deadline: Date.now() + 5_000 }, (error, answer) =>
+          resolve(answer ? { result: answer.result } : { error }),
+        ),
+      );
+    } finally {
+      client.close();
+    }
+  }
+
+  test('gRPC needs a certificate from our CA: with our client certificate a call succeeds; without one, or with one from another CA, at the same address, a caller gets a clear error and no answer', async () => {
     const [target] = await stack.driver.targets('hello');
     assert.ok(target, 'a hello instance');
     const address = `${target.ip}:${target.port}`;
     const ca = readFileSync(join(ROOT, '.secrets/ca.pem'));
+    // The positive control: this address answers from here, so the refusals below are the certificate's doing.
+    const control = await sayHelloAt(
+      address,
+      grpc.credentials.createSsl(ca, readFileSync(join(ROOT, '.secrets/client-key.pem')), readFileSync(join(ROOT, '.secrets/client.pem'))),
+    );
+    assert.deepEqual(control, { result: 3 }, `our client certificate: SayHello(1 + 2) at ${address} answered ${JSON.stringify(control)}`);
     const consul = process.env.CONSUL_BIN ?? 'consul';
     await run(consul, ['tls', 'ca', 'create'], { cwd: work });
     await run(consul, ['tls', 'cert', 'create', '-cli', '-ca', 'consul-agent-ca.pem', '-key', 'consul-agent-ca-key.pem'], { cwd: work });
@@ -231,19 +254,11 @@ describe('secure by default', () => {
       ['a client certificate from another CA', grpc.credentials.createSsl(ca, otherKey, otherCert)],
     ];
     for (const [what, credentials] of attempts) {
-      const client = new (loadHelloProto().hello.HelloService)(address, credentials, { 'grpc.ssl_target_name_override': 'HelloService' });
-      try {
-        const error = await new Promise<grpc.ServiceError | undefined>((resolve) =>
-          client.SayHello({ name: 'intruder', num1: 1, num2: 2 }, { deadline: Date.now() + 3_000 }, (err, answer) =>
-            resolve(answer ? undefined : (err ?? undefined)),
-          ),
-        );
-        assert.ok(error, `${what}: got an answer`);
-        assert.equal(error.code, grpc.status.UNAVAILABLE, `${what}: ${error.code} ${error.details}`);
-        assert.ok(error.details.length > 0, `${what}: the error says why`);
-      } finally {
-        client.close();
-      }
+      const outcome = await sayHelloAt(address, credentials);
+      const error = 'error' in outcome ? outcome.error : undefined;
+      assert.ok(error, `${what}: got an answer: ${JSON.stringify(outcome)}`);
+      assert.equal(error.code, grpc.status.UNAVAILABLE, `${what}: ${error.code} ${error.details}`);
+      assert.ok(error.details.length > 0, `${what}: the error says why`);
     }
   });
 });
