@@ -13,6 +13,7 @@ import { COMPOSE_PROJECT_LABEL, composeScope, ROLE_LABEL } from '../../chaos/doc
 import type { Journal } from '../../chaos/engine/journal.js';
 import { runScenario } from '../../chaos/engine/runner.js';
 import { loadScenario } from '../../chaos/scenario/load-scenario.js';
+import type { Scenario } from '../../chaos/scenario/schema.js';
 import { demuxLogs, ROOT } from './paths.js';
 import { sweep } from './docker-sweep.js';
 
@@ -154,6 +155,11 @@ export class ComposeStack {
   /** A shipped scenario against this stack, as `make chaos SCENARIO=<name> SEED=<seed>` runs it against make up's. */
   async runShippedScenario(name: string, seed: number): Promise<Journal> {
     const { scenario, file } = loadScenario(name);
+    return this.runParsedScenario(scenario, file, seed);
+  }
+
+  /** A scenario against this stack through the runner, with the chaos runner's token, as `make chaos` runs one. */
+  async runParsedScenario(scenario: Scenario, file: string, seed: number): Promise<Journal> {
     const consul = await this.consulApi();
     try {
       return await runScenario({

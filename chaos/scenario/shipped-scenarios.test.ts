@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadScenario, shippedScenarioNames } from './load-scenario.js';
+import { formatPlan, NEEDS_CONSUL_CLUSTER, ONLY_ON_SWARM, planScenario } from './plan.js';
+import { type StackFacts, unmetPrecondition } from './preconditions.js';
+import type { Action, Scenario } from './schema.js';
+
+/**
+ * Every file in chaos/scenarios/, found from the folder (a new one is covered
+ * without being listed here): it loads with the real loader, plans with
+ * several seeds into a non-empty, repeatable timeline that stays within what
+ * the scenario itself allows, and the CLI's preconditions let it run on the
+ * stack it is written for and stop it, before anything changes, on a stack
+ * it is not.
+ */
+const SEEDS = [0, 1, 7, 11, 424_242];
+
+/**
+ * The stacks `make chaos` runs against, as the CLI sees them (stackFacts:
+ * running containers labelled as chaos targets; the CLI always has a Consul
+ * API): make up (one Consul server), make up PROFILE=ha (three), make
+ * swarm-up (PROFILE=ha as Swarm services). Three hello instances each, the
+ * default HELLO_REPLICAS.
+ */
+const STACKS = {
+  single: { swarm: false, hello: 3, consul: 1, consulApi: true },
+  ha: { swarm: false, hello: 3, consul: 3, consulApi: true },
+  swarm: { swarm: true, hello: 3, consul: 3, consulApi: true },
+} as const satisfies Record<string, StackFacts>;
+type StackName = keyof typeof STACKS;
+
+/**
+ * The stack a scenario is written for: Swarm when a step exists only there,
+ * PROFILE=ha when a step needs the Consul cluster, make up's otherwise. Its
+ * description must say the same (checked below), so the text a user reads
+ * and the stack the checks assume cannot drift apart.
+ */
+function meantFor(scenario: Scenario): StackName {
+  const kinds = scenario.method.map((action) => action.action);
+  if (kinds.some((kind) => ONLY_ON_SWARM.has(kind))) return 'swarm';
+  if (kinds.some((kind) => NEEDS_CONSUL_CLUSTER.has(kind))) return 'ha';
+  return 'single';
+}
+
+/** The latest a run of `action` may start, from the scenario's own numbers (jitter moves it either way). */
+const latestStartMs = (action: Action): number => action.at + (action.times - 1) * (action.every ?? 0) + action.jitter;
+/** How long a bounded fault lasts; 0 for an action that is over once applied. */
+const lastsMs = (action: Action): number => ('duration' in action ? action.duration : 0);
+
+const names = shippedScenarioNames();
+
+test('the shipped scenarios are found in chaos/scenarios/', () => {
+  // The folder holds 16 today; finding far fewer means the folder was not read.
+  assert.ok(names.length >= 16, `found ${names.join(', ')}`);
+  assert.ok(names.includes('rolling-kill') && names.includes('kill-consul-follower'), names.join(', '));
+});
+
+for (const name of names) {
+  test(`shipped scenario ${name}: loads, plans the same for a seed within its own bounds, and suits its stack`, () => {
+    const { scenario } = loadScenario(name);
+    const runs = scenario.method.reduce((sum, action) => sum + action.times, 0);
+    // The longest the scenario can last by its own numbers: the last start, the fault's length, then settle.
+    const boundMs = Math.max(...scenario.method.map((action) => latestStartMs(action) + lastsMs(action))) + scenario.settle;
+    for (const seed of SEEDS) {
+      const plan = planScenario(scenario, seed);
+      const at = `${name} seed ${seed}`;
+      assert.ok(plan.steps.length > 0, `${at}: an empty plan`);
+      assert.equal(plan.steps.length, runs, `${at}: one step per run of each action`);
+      assert.deepEqual(planScenario(scenario, seed), plan, `${at}: the same seed, the same plan`);
+      assert.equal(formatPlan(planScenario(scenario, seed)), formatPlan(plan), `${at}: the same printed plan`);
+      for (const step of plan.steps) {
+        const where = `${at} step #${step.index + 1} (${step.action.action} at ${step.atMs} ms)`;
+        assert.ok(step.atMs >= 0 && step.atMs <= latestStartMs(step.action), `${where}: outside ${latestStartMs(step.action)} ms`);
+        assert.equal((step.untilMs ?? step.atMs) - step.atMs, lastsMs(step.action), `${where}: undone after its duration`);
+        assert.ok((step.untilMs ?? step.atMs) <= plan.methodEndsMs, `${where}: ends after the method (${plan.methodEndsMs} ms)`);
+      }
+      assert.deepEqual(
+        plan.steps.map((step) => step.atMs),
+        plan.steps.map((step) => step.atMs).sort((a, b) => a - b),
+        `${at}: steps in time order`,
+      );
+      assert.equal(plan.totalMs, plan.methodEndsMs + scenario.settle, `${at}: the run is the method, then settle`);
+      assert.ok(plan.totalMs <= boundMs, `${at}: plans ${plan.totalMs} ms, the scenario allows ${boundMs} ms`);
+    }
+
+    const stack = meantFor(scenario);
+    assert.equal(unmetPrecondition(scenario, STACKS[stack]), undefined, `${name} runs on the ${stack} stack it is written for`);
+    assert.equal(
+      /PROFILE=ha/.test(scenario.description),
+      stack === 'ha',
+      `${name}'s description names PROFILE=ha exactly when it needs the Consul cluster: ${scenario.description}`,
+    );
+    assert.equal(
+      /swarm-up/.test(scenario.description),
+      stack === 'swarm',
+      `${name}'s description names make swarm-up exactly when only Swarm runs it`,
+    );
+    // A stack short of what the scenario needs refuses it before anything changes (it would otherwise fail halfway).
+    if (stack !== 'single') assert.ok(unmetPrecondition(scenario, STACKS.single), `${name} is refused on make up's single-server stack`);
+  });
+}
