@@ -59,22 +59,22 @@ test('an unknown PROFILE: one line, exit 2, before anything is built or started'
 });
 
 test(
-  'HELLO_REPLICAS that is no count from 1 to 60: one line naming it, exit 2, before anything is built or started',
+  'HELLO_REPLICAS that is no count from 1 to 50: one line naming it, exit 2, before anything is built or started',
   { timeout: 30_000 },
   () => {
-    for (const replicas of ['0', '-1', 'abc', '61']) {
+    for (const replicas of ['0', '-1', 'abc', '51']) {
       assertRefused(make(['up', `HELLO_REPLICAS=${replicas}`]), /^error: \[replicas\] HELLO_REPLICAS/);
     }
     // From the environment too, as CI or a shell profile would set it.
     assertRefused(
-      make(['up'], { HELLO_REPLICAS: '61' }),
-      /^error: \[replicas\] HELLO_REPLICAS=61 is more than this lab runs: at most 60 instances/,
+      make(['up'], { HELLO_REPLICAS: '51' }),
+      /^error: \[replicas\] HELLO_REPLICAS=51 is more than this lab runs: at most 50 instances/,
     );
   },
 );
 
-test('the settings make accepts pass the check silently: both profiles, 1 and 60 instances', { timeout: 30_000 }, () => {
-  for (const settings of [['PROFILE=single', 'HELLO_REPLICAS=1'], ['PROFILE=ha', 'HELLO_REPLICAS=60'], []]) {
+test('the settings make accepts pass the check silently: both profiles, 1 and 50 instances', { timeout: 30_000 }, () => {
+  for (const settings of [['PROFILE=single', 'HELLO_REPLICAS=1'], ['PROFILE=ha', 'HELLO_REPLICAS=50'], []]) {
     const run = make(['profile', ...settings]);
     assert.deepEqual(run, { code: 0, stdout: '', stderr: '' }, settings.join(' '));
   }
