@@ -1,4 +1,4 @@
-# Every target provisions what it needs first; see README.md.
+# Every target provisions what it needs first; see docs/provisioning.md.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 COMPOSE := docker compose

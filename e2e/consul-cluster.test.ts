@@ -92,7 +92,7 @@ async function catalogCopies(): Promise<Map<string, string[]>> {
  * minute when only that agent's anti-entropy or Consul's reaping after
  * deregister_critical_service_after can remove it), and no bound on that is
  * asserted; the client de-duplicates by id@address:port, so it is one
- * endpoint. The README says the same.
+ * endpoint. docs/ha-consul.md says the same.
  */
 async function assertServedAtOneAddress(name: string, journal: Journal): Promise<void> {
   const live = (await stack.driver.targets('hello')).map((target) => target.instanceId).sort();

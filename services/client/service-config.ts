@@ -19,7 +19,7 @@ export interface CallPolicy {
    * detection. The bench compares them (`node dist/bench/slow-instance.js`).
    */
   readonly balancer?: Balancer;
-  /** Hedging instead of retries: another attempt every delayMs until one answers (bench only: see README). */
+  /** Hedging instead of retries: another attempt every delayMs until one answers (bench only: see docs/gray-failures.md). */
   readonly hedgingDelayMs?: number;
 }
 
