@@ -554,7 +554,9 @@ describe('network faults and Consul, on another stack', () => {
     await shared.withScenario(
       t,
       'slow',
-      { title: 'slow', method: [{ action: 'slow', at: '2s', duration: '12s', delay: '300ms', delayJitter: '50ms' }], settle: '5s' },
+      // Settle 15 s: a starved instance wins its share back only once its low weight
+      // lapses (weight_expiration_period 10 s), and the after-check wants it served.
+      { title: 'slow', method: [{ action: 'slow', at: '2s', duration: '12s', delay: '300ms', delayJitter: '50ms' }], settle: '15s' },
       ({ journal }) => {
         const delta = deltaOf(journal);
         assert.equal(delta.failed, 0, say('slow', 'failed calls', delta));
