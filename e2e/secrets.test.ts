@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { after, test } from 'node:test';
+import { after } from 'node:test';
+import { e2eTest as test } from '../services/test-support/timed-test.js';
 import { ROOT } from './support/paths.js';
 
 /**

@@ -5,7 +5,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe } from 'node:test';
+import { e2eTest as test } from '../services/test-support/timed-test.js';
 import * as grpc from '@grpc/grpc-js';
 import Docker from 'dockerode';
 import { GenericContainer, type StartedTestContainer } from 'testcontainers';

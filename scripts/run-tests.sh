@@ -3,8 +3,9 @@
 #   check  every test outside e2e/ that needs nothing but Node and `npm ci`
 #   unit   the tests outside e2e/ that need a Consul agent, Chromium or root (NEEDS below)
 #   e2e    e2e/ on real containers (e2e/long/ excepted); the check that no
-#          earlier run left anything behind is listed first (but Node 20 runs
-#          the files in path order, whatever order they are given in)
+#          earlier run left anything behind runs first: Node 20 runs the files
+#          in path order, whatever order they are given in, hence its 00- name
+#          (the check and unit tests that sort before it touch no Docker)
 #   long   e2e/long/
 # It runs what is compiled: make check compiles first, the other targets
 # through make app.
@@ -72,8 +73,8 @@ for suite in "$@"; do
     check) add_compiled $(comm -23 <(echo "$all_sources") <(echo "$needing")) ;;
     unit) add_compiled $needing ;;
     e2e)
-      files=("dist/e2e/nothing-left-behind.test.js" "${files[@]}")
-      mapfile -t -O "${#files[@]}" files < <(find dist/e2e -name '*.test.js' ! -name 'nothing-left-behind.test.js' ! -path '*/long/*' | sort)
+      files=("dist/e2e/00-nothing-left-behind.test.js" "${files[@]}")
+      mapfile -t -O "${#files[@]}" files < <(find dist/e2e -name '*.test.js' ! -name '00-nothing-left-behind.test.js' ! -path '*/long/*' | sort)
       ;;
     long) mapfile -t -O "${#files[@]}" files < <(find dist/e2e/long -name '*.test.js' | sort) ;;
     *) fail tests "unknown suite '$suite' (known: check, unit, e2e, long)" ;;
