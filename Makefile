@@ -2,6 +2,10 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 COMPOSE := docker compose
+# docker-compose.yml requires the base images that .env names (make up writes it, and Compose
+# interpolates the whole file for any command); down, logs and ps use no image, so before the first
+# make up they get a placeholder instead.
+COMPOSE_NO_IMAGES := $(if $(wildcard .env),,NODE_IMAGE=none CONSUL_IMAGE=none )$(COMPOSE)
 CONSUL_UI_PORT ?= 8501
 CLIENT_STATS_PORT ?= 9464
 # make chaos serves its live view here (127.0.0.1 only); 0: none.
@@ -74,7 +78,7 @@ up: profile provision secrets app ## build and start Consul (PROFILE=ha: 3 serve
 
 down: ## remove every container, network, volume and image that make up created
 	@if docker info >/dev/null 2>&1; then \
-	  $(COMPOSE) --profile ha down --volumes --remove-orphans --rmi local --timeout 5; \
+	  $(COMPOSE_NO_IMAGES) --profile ha down --volumes --remove-orphans --rmi local --timeout 5; \
 	else echo "no Docker engine answers: nothing to remove"; fi
 
 token: ## print the Consul UI's read-only token again
@@ -82,10 +86,10 @@ token: ## print the Consul UI's read-only token again
 	@echo "Consul UI: https://localhost:$(CONSUL_UI_PORT)/ui/  token: $$(cat .secrets/ui-read.token)"
 
 logs: ## follow all logs
-	@$(COMPOSE) logs -f
+	@$(COMPOSE_NO_IMAGES) logs -f
 
 ps: ## list the stack's containers
-	@$(COMPOSE) ps
+	@$(COMPOSE_NO_IMAGES) ps
 
 local: app ## the demo as local processes, no Docker, with the seed's fault simulator (Ctrl-C stops it)
 	@$(WITH_CONSUL) node dist/services/local/main.js

@@ -86,14 +86,3 @@ build_go_tool() {
 }
 
 docker_answers() { timeout 10 docker info >/dev/null 2>&1; }
-
-# The project's .env tells Compose which base images were chosen (official or
-# local); written by ensure-images.sh, read here so every script agrees.
-load_image_choice() {
-  NODE_IMAGE="$OFFICIAL_NODE_IMAGE"
-  CONSUL_IMAGE="$OFFICIAL_CONSUL_IMAGE"
-  if [ -f "$PROJECT_ROOT/.env" ]; then
-    # shellcheck disable=SC1091
-    . "$PROJECT_ROOT/.env"
-  fi
-}
