@@ -2,6 +2,10 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 COMPOSE := docker compose
+# docker-compose.yml requires the base images that .env names (make up writes it, and Compose
+# interpolates the whole file for any command); down, logs and ps use no image, so before the first
+# make up they get a placeholder instead.
+COMPOSE_NO_IMAGES := $(if $(wildcard .env),,NODE_IMAGE=none CONSUL_IMAGE=none )$(COMPOSE)
 CONSUL_UI_PORT ?= 8501
 CLIENT_STATS_PORT ?= 9464
 # make chaos serves its live view here (127.0.0.1 only); 0: none.
@@ -12,16 +16,29 @@ PUBLISH_ADDRESS ?= 127.0.0.1
 PROFILE ?= single
 CONSUL_2_PORT ?= 8502
 CONSUL_3_PORT ?= 8503
+# The three Consul servers as this machine reaches them (PROFILE=ha, make swarm-up).
+HA_CONSUL_HOST_URLS := https://127.0.0.1:$(CONSUL_UI_PORT),https://127.0.0.1:$(CONSUL_2_PORT),https://127.0.0.1:$(CONSUL_3_PORT)
 ifeq ($(PROFILE),ha)
 COMPOSE_PROFILES := ha
 CONSUL_ADDRESSES := https://consul:8501,https://consul-2:8501,https://consul-3:8501
-CONSUL_HOST_URLS := https://127.0.0.1:$(CONSUL_UI_PORT),https://127.0.0.1:$(CONSUL_2_PORT),https://127.0.0.1:$(CONSUL_3_PORT)
+CONSUL_HOST_URLS := $(HA_CONSUL_HOST_URLS)
 else
 CONSUL_HOST_URLS := https://127.0.0.1:$(CONSUL_UI_PORT)
 endif
 export CONSUL_UI_PORT CLIENT_STATS_PORT PUBLISH_ADDRESS PROFILE COMPOSE_PROFILES CONSUL_ADDRESSES CONSUL_2_PORT CONSUL_3_PORT
 # The chaos runner and you reach Consul over HTTPS with our CA and the chaos runner's read token.
 CONSUL_API := CONSUL_CACERT=.secrets/ca.pem CONSUL_HTTP_TOKEN_FILE=.secrets/chaos-runner.token
+# What starts Consul dev agents gets the binary scripts/ensure-consul.sh provides (built once, then cached).
+WITH_CONSUL := CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)"
+# testcontainers offline: Ryuk's image cannot be pulled (the runs sweep by label themselves), and the
+# host is this machine. scripts/run-tests.sh sets the same for the e2e tests.
+WITH_TESTCONTAINERS := TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=localhost
+# $(call benches,ENVIRONMENT,NAMES): a recipe line per NAME, `node dist/bench/NAME.js` with ENVIRONMENT
+# before it; as with lines written out, make stops at the first that fails.
+define benches
+$(foreach name,$(2),@$(1) node dist/bench/$(name).js
+)
+endef
 
 .PHONY: help profile provision secrets app up down logs ps token test check lint typecheck unit e2e e2e-long local bench bench-idle soak chaos swarm-up swarm-down
 
@@ -61,7 +78,7 @@ up: profile provision secrets app ## build and start Consul (PROFILE=ha: 3 serve
 
 down: ## remove every container, network, volume and image that make up created
 	@if docker info >/dev/null 2>&1; then \
-	  $(COMPOSE) --profile ha down --volumes --remove-orphans --rmi local --timeout 5; \
+	  $(COMPOSE_NO_IMAGES) --profile ha down --volumes --remove-orphans --rmi local --timeout 5; \
 	else echo "no Docker engine answers: nothing to remove"; fi
 
 token: ## print the Consul UI's read-only token again
@@ -69,21 +86,17 @@ token: ## print the Consul UI's read-only token again
 	@echo "Consul UI: https://localhost:$(CONSUL_UI_PORT)/ui/  token: $$(cat .secrets/ui-read.token)"
 
 logs: ## follow all logs
-	@$(COMPOSE) logs -f
+	@$(COMPOSE_NO_IMAGES) logs -f
 
 ps: ## list the stack's containers
-	@$(COMPOSE) ps
+	@$(COMPOSE_NO_IMAGES) ps
 
 local: app ## the demo as local processes, no Docker, with the seed's fault simulator (Ctrl-C stops it)
-	@CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)" node dist/services/local/main.js
+	@$(WITH_CONSUL) node dist/services/local/main.js
 
 bench: provision secrets app ## discovery, failover, keepalive, slow instance (balancers), partition vs disconnect, Consul HA figures as tables (JSON in reports/bench/); ~20 min
-	@CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)" node dist/bench/discovery.js
-	@CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)" node dist/bench/failover.js
-	@CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)" node dist/bench/slow-instance.js
-	@CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)" node dist/bench/kill-loop.js
-	@TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=localhost node dist/bench/partition-vs-disconnect.js
-	@TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=localhost node dist/bench/consul-ha.js
+	$(call benches,$(WITH_CONSUL),discovery failover slow-instance kill-loop)
+	$(call benches,$(WITH_TESTCONTAINERS),partition-vs-disconnect consul-ha)
 
 bench-idle: app ## what make up's stack costs at rest: CPU (% of one core) and memory per container, per hello instance, in all (WINDOW_S=60)
 	@node dist/bench/idle-cost.js
@@ -100,7 +113,7 @@ swarm-down: ## remove the swarm stack, its volumes and images; leave the swarm o
 	@scripts/swarm.sh down
 
 soak: provision secrets app ## ten minutes of mixed faults (gray ones included) at 200 calls/s: calls, failures, memory at start and end; ~13 min
-	@TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=localhost node dist/bench/soak.js
+	@$(WITH_TESTCONTAINERS) node dist/bench/soak.js
 
 SCENARIO ?= rolling-kill
 SEED ?=
@@ -108,7 +121,7 @@ SEED ?=
 ON ?= compose
 ifeq ($(ON),swarm)
 CHAOS_SCOPE := --stack grpc-consul-lab
-CHAOS_CONSUL_URLS := https://127.0.0.1:$(CONSUL_UI_PORT),https://127.0.0.1:$(CONSUL_2_PORT),https://127.0.0.1:$(CONSUL_3_PORT)
+CHAOS_CONSUL_URLS := $(HA_CONSUL_HOST_URLS)
 else
 CHAOS_SCOPE := --project grpc-consul-lab
 CHAOS_CONSUL_URLS := $(CONSUL_HOST_URLS)

@@ -35,9 +35,9 @@ if docker compose version >/dev/null 2>&1; then
 else
   is_debian_root ||
     fail compose "docker compose (v2) is missing; install the Docker Compose plugin and retry"
-  # Bookworm ships only Compose v1. Trixie's docker-compose is a static Go
-  # binary that runs on bookworm; fetch that one .deb without adding trixie
-  # to the system's sources, and unpack only the plugin.
+  # Debian 12 ships only Compose v1. Trixie's docker-compose (the version in
+  # versions.env) is a static Go binary that runs there; fetch that one .deb
+  # without adding trixie to the system's sources, and unpack only the plugin.
   mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
   [ -n "$mirror" ] || mirror=$(awk '/^deb / {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
   [ -n "$mirror" ] || fail compose "cannot find the Debian mirror in /etc/apt; install the Docker Compose v2 plugin by hand"

@@ -19,7 +19,7 @@ ensure_debian_base() {
     skip "$LOCAL_DEBIAN_IMAGE"
     return
   fi
-  local tarball="$CACHE_DIR/debian/bookworm-minbase.tar"
+  local tarball="$CACHE_DIR/debian/$DEBIAN_RELEASE-minbase.tar"
   if [ ! -s "$tarball" ]; then
     command -v debootstrap >/dev/null 2>&1 || {
       is_debian_root || fail base-image "debootstrap is missing; install it (Debian/Ubuntu package debootstrap) and retry"
@@ -29,8 +29,8 @@ ensure_debian_base() {
     [ "$(id -u)" = 0 ] || fail base-image "debootstrap needs root; rerun as root or make the official images pullable"
     local rootfs
     rootfs=$(mktemp -d)
-    info "debootstrap bookworm (minbase, about a minute; log: $LOG_DIR/debootstrap.log)"
-    debootstrap --variant=minbase bookworm "$rootfs" >"$LOG_DIR/debootstrap.log" 2>&1 || {
+    info "debootstrap $DEBIAN_RELEASE (minbase, about a minute; log: $LOG_DIR/debootstrap.log)"
+    debootstrap --variant=minbase "$DEBIAN_RELEASE" "$rootfs" >"$LOG_DIR/debootstrap.log" 2>&1 || {
       rm -rf "$rootfs"
       fail base-image "debootstrap failed (log: $LOG_DIR/debootstrap.log); check access to Debian's mirror"
     }

@@ -10,22 +10,29 @@ CACHE_DIR="${GRPC_CONSUL_LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/grpc-consul-
 LOG_DIR="$CACHE_DIR/logs"
 mkdir -p "$LOG_DIR"
 
-# Pinned versions, one place for all scripts and the Makefile.
-CONSUL_VERSION="1.22.3"
-# The hello containers' healthcheck; pinned by the wrapper module's require line.
-GRPC_HEALTH_PROBE_VERSION="$(awk '$1 == "github.com/grpc-ecosystem/grpc-health-probe" { sub(/^v/, "", $2); print $2 }' \
-  "$PROJECT_ROOT/tools/grpc-health-probe/go.mod")"
-NODE_VERSION="24.21.0"
-COMPOSE_DEB_VERSION="2.26.1-4"
-# Official images the Dockerfiles default to; used when the engine can pull them.
-OFFICIAL_NODE_IMAGE="node:${NODE_VERSION}-bookworm-slim"
+# Pinned versions: versions.env (Node, the Debian release, the Compose package) and,
+# for the Go tools, their wrapper modules' require lines (what the Go builds use).
+# shellcheck source=../versions.env
+. "$PROJECT_ROOT/versions.env"
+# go_pin WRAPPER MODULE: the version (without the v) tools/WRAPPER/go.mod requires of MODULE.
+go_pin() {
+  local version
+  version=$(awk -v module="$2" '$1 == module { sub(/^v/, "", $2); print $2 }' "$PROJECT_ROOT/tools/$1/go.mod")
+  [ -n "$version" ] || { printf 'error: [versions] tools/%s/go.mod requires no %s\n' "$1" "$2" >&2; exit 1; }
+  echo "$version"
+}
+CONSUL_VERSION="$(go_pin consul github.com/hashicorp/consul)"
+# The hello containers' healthcheck.
+GRPC_HEALTH_PROBE_VERSION="$(go_pin grpc-health-probe github.com/grpc-ecosystem/grpc-health-probe)"
+# Official images, used when the engine can pull them.
+OFFICIAL_NODE_IMAGE="node:${NODE_VERSION}-${DEBIAN_RELEASE}-slim"
 OFFICIAL_CONSUL_IMAGE="hashicorp/consul:${CONSUL_VERSION}"
 # Local equivalents built when no registry answers.
-LOCAL_DEBIAN_IMAGE="grpc-consul-lab/debian:bookworm"
-LOCAL_NODE_IMAGE="grpc-consul-lab/node:${NODE_VERSION}-bookworm"
+LOCAL_DEBIAN_IMAGE="grpc-consul-lab/debian:${DEBIAN_RELEASE}"
+LOCAL_NODE_IMAGE="grpc-consul-lab/node:${NODE_VERSION}-${DEBIAN_RELEASE}"
 LOCAL_CONSUL_IMAGE="grpc-consul-lab/consul:${CONSUL_VERSION}"
 # The chaos runner's partition helper (iptables); always built here.
-NETFAULT_IMAGE="grpc-consul-lab/netfault:bookworm"
+NETFAULT_IMAGE="grpc-consul-lab/netfault:${DEBIAN_RELEASE}"
 
 step() { printf '==> %s\n' "$*"; }
 skip() { printf '    %s (already there, skipped)\n' "$*"; }
@@ -79,14 +86,3 @@ build_go_tool() {
 }
 
 docker_answers() { timeout 10 docker info >/dev/null 2>&1; }
-
-# The project's .env tells Compose which base images were chosen (official or
-# local); written by ensure-images.sh, read here so every script agrees.
-load_image_choice() {
-  NODE_IMAGE="$OFFICIAL_NODE_IMAGE"
-  CONSUL_IMAGE="$OFFICIAL_CONSUL_IMAGE"
-  if [ -f "$PROJECT_ROOT/.env" ]; then
-    # shellcheck disable=SC1091
-    . "$PROJECT_ROOT/.env"
-  fi
-}

@@ -1,4 +1,5 @@
 import Docker from 'dockerode';
+import { netfaultImage } from './chosen-images.js';
 import { CHAOS_TARGET_LABEL, isInScope, ROLE_LABEL, SWARM_SERVICE_LABEL, type TargetScope } from './labels.js';
 
 /**
@@ -33,9 +34,6 @@ function envValue(env: readonly string[] | undefined, key: string): string | und
   return env?.find((entry) => entry.startsWith(`${key}=`))?.slice(key.length + 1);
 }
 
-/** The helper image with iptables that cuts a container's traffic (scripts/ensure-images.sh builds it). */
-export const DEFAULT_NETFAULT_IMAGE = 'grpc-consul-lab/netfault:bookworm';
-
 // Everything but loopback, both ways: peers see timeouts, as in a real
 // partition, and the container keeps its interface and its address.
 export const DROP_RULES = [
@@ -49,7 +47,8 @@ export class DockerDriver {
   constructor(
     readonly scope: TargetScope,
     private readonly docker: Docker = new Docker(),
-    private readonly netfaultImage: string = process.env.NETFAULT_IMAGE || DEFAULT_NETFAULT_IMAGE,
+    /** The helper image with iptables that cuts a container's traffic; by default, as make up recorded it (read when first needed). */
+    private readonly netfaultImage?: string,
   ) {}
 
   /** The labelled containers of the scope, oldest first; `role` narrows them. */
@@ -195,7 +194,7 @@ export class DockerDriver {
    */
   private async inNetworkNamespace(target: TargetContainer, script: string): Promise<string> {
     const helper = await this.docker.createContainer({
-      Image: this.netfaultImage,
+      Image: this.netfaultImage ?? netfaultImage(),
       Cmd: ['sh', '-c', script],
       // A terminal: its log is the plain output (no stream headers), for droppingRules to read.
       Tty: true,

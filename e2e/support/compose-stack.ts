@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
 import Docker from 'dockerode';
 import {
@@ -8,6 +8,7 @@ import {
   type StartedTestContainer,
   Wait,
 } from 'testcontainers';
+import { chosenImages } from '../../chaos/docker/chosen-images.js';
 import { DockerDriver } from '../../chaos/docker/docker-driver.js';
 import { COMPOSE_PROJECT_LABEL, composeScope, ROLE_LABEL } from '../../chaos/docker/labels.js';
 import type { Journal } from '../../chaos/engine/journal.js';
@@ -61,7 +62,7 @@ export class ComposeStack {
         .withProjectName(project)
         .withBuild()
         .withEnvironment({
-          ...baseImages(),
+          ...chosenImages(),
           PROFILE: profile,
           // Set either way: a `make test PROFILE=ha` must not leak its profile into single stacks.
           COMPOSE_PROFILES: profile === 'ha' ? 'ha' : '',
@@ -193,17 +194,6 @@ export class ComposeStack {
     // The chaos runner's replacements and the decoy are not in the compose file: the sweep finds them by label.
     await sweep(this.project);
   }
-}
-
-/** The base images this machine uses, as scripts/ensure-images.sh recorded them in .env. */
-function baseImages(): Record<string, string> {
-  return Object.fromEntries(
-    readFileSync(`${ROOT}/.env`, 'utf8')
-      .split('\n')
-      .map((line) => /^([A-Z_]+)=(.*)$/.exec(line.trim()))
-      .filter((match): match is RegExpExecArray => match !== null)
-      .map((match) => [match[1] as string, match[2] as string]),
-  );
 }
 
 let counter = 0;

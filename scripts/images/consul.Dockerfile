@@ -1,6 +1,7 @@
 # Local stand-in for the official hashicorp/consul image, built when no
-# registry answers: a debootstrapped bookworm plus the Consul binary built
-# from the Go module proxy. Same entrypoint convention: arguments go to consul.
+# registry answers: a debootstrapped Debian (DEBIAN_RELEASE, versions.env) plus
+# the Consul binary built from the Go module proxy (tools/consul/go.mod).
+# Same entrypoint convention: arguments go to consul.
 ARG DEBIAN_IMAGE
 FROM ${DEBIAN_IMAGE}
 COPY consul /usr/local/bin/consul

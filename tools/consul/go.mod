@@ -9,6 +9,10 @@ exclude (
 	github.com/hashicorp/go-msgpack v1.1.6
 )
 
+// The Consul the tests' dev agents and the local Consul image run: its
+// version is the require line of github.com/hashicorp/consul below
+// (scripts/lib.sh reads it: the binary's cache, the Consul image's tag).
+
 tool github.com/hashicorp/consul
 
 require (
