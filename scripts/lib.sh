@@ -74,7 +74,7 @@ build_go_tool() {
   flock "$lock"
   [ -x "$output" ] && return 0
   command -v go >/dev/null 2>&1 ||
-    fail "$step_name" "Go is not installed; install Go 1.25 or later and retry"
+    fail "$step_name" "Go is not installed; install Go 1.26 or later and retry"
   local log="$LOG_DIR/$step_name-build.log"
   # CGO off gives a static binary that also runs in a minimal image.
   if ! (cd "$PROJECT_ROOT/tools/$wrapper" &&
