@@ -65,6 +65,8 @@ up: profile provision secrets app ## build and start Consul (PROFILE=ha: 3 serve
 	@echo "==> compose: start the stack and wait until every container is healthy"
 	@$(COMPOSE) up -d --wait --wait-timeout 180 >/tmp/grpc-consul-lab-up.log 2>&1 \
 	  || { tail -n 15 /tmp/grpc-consul-lab-up.log >&2; echo "error: [compose] the stack did not become healthy; see above, then: make logs" >&2; exit 1; }
+	@# The images this build replaced, untagged now and used by no container since up: ours only, by label.
+	@docker image prune -f --filter label=com.docker.compose.project=grpc-consul-lab >/dev/null
 	@$(COMPOSE) ps --format 'table {{.Name}}\t{{.Status}}\t{{.Ports}}'
 	@echo
 	@echo "The stack is up. Watch it:"

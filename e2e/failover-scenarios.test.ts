@@ -163,465 +163,475 @@ function firstServedAfter(journal: Journal, instanceId: string, from: number): n
 const HEARTBEAT_MS = 5_000;
 const SAMPLE_SLACK_MS = 1_000;
 
-describe('kills and replacements, on one stack', () => {
-  const shared = new SharedStack('kills');
-  before(() => shared.start());
-  after(() => shared.stop());
+// The two stacks run side by side, each its scenarios one after another: a
+// stack at rest costs little (docs/idle-cost.md) and a scenario mostly waits
+// out its fault, so two at once halve the file's time on two cores. A suite's
+// tests inherit its concurrency: each stack's describe sets 1 again.
+describe('two shared stacks at once', { concurrency: 2 }, () => {
+  describe('kills and replacements, on one stack', { concurrency: 1 }, () => {
+    const shared = new SharedStack('kills');
+    before(() => shared.start());
+    after(() => shared.stop());
 
-  test('rolling SIGKILL with replacement on a new port for 30 s: 0 failed, 0 wrong, every replacement served', async (t) => {
-    await shared.withScenario(
-      t,
-      'rolling-kill',
-      {
-        title: 'rolling kill 30 s',
-        method: [{ action: 'replace', how: 'kill', signal: 'SIGKILL', at: '3s', every: '5s', times: 6, jitter: '1s' }],
-        settle: '8s',
-      },
-      async ({ journal }) => {
-        const delta = deltaOf(journal);
-        assert.equal(delta.failed, 0, say('rolling-kill', 'failed calls', delta));
-        assert.equal(delta.wrong, 0, say('rolling-kill', 'wrong results', delta));
-        assert.equal(
-          journal.actions.filter((a) => a.outcome === 'done').length,
-          6,
-          say(
-            'rolling-kill',
-            'replacements done',
-            delta,
-            journal.actions.map((a) => a.detail),
-          ),
-        );
-        const final = journal.samples.at(-1);
-        const unserved = journal.actions.flatMap((a) => a.newInstances).filter((id) => final?.firstOkAtByInstance[id] === undefined);
-        assert.deepEqual(unserved, [], say('rolling-kill', 'every replacement served a call', delta));
-        assert.ok(
-          !journal.deviated,
-          say(
-            'rolling-kill',
-            'hypothesis',
-            delta,
-            journal.probes.filter((p) => !p.ok),
-          ),
-        );
-      },
-    );
-  });
-
-  test("the live view during a real chaos run, in headless Chromium: numbers move, the fault's window appears when it starts, the killed instance's line drops to 0, its time to detect shows", async (t) => {
-    const stack = shared.stack as ComposeStack;
-    await statsWhen(stack.statsUrl, '3 instances resolved', (stats) => stats.resolvedInstances.length === 3, 30_000);
-    // make up's page: the client serves the same view at its stats port.
-    assert.match(await (await fetch(`${stack.statsUrl}/`)).text(), /new EventSource\('events'\)/);
-
-    const out = mkdtempSync(join(tmpdir(), 'live-view-'));
-    const scenarioFile = join(out, 'kill-one.yaml');
-    // SIGKILLed and replaced on a new port: the killed instance stays gone (a plain kill is started again when the method ends).
-    writeFileSync(
-      scenarioFile,
-      'title: kill one\nmethod:\n  - action: replace\n    how: kill\n    at: 8s\n    target: oldest\nsettle: 8s\n',
-    );
-    const port = await freePort();
-    const { child, output } = spawnChaosCli([
-      '--scenario',
-      scenarioFile,
-      '--seed',
-      '1',
-      '--project',
-      stack.project,
-      '--stats-url',
-      stack.statsUrl,
-      '--out',
-      out,
-      '--live-port',
-      String(port),
-    ]);
-    const exited = once(child, 'exit');
-    let browser: Awaited<ReturnType<typeof openHeadless>> | undefined;
-    try {
-      assert.ok(await eventually(() => output().includes(`live view: http://127.0.0.1:${port}/`), 30_000), output());
-      browser = await openHeadless(`http://127.0.0.1:${port}/`);
-      const { page } = browser;
-      const text = (selector: string): Promise<string> => page.$eval(selector, (node) => node.textContent ?? '');
-      await page.waitForFunction("document.getElementById('status')?.textContent === 'live'", { timeout: 15_000 });
-      // The plan is shown before its fault starts.
-      await page.waitForSelector('[data-planned="0"]', { timeout: 20_000 });
-      assert.equal(await page.$$eval('[data-fault-window]', (nodes) => nodes.length), 0, 'no fault window before the fault');
-      const okBefore = Number(await text('#total-ok'));
-      await new Promise((resolve) => setTimeout(resolve, 2_500));
-      const okAfter = Number(await text('#total-ok'));
-      assert.ok(okAfter > okBefore, `the calls total moves: ${okBefore} -> ${okAfter}`);
-      assert.equal((await page.$$('#instances tr[data-instance]')).length, 3);
-
-      await page.waitForSelector('[data-fault-window="0"]', { timeout: 30_000 });
-      const faultShownAt = Date.now();
-      // The one instance whose current calls/s is 0 while the others serve.
-      const silent = await page.waitForFunction(ONE_SILENT_INSTANCE, { timeout: 20_000, polling: 250 });
-      const silentInstance = (await silent.jsonValue()) as string;
-      assert.ok(await page.$(`path[data-line="${silentInstance}"]`), 'its line is drawn');
-      // Its failover timing: out of the resolver's set once Consul's check fails it.
-      await page.waitForFunction(`(document.querySelector('[data-timing="0"] td:nth-child(2)')?.textContent ?? '').endsWith(' s')`, {
-        timeout: 30_000,
-        polling: 250,
-      });
-      await page.screenshot({ path: join(out, 'live-view.png') });
-
-      const [code] = await exited;
-      assert.equal(code, 0, output());
-      const journal = journalIn(out);
-      assertFaultsProven(journal, { name: 'live view: kill one' });
-      const killed = journal.actions[0];
-      assert.deepEqual(killed?.targets, [silentInstance], 'the line at 0 is the killed instance');
-      assert.ok(
-        faultShownAt - (killed?.startedAt ?? 0) < 5_000,
-        `the window appeared ${faultShownAt - (killed?.startedAt ?? 0)} ms after the fault started`,
+    test('rolling SIGKILL with replacement on a new port for 30 s: 0 failed, 0 wrong, every replacement served', async (t) => {
+      await shared.withScenario(
+        t,
+        'rolling-kill',
+        {
+          title: 'rolling kill 30 s',
+          method: [{ action: 'replace', how: 'kill', signal: 'SIGKILL', at: '3s', every: '5s', times: 6, jitter: '1s' }],
+          settle: '8s',
+        },
+        async ({ journal }) => {
+          const delta = deltaOf(journal);
+          assert.equal(delta.failed, 0, say('rolling-kill', 'failed calls', delta));
+          assert.equal(delta.wrong, 0, say('rolling-kill', 'wrong results', delta));
+          assert.equal(
+            journal.actions.filter((a) => a.outcome === 'done').length,
+            6,
+            say(
+              'rolling-kill',
+              'replacements done',
+              delta,
+              journal.actions.map((a) => a.detail),
+            ),
+          );
+          const final = journal.samples.at(-1);
+          const unserved = journal.actions.flatMap((a) => a.newInstances).filter((id) => final?.firstOkAtByInstance[id] === undefined);
+          assert.deepEqual(unserved, [], say('rolling-kill', 'every replacement served a call', delta));
+          assert.ok(
+            !journal.deviated,
+            say(
+              'rolling-kill',
+              'hypothesis',
+              delta,
+              journal.probes.filter((p) => !p.ok),
+            ),
+          );
+        },
       );
-      t.diagnostic(
-        `live view: fault window shown ${faultShownAt - (killed?.startedAt ?? 0)} ms after the kill; screenshot ${join(out, 'live-view.png')}`,
+    });
+
+    test("the live view during a real chaos run, in headless Chromium: numbers move, the fault's window appears when it starts, the killed instance's line drops to 0, its time to detect shows", async (t) => {
+      const stack = shared.stack as ComposeStack;
+      await statsWhen(stack.statsUrl, '3 instances resolved', (stats) => stats.resolvedInstances.length === 3, 30_000);
+      // make up's page: the client serves the same view at its stats port.
+      assert.match(await (await fetch(`${stack.statsUrl}/`)).text(), /new EventSource\('events'\)/);
+
+      const out = mkdtempSync(join(tmpdir(), 'live-view-'));
+      const scenarioFile = join(out, 'kill-one.yaml');
+      // SIGKILLed and replaced on a new port: the killed instance stays gone (a plain kill is started again when the method ends).
+      writeFileSync(
+        scenarioFile,
+        'title: kill one\nmethod:\n  - action: replace\n    how: kill\n    at: 8s\n    target: oldest\nsettle: 8s\n',
       );
-      await assertStackClean(stack, { name: 'live view: kill one' });
-    } catch (error) {
-      child.kill('SIGINT');
-      await exited;
-      if (error instanceof Error) error.message += `\nchaos output:\n${output()}`;
-      throw error;
-    } finally {
-      await browser?.close();
-    }
-    rmSync(out, { recursive: true, force: true });
-  });
+      const port = await freePort();
+      const { child, output } = spawnChaosCli([
+        '--scenario',
+        scenarioFile,
+        '--seed',
+        '1',
+        '--project',
+        stack.project,
+        '--stats-url',
+        stack.statsUrl,
+        '--out',
+        out,
+        '--live-port',
+        String(port),
+      ]);
+      const exited = once(child, 'exit');
+      let browser: Awaited<ReturnType<typeof openHeadless>> | undefined;
+      try {
+        assert.ok(await eventually(() => output().includes(`live view: http://127.0.0.1:${port}/`), 30_000), output());
+        browser = await openHeadless(`http://127.0.0.1:${port}/`);
+        const { page } = browser;
+        const text = (selector: string): Promise<string> => page.$eval(selector, (node) => node.textContent ?? '');
+        await page.waitForFunction("document.getElementById('status')?.textContent === 'live'", { timeout: 15_000 });
+        // The plan is shown before its fault starts.
+        await page.waitForSelector('[data-planned="0"]', { timeout: 20_000 });
+        assert.equal(await page.$$eval('[data-fault-window]', (nodes) => nodes.length), 0, 'no fault window before the fault');
+        const okBefore = Number(await text('#total-ok'));
+        await new Promise((resolve) => setTimeout(resolve, 2_500));
+        const okAfter = Number(await text('#total-ok'));
+        assert.ok(okAfter > okBefore, `the calls total moves: ${okBefore} -> ${okAfter}`);
+        assert.equal((await page.$$('#instances tr[data-instance]')).length, 3);
 
-  test('graceful stop of one instance: 0 failed', async (t) => {
-    await shared.withScenario(
-      t,
-      'graceful-stop',
-      { title: 'graceful stop', method: [{ action: 'stop', at: '2s', timeout: '10s' }], settle: '8s' },
-      ({ journal }) => {
-        const delta = deltaOf(journal);
-        assert.equal(delta.failed, 0, say('graceful-stop', 'failed calls', delta));
-        assert.equal(delta.wrong, 0, say('graceful-stop', 'wrong results', delta));
-        assert.ok(delta.ok > 300, say('graceful-stop', 'calls flowed', delta));
-      },
-    );
-  });
-
-  test('freeze (pause) of one instance for 12 s: 0 failed', async (t) => {
-    await shared.withScenario(
-      t,
-      'freeze',
-      { title: 'freeze 12 s', method: [{ action: 'pause', at: '2s', duration: '12s' }], settle: '6s' },
-      ({ journal }) => {
-        const delta = deltaOf(journal);
-        assert.equal(delta.failed, 0, say('freeze', 'failed calls', delta));
-        assert.equal(delta.wrong, 0, say('freeze', 'wrong results', delta));
-        assert.equal(journal.rollbacks.length, 1, say('freeze', 'unpaused', delta, journal.rollbacks));
-      },
-    );
-  });
-
-  test('scale churn 3 -> 5 -> 2 -> 3: 0 failed, new instances take traffic', async (t) => {
-    await shared.withScenario(
-      t,
-      'scale-churn',
-      {
-        title: 'scale churn',
-        method: [
-          { action: 'scale', to: 5, at: '2s' },
-          { action: 'scale', to: 2, at: '12s' },
-          { action: 'scale', to: 3, at: '20s' },
-        ],
-        settle: '8s',
-      },
-      ({ journal }) => {
-        const delta = deltaOf(journal);
-        assert.equal(delta.failed, 0, say('scale-churn', 'failed calls', delta));
-        assert.equal(delta.wrong, 0, say('scale-churn', 'wrong results', delta));
-        const final = journal.samples.at(-1);
-        const started = journal.actions.flatMap((a) => a.newInstances);
-        assert.equal(
-          started.length,
-          3,
-          say(
-            'scale-churn',
-            'instances started',
-            delta,
-            journal.actions.map((a) => a.detail),
-          ),
-        );
-        assert.deepEqual(
-          started.filter((id) => final?.firstOkAtByInstance[id] === undefined),
-          [],
-          say('scale-churn', 'every new instance served', delta),
-        );
-      },
-    );
-  });
-
-  test('seed parity: all stopped and back on new ports: 0 wrong, failures only while no instance was up, calls succeed again', async (t) => {
-    await shared.withScenario(
-      t,
-      'seed-parity',
-      {
-        title: 'seed parity',
-        hypothesis: { successRatioAtLeast: 0.5 },
-        method: [{ action: 'replace-all', at: '2s', every: '15s', times: 2, downtime: '2s', portStep: 5 }],
-        settle: '8s',
-        keepAlive: 0,
-      },
-      ({ journal }) => {
-        const delta = deltaOf(journal);
-        assert.equal(delta.wrong, 0, say('seed-parity', 'wrong results', delta));
-        // A failure may only be seen in a sample taken while, or just after, every instance was down.
-        const windows = journal.actions.map((a) => [a.startedAt, a.endedAt + 1_500] as const);
-        const outside = journal.samples.filter((sample, i) => {
-          const previous = journal.samples[i - 1];
-          return previous && sample.failed > previous.failed && !windows.some(([from, to]) => sample.t >= from && previous.t <= to);
+        await page.waitForSelector('[data-fault-window="0"]', { timeout: 30_000 });
+        const faultShownAt = Date.now();
+        // The one instance whose current calls/s is 0 while the others serve.
+        const silent = await page.waitForFunction(ONE_SILENT_INSTANCE, { timeout: 20_000, polling: 250 });
+        const silentInstance = (await silent.jsonValue()) as string;
+        assert.ok(await page.$(`path[data-line="${silentInstance}"]`), 'its line is drawn');
+        // Its failover timing: out of the resolver's set once Consul's check fails it.
+        await page.waitForFunction(`(document.querySelector('[data-timing="0"] td:nth-child(2)')?.textContent ?? '').endsWith(' s')`, {
+          timeout: 30_000,
+          polling: 250,
         });
-        assert.deepEqual(
-          outside.map((s) => s.t),
-          [],
-          say('seed-parity', 'failures outside the all-down windows', delta),
-        );
-        const lastEnd = Math.max(...journal.actions.map((a) => a.endedAt));
-        const atLastEnd = journal.samples.find((s) => s.t >= lastEnd);
-        const final = journal.samples.at(-1);
+        await page.screenshot({ path: join(out, 'live-view.png') });
+
+        const [code] = await exited;
+        assert.equal(code, 0, output());
+        const journal = journalIn(out);
+        assertFaultsProven(journal, { name: 'live view: kill one' });
+        const killed = journal.actions[0];
+        assert.deepEqual(killed?.targets, [silentInstance], 'the line at 0 is the killed instance');
         assert.ok(
-          atLastEnd && final && final.ok > atLastEnd.ok + 100,
-          say('seed-parity', 'calls succeed again after the last restart', delta),
+          faultShownAt - (killed?.startedAt ?? 0) < 5_000,
+          `the window appeared ${faultShownAt - (killed?.startedAt ?? 0)} ms after the fault started`,
         );
-        const unserved = journal.actions.flatMap((a) => a.newInstances).filter((id) => final?.firstOkAtByInstance[id] === undefined);
-        assert.deepEqual(unserved, [], say('seed-parity', 'every new instance served', delta));
-      },
-    );
-  });
-});
-
-describe('network faults and Consul, on another stack', () => {
-  const shared = new SharedStack('network');
-  before(() => shared.start());
-  after(() => shared.stop());
-
-  test('a partition of one instance (every packet dropped): 0 failed, 0 wrong, the victim gets nothing, then is served within a heartbeat', async (t) => {
-    await shared.withScenario(
-      t,
-      'partition',
-      { title: 'partition', method: [{ action: 'partition', at: '2s', duration: '11s' }], settle: '8s' },
-      ({ journal }) => {
-        const delta = deltaOf(journal);
-        assert.equal(delta.failed, 0, say('partition', 'failed calls', delta));
-        assert.equal(delta.wrong, 0, say('partition', 'wrong results', delta));
-        const [action] = journal.actions;
-        const victim = action?.targets[0] ?? '';
-        // Give keepalive and Consul's check 5 s to notice, then the victim must get nothing while others do.
-        const from = journal.samples.find((s) => s.t >= (action?.startedAt ?? 0) + 5_000);
-        const to = [...journal.samples].reverse().find((s) => s.t <= (action?.undoneAt ?? 0));
-        assert.ok(from && to && to.t > from.t, say('partition', 'samples inside the partition', delta));
-        const victimCalls = (to.byInstance[victim] ?? 0) - (from.byInstance[victim] ?? 0);
-        const totalCalls = to.ok - from.ok;
-        assert.equal(victimCalls, 0, say('partition', `calls to the partitioned ${victim}`, delta));
-        assert.ok(totalCalls > 200, say('partition', 'traffic went on through the others', delta, { totalCalls }));
-        const healedAt = action?.undoneAt ?? 0;
-        const servedAt = firstServedAfter(journal, victim, healedAt);
-        t.diagnostic(`partition: victim served again ${servedAt === undefined ? 'never' : `${servedAt - healedAt} ms`} after the heal`);
-        assert.ok(
-          servedAt !== undefined && servedAt - healedAt <= HEARTBEAT_MS + SAMPLE_SLACK_MS,
-          say(
-            'partition',
-            `the victim served again within a heartbeat of the heal (after ${servedAt === undefined ? 'never' : servedAt - healedAt} ms)`,
-            delta,
-          ),
-        );
-      },
-    );
-  });
-
-  test("a disconnect while a new instance takes the victim's address and port: the victim moves its registration and is served again", async (t) => {
-    await shared.withScenario(
-      t,
-      'disconnect-readdressed',
-      {
-        title: 'disconnect, and a new instance on the same port takes the freed address',
-        method: [
-          { action: 'disconnect', target: 'oldest', at: '2s', duration: '12s' },
-          // Back to 3 of the 2 left: Docker gives the new one the lowest free address, the victim's.
-          { action: 'scale', to: 3, portStep: 0, at: '5s' },
-          // The victim is back on another address: down to 3 again (the newest goes).
-          { action: 'scale', to: 3, at: '24s' },
-        ],
-        settle: '8s',
-      },
-      async ({ journal, stack }) => {
-        const delta = deltaOf(journal);
-        const [disconnect, scaleUp] = journal.actions;
-        const victim = disconnect?.targets[0] ?? '';
-        // The details name each container's address as (ip:port): the victim's, then the new instance's.
-        const addressesIn = (detail = ''): string[] => [...detail.matchAll(/\((\d+\.\d+\.\d+\.\d+):\d+\)/g)].map((match) => match[1] ?? '');
-        const [victimOldAddress] = addressesIn(disconnect?.detail);
-        // The sequence this test is about: Docker gave the freed address (and the same port) to another instance.
-        assert.equal(
-          addressesIn(scaleUp?.detail)[0],
-          victimOldAddress,
-          say(
-            'disconnect-readdressed',
-            "the new instance took the victim's address",
-            delta,
-            journal.actions.map((a) => a.detail),
-          ),
-        );
-        assert.equal(delta.failed, 0, say('disconnect-readdressed', 'failed calls', delta));
-        assert.equal(delta.wrong, 0, say('disconnect-readdressed', 'wrong results', delta));
-        const reconnectedAt = disconnect?.undoneAt ?? 0;
-        const servedAt = firstServedAfter(journal, victim, reconnectedAt);
         t.diagnostic(
-          `disconnect-readdressed: ${victimOldAddress} taken by a new instance; victim served again ${servedAt === undefined ? 'never' : `${servedAt - reconnectedAt} ms`} after reconnecting`,
+          `live view: fault window shown ${faultShownAt - (killed?.startedAt ?? 0)} ms after the kill; screenshot ${join(out, 'live-view.png')}`,
         );
-        // Within one heartbeat of reconnecting (the registrar looks at its address every 0.5 s).
-        assert.ok(
-          servedAt !== undefined && servedAt - reconnectedAt <= HEARTBEAT_MS + SAMPLE_SLACK_MS,
-          say(
-            'disconnect-readdressed',
-            `the victim served again after reconnecting (after ${servedAt === undefined ? 'never' : servedAt - reconnectedAt} ms)`,
-            delta,
-          ),
-        );
-        const registrations = (await registrationsOf(await stack.consulApi(), 'HelloService')).get(victim) ?? [];
-        const current = (await stack.driver.targets('hello')).find((target) => target.instanceId === victim);
-        assert.deepEqual(
-          registrations.map((r) => `${r.address} ${r.status}`),
-          [`${current?.ip} passing`],
-          say('disconnect-readdressed', `Consul holds the victim at its new address only (old ${victimOldAddress})`, delta),
-        );
-        assert.ok(
-          !journal.deviated,
-          say(
-            'disconnect-readdressed',
-            'hypothesis',
-            delta,
-            journal.probes.filter((p) => !p.ok),
-          ),
-        );
-      },
-    );
+        await assertStackClean(stack, { name: 'live view: kill one' });
+      } catch (error) {
+        child.kill('SIGINT');
+        await exited;
+        if (error instanceof Error) error.message += `\nchaos output:\n${output()}`;
+        throw error;
+      } finally {
+        await browser?.close();
+      }
+      rmSync(out, { recursive: true, force: true });
+    });
+
+    test('graceful stop of one instance: 0 failed', async (t) => {
+      await shared.withScenario(
+        t,
+        'graceful-stop',
+        { title: 'graceful stop', method: [{ action: 'stop', at: '2s', timeout: '10s' }], settle: '8s' },
+        ({ journal }) => {
+          const delta = deltaOf(journal);
+          assert.equal(delta.failed, 0, say('graceful-stop', 'failed calls', delta));
+          assert.equal(delta.wrong, 0, say('graceful-stop', 'wrong results', delta));
+          assert.ok(delta.ok > 300, say('graceful-stop', 'calls flowed', delta));
+        },
+      );
+    });
+
+    test('freeze (pause) of one instance for 12 s: 0 failed', async (t) => {
+      await shared.withScenario(
+        t,
+        'freeze',
+        { title: 'freeze 12 s', method: [{ action: 'pause', at: '2s', duration: '12s' }], settle: '6s' },
+        ({ journal }) => {
+          const delta = deltaOf(journal);
+          assert.equal(delta.failed, 0, say('freeze', 'failed calls', delta));
+          assert.equal(delta.wrong, 0, say('freeze', 'wrong results', delta));
+          assert.equal(journal.rollbacks.length, 1, say('freeze', 'unpaused', delta, journal.rollbacks));
+        },
+      );
+    });
+
+    test('scale churn 3 -> 5 -> 2 -> 3: 0 failed, new instances take traffic', async (t) => {
+      await shared.withScenario(
+        t,
+        'scale-churn',
+        {
+          title: 'scale churn',
+          method: [
+            { action: 'scale', to: 5, at: '2s' },
+            { action: 'scale', to: 2, at: '12s' },
+            { action: 'scale', to: 3, at: '20s' },
+          ],
+          settle: '8s',
+        },
+        ({ journal }) => {
+          const delta = deltaOf(journal);
+          assert.equal(delta.failed, 0, say('scale-churn', 'failed calls', delta));
+          assert.equal(delta.wrong, 0, say('scale-churn', 'wrong results', delta));
+          const final = journal.samples.at(-1);
+          const started = journal.actions.flatMap((a) => a.newInstances);
+          assert.equal(
+            started.length,
+            3,
+            say(
+              'scale-churn',
+              'instances started',
+              delta,
+              journal.actions.map((a) => a.detail),
+            ),
+          );
+          assert.deepEqual(
+            started.filter((id) => final?.firstOkAtByInstance[id] === undefined),
+            [],
+            say('scale-churn', 'every new instance served', delta),
+          );
+        },
+      );
+    });
+
+    test('seed parity: all stopped and back on new ports: 0 wrong, failures only while no instance was up, calls succeed again', async (t) => {
+      await shared.withScenario(
+        t,
+        'seed-parity',
+        {
+          title: 'seed parity',
+          hypothesis: { successRatioAtLeast: 0.5 },
+          method: [{ action: 'replace-all', at: '2s', every: '15s', times: 2, downtime: '2s', portStep: 5 }],
+          settle: '8s',
+          keepAlive: 0,
+        },
+        ({ journal }) => {
+          const delta = deltaOf(journal);
+          assert.equal(delta.wrong, 0, say('seed-parity', 'wrong results', delta));
+          // A failure may only be seen in a sample taken while, or just after, every instance was down.
+          const windows = journal.actions.map((a) => [a.startedAt, a.endedAt + 1_500] as const);
+          const outside = journal.samples.filter((sample, i) => {
+            const previous = journal.samples[i - 1];
+            return previous && sample.failed > previous.failed && !windows.some(([from, to]) => sample.t >= from && previous.t <= to);
+          });
+          assert.deepEqual(
+            outside.map((s) => s.t),
+            [],
+            say('seed-parity', 'failures outside the all-down windows', delta),
+          );
+          const lastEnd = Math.max(...journal.actions.map((a) => a.endedAt));
+          const atLastEnd = journal.samples.find((s) => s.t >= lastEnd);
+          const final = journal.samples.at(-1);
+          assert.ok(
+            atLastEnd && final && final.ok > atLastEnd.ok + 100,
+            say('seed-parity', 'calls succeed again after the last restart', delta),
+          );
+          const unserved = journal.actions.flatMap((a) => a.newInstances).filter((id) => final?.firstOkAtByInstance[id] === undefined);
+          assert.deepEqual(unserved, [], say('seed-parity', 'every new instance served', delta));
+        },
+      );
+    });
   });
 
-  test('Consul restarted: 0 failed while it is down, every instance registered again afterwards', async (t) => {
-    await shared.withScenario(
-      t,
-      'consul-restart',
-      { title: 'consul restart', method: [{ action: 'restart-consul', at: '2s', downtime: '4s' }], settle: '10s' },
-      async ({ journal, stack }) => {
-        const delta = deltaOf(journal);
-        assert.equal(delta.failed, 0, say('consul-restart', 'failed calls', delta));
-        assert.equal(delta.wrong, 0, say('consul-restart', 'wrong results', delta));
-        const live = (await stack.driver.targets('hello')).map((target) => target.instanceId).sort();
-        assert.deepEqual(await stack.passingInstanceIds(), live, say('consul-restart', 'every instance registered again', delta));
-      },
-    );
-  });
+  describe('network faults and Consul, on another stack', { concurrency: 1 }, () => {
+    const shared = new SharedStack('network');
+    before(() => shared.start());
+    after(() => shared.stop());
 
-  // Gray faults: the instance stays up and passes its checks (but for unhealthy), and answers badly.
+    test('a partition of one instance (every packet dropped): 0 failed, 0 wrong, the victim gets nothing, then is served within a heartbeat', async (t) => {
+      await shared.withScenario(
+        t,
+        'partition',
+        { title: 'partition', method: [{ action: 'partition', at: '2s', duration: '11s' }], settle: '8s' },
+        ({ journal }) => {
+          const delta = deltaOf(journal);
+          assert.equal(delta.failed, 0, say('partition', 'failed calls', delta));
+          assert.equal(delta.wrong, 0, say('partition', 'wrong results', delta));
+          const [action] = journal.actions;
+          const victim = action?.targets[0] ?? '';
+          // Give keepalive and Consul's check 5 s to notice, then the victim must get nothing while others do.
+          const from = journal.samples.find((s) => s.t >= (action?.startedAt ?? 0) + 5_000);
+          const to = [...journal.samples].reverse().find((s) => s.t <= (action?.undoneAt ?? 0));
+          assert.ok(from && to && to.t > from.t, say('partition', 'samples inside the partition', delta));
+          const victimCalls = (to.byInstance[victim] ?? 0) - (from.byInstance[victim] ?? 0);
+          const totalCalls = to.ok - from.ok;
+          assert.equal(victimCalls, 0, say('partition', `calls to the partitioned ${victim}`, delta));
+          assert.ok(totalCalls > 200, say('partition', 'traffic went on through the others', delta, { totalCalls }));
+          const healedAt = action?.undoneAt ?? 0;
+          const servedAt = firstServedAfter(journal, victim, healedAt);
+          t.diagnostic(`partition: victim served again ${servedAt === undefined ? 'never' : `${servedAt - healedAt} ms`} after the heal`);
+          assert.ok(
+            servedAt !== undefined && servedAt - healedAt <= HEARTBEAT_MS + SAMPLE_SLACK_MS,
+            say(
+              'partition',
+              `the victim served again within a heartbeat of the heal (after ${servedAt === undefined ? 'never' : servedAt - healedAt} ms)`,
+              delta,
+            ),
+          );
+        },
+      );
+    });
 
-  /** Calls the victim answered (correctly) between two moments, and all calls answered then. */
-  function shareBetween(journal: Journal, victim: string, fromMs: number, toMs: number): { victim: number; all: number } {
-    const from = journal.samples.find((s) => s.t >= fromMs);
-    const to = [...journal.samples].reverse().find((s) => s.t <= toMs);
-    if (!from || !to || to.t <= from.t) return { victim: Number.NaN, all: 0 };
-    return { victim: (to.byInstance[victim] ?? 0) - (from.byInstance[victim] ?? 0), all: to.ok - from.ok };
-  }
+    test("a disconnect while a new instance takes the victim's address and port: the victim moves its registration and is served again", async (t) => {
+      await shared.withScenario(
+        t,
+        'disconnect-readdressed',
+        {
+          title: 'disconnect, and a new instance on the same port takes the freed address',
+          method: [
+            { action: 'disconnect', target: 'oldest', at: '2s', duration: '12s' },
+            // Back to 3 of the 2 left: Docker gives the new one the lowest free address, the victim's.
+            { action: 'scale', to: 3, portStep: 0, at: '5s' },
+            // The victim is back on another address: down to 3 again (the newest goes).
+            { action: 'scale', to: 3, at: '24s' },
+          ],
+          settle: '8s',
+        },
+        async ({ journal, stack }) => {
+          const delta = deltaOf(journal);
+          const [disconnect, scaleUp] = journal.actions;
+          const victim = disconnect?.targets[0] ?? '';
+          // The details name each container's address as (ip:port): the victim's, then the new instance's.
+          const addressesIn = (detail = ''): string[] =>
+            [...detail.matchAll(/\((\d+\.\d+\.\d+\.\d+):\d+\)/g)].map((match) => match[1] ?? '');
+          const [victimOldAddress] = addressesIn(disconnect?.detail);
+          // The sequence this test is about: Docker gave the freed address (and the same port) to another instance.
+          assert.equal(
+            addressesIn(scaleUp?.detail)[0],
+            victimOldAddress,
+            say(
+              'disconnect-readdressed',
+              "the new instance took the victim's address",
+              delta,
+              journal.actions.map((a) => a.detail),
+            ),
+          );
+          assert.equal(delta.failed, 0, say('disconnect-readdressed', 'failed calls', delta));
+          assert.equal(delta.wrong, 0, say('disconnect-readdressed', 'wrong results', delta));
+          const reconnectedAt = disconnect?.undoneAt ?? 0;
+          const servedAt = firstServedAfter(journal, victim, reconnectedAt);
+          t.diagnostic(
+            `disconnect-readdressed: ${victimOldAddress} taken by a new instance; victim served again ${servedAt === undefined ? 'never' : `${servedAt - reconnectedAt} ms`} after reconnecting`,
+          );
+          // Within one heartbeat of reconnecting (the registrar looks at its address every 0.5 s).
+          assert.ok(
+            servedAt !== undefined && servedAt - reconnectedAt <= HEARTBEAT_MS + SAMPLE_SLACK_MS,
+            say(
+              'disconnect-readdressed',
+              `the victim served again after reconnecting (after ${servedAt === undefined ? 'never' : servedAt - reconnectedAt} ms)`,
+              delta,
+            ),
+          );
+          const registrations = (await registrationsOf(await stack.consulApi(), 'HelloService')).get(victim) ?? [];
+          const current = (await stack.driver.targets('hello')).find((target) => target.instanceId === victim);
+          assert.deepEqual(
+            registrations.map((r) => `${r.address} ${r.status}`),
+            [`${current?.ip} passing`],
+            say('disconnect-readdressed', `Consul holds the victim at its new address only (old ${victimOldAddress})`, delta),
+          );
+          assert.ok(
+            !journal.deviated,
+            say(
+              'disconnect-readdressed',
+              'hypothesis',
+              delta,
+              journal.probes.filter((p) => !p.ok),
+            ),
+          );
+        },
+      );
+    });
 
-  test('flaky (50 % UNAVAILABLE) instance: 0 failed, 0 wrong, and outlier detection ejects it (its share falls near 0)', async (t) => {
-    await shared.withScenario(
-      t,
-      'flaky',
-      { title: 'flaky', method: [{ action: 'flaky', at: '2s', duration: '16s', ratio: 0.5 }], settle: '6s' },
-      ({ journal }) => {
-        const delta = deltaOf(journal);
-        assert.equal(delta.failed, 0, say('flaky', 'failed calls', delta));
-        assert.equal(delta.wrong, 0, say('flaky', 'wrong results', delta));
-        const [action] = journal.actions;
-        const victim = action?.targets[0] ?? '';
-        // After 8 s (ejection takes an interval or two), until the fault is cleared.
-        const share = shareBetween(journal, victim, (action?.startedAt ?? 0) + 8_000, action?.undoneAt ?? 0);
-        t.diagnostic(`flaky: the victim answered ${share.victim} of ${share.all} calls in the fault's last 8 s`);
-        assert.ok(share.all > 200, say('flaky', 'calls flowed', delta, share));
-        assert.ok(
-          share.victim / share.all < 0.1,
-          say('flaky', 'the flaky instance ejected (share < 10 %, round robin gives 33 %)', delta, share),
-        );
-      },
-    );
-  });
+    test('Consul restarted: 0 failed while it is down, every instance registered again afterwards', async (t) => {
+      await shared.withScenario(
+        t,
+        'consul-restart',
+        { title: 'consul restart', method: [{ action: 'restart-consul', at: '2s', downtime: '4s' }], settle: '10s' },
+        async ({ journal, stack }) => {
+          const delta = deltaOf(journal);
+          assert.equal(delta.failed, 0, say('consul-restart', 'failed calls', delta));
+          assert.equal(delta.wrong, 0, say('consul-restart', 'wrong results', delta));
+          const live = (await stack.driver.targets('hello')).map((target) => target.instanceId).sort();
+          assert.deepEqual(await stack.passingInstanceIds(), live, say('consul-restart', 'every instance registered again', delta));
+        },
+      );
+    });
 
-  test('slow (+300 ms) instance: 0 failed, 0 wrong, and weighted round robin starves it (its share falls near 0)', async (t) => {
-    await shared.withScenario(
-      t,
-      'slow',
-      // Settle 15 s: a starved instance wins its share back only once its low weight
-      // lapses (weight_expiration_period 10 s), and the after-check wants it served.
-      { title: 'slow', method: [{ action: 'slow', at: '2s', duration: '12s', delay: '300ms', delayJitter: '50ms' }], settle: '15s' },
-      ({ journal }) => {
-        const delta = deltaOf(journal);
-        assert.equal(delta.failed, 0, say('slow', 'failed calls', delta));
-        assert.equal(delta.wrong, 0, say('slow', 'wrong results', delta));
-        const [action] = journal.actions;
-        assert.match(action?.detail ?? '', /slow: \+300 ms ± 50 ms on /);
-        // After 4 s (its load reports every 0.5 s, weights every 0.5 s), until the fault is cleared.
-        const share = shareBetween(journal, action?.targets[0] ?? '', (action?.startedAt ?? 0) + 4_000, action?.undoneAt ?? 0);
-        t.diagnostic(`slow: the victim answered ${share.victim} of ${share.all} calls in the fault's last 8 s`);
-        assert.ok(share.all > 200, say('slow', 'calls flowed', delta, share));
-        assert.ok(
-          share.victim / share.all < 0.05,
-          say('slow', 'the slow instance starved (share < 5 %, round robin gives 33 %)', delta, share),
-        );
-      },
-    );
-  });
+    // Gray faults: the instance stays up and passes its checks (but for unhealthy), and answers badly.
 
-  test('corrupt instance: every wrong sum is counted wrong (never ok), the hypothesis is violated, and the fault is cleared', async (t) => {
-    await shared.withScenario(
-      t,
-      'corrupt',
-      { title: 'corrupt', method: [{ action: 'corrupt', at: '2s', duration: '8s' }], settle: '5s' },
-      ({ journal }) => {
-        const delta = deltaOf(journal);
-        const [action] = journal.actions;
-        const victim = action?.targets[0] ?? '';
-        assert.ok(delta.wrong > 20, say('corrupt', 'wrong results counted', delta));
-        assert.equal(delta.failed, 0, say('corrupt', 'failed calls', delta));
-        assert.ok(
-          journal.probes.some((probe) => probe.probe === 'wrong-results' && !probe.ok),
-          say('corrupt', 'the hypothesis says violated', delta, journal.probes),
-        );
-        // From a second in (the key reaches the instance) to the clear, the victim's answers are never counted ok.
-        const share = shareBetween(journal, victim, (action?.startedAt ?? 0) + 1_000, (action?.undoneAt ?? 0) - 200);
-        assert.equal(share.victim, 0, say('corrupt', 'answers of the corrupt instance counted ok', delta, share));
-        // Cleared: it answers correctly again.
-        assert.ok(
-          firstServedAfter(journal, victim, action?.undoneAt ?? 0) !== undefined,
-          say('corrupt', 'served correctly after the clear', delta),
-        );
-      },
-      { violates: true },
-    );
-  });
+    /** Calls the victim answered (correctly) between two moments, and all calls answered then. */
+    function shareBetween(journal: Journal, victim: string, fromMs: number, toMs: number): { victim: number; all: number } {
+      const from = journal.samples.find((s) => s.t >= fromMs);
+      const to = [...journal.samples].reverse().find((s) => s.t <= toMs);
+      if (!from || !to || to.t <= from.t) return { victim: Number.NaN, all: 0 };
+      return { victim: (to.byInstance[victim] ?? 0) - (from.byInstance[victim] ?? 0), all: to.ok - from.ok };
+    }
 
-  test('unhealthy instance (NOT_SERVING, still answering): 0 failed, drained within one Consul propagation, served again after', async (t) => {
-    await shared.withScenario(
-      t,
-      'unhealthy',
-      { title: 'unhealthy', method: [{ action: 'unhealthy', at: '2s', duration: '11s' }], settle: '8s' },
-      ({ journal }) => {
-        const delta = deltaOf(journal);
-        assert.equal(delta.failed, 0, say('unhealthy', 'failed calls', delta));
-        assert.equal(delta.wrong, 0, say('unhealthy', 'wrong results', delta));
-        const [action] = journal.actions;
-        const victim = action?.targets[0] ?? '';
-        // Consul's gRPC check runs every 2 s; the blocking query carries the change at once: 4 s is one propagation, with slack.
-        const share = shareBetween(journal, victim, (action?.startedAt ?? 0) + 4_000, action?.undoneAt ?? 0);
-        assert.equal(share.victim, 0, say('unhealthy', 'calls to the unhealthy instance after one propagation', delta, share));
-        assert.ok(share.all > 200, say('unhealthy', 'traffic went on through the others', delta, share));
-        const servedAt = firstServedAfter(journal, victim, action?.undoneAt ?? 0);
-        assert.ok(servedAt !== undefined, say('unhealthy', 'served again once healthy', delta));
-      },
-    );
+    test('flaky (50 % UNAVAILABLE) instance: 0 failed, 0 wrong, and outlier detection ejects it (its share falls near 0)', async (t) => {
+      await shared.withScenario(
+        t,
+        'flaky',
+        // Settle 25 s: an instance ejected again and again stays out up to base x
+        // ejections (5 s each, 15 s after a 16 s fault seen) before it is called
+        // again, and the after-check wants every instance served (settle 6 s failed).
+        { title: 'flaky', method: [{ action: 'flaky', at: '2s', duration: '16s', ratio: 0.5 }], settle: '25s' },
+        ({ journal }) => {
+          const delta = deltaOf(journal);
+          assert.equal(delta.failed, 0, say('flaky', 'failed calls', delta));
+          assert.equal(delta.wrong, 0, say('flaky', 'wrong results', delta));
+          const [action] = journal.actions;
+          const victim = action?.targets[0] ?? '';
+          // After 8 s (ejection takes an interval or two), until the fault is cleared.
+          const share = shareBetween(journal, victim, (action?.startedAt ?? 0) + 8_000, action?.undoneAt ?? 0);
+          t.diagnostic(`flaky: the victim answered ${share.victim} of ${share.all} calls in the fault's last 8 s`);
+          assert.ok(share.all > 200, say('flaky', 'calls flowed', delta, share));
+          assert.ok(
+            share.victim / share.all < 0.1,
+            say('flaky', 'the flaky instance ejected (share < 10 %, round robin gives 33 %)', delta, share),
+          );
+        },
+      );
+    });
+
+    test('slow (+300 ms) instance: 0 failed, 0 wrong, and weighted round robin starves it (its share falls near 0)', async (t) => {
+      await shared.withScenario(
+        t,
+        'slow',
+        // Settle 15 s: a starved instance wins its share back only once its low weight
+        // lapses (weight_expiration_period 10 s), and the after-check wants it served.
+        { title: 'slow', method: [{ action: 'slow', at: '2s', duration: '12s', delay: '300ms', delayJitter: '50ms' }], settle: '15s' },
+        ({ journal }) => {
+          const delta = deltaOf(journal);
+          assert.equal(delta.failed, 0, say('slow', 'failed calls', delta));
+          assert.equal(delta.wrong, 0, say('slow', 'wrong results', delta));
+          const [action] = journal.actions;
+          assert.match(action?.detail ?? '', /slow: \+300 ms ± 50 ms on /);
+          // After 4 s (its load reports every 0.5 s, weights every 0.5 s), until the fault is cleared.
+          const share = shareBetween(journal, action?.targets[0] ?? '', (action?.startedAt ?? 0) + 4_000, action?.undoneAt ?? 0);
+          t.diagnostic(`slow: the victim answered ${share.victim} of ${share.all} calls in the fault's last 8 s`);
+          assert.ok(share.all > 200, say('slow', 'calls flowed', delta, share));
+          assert.ok(
+            share.victim / share.all < 0.05,
+            say('slow', 'the slow instance starved (share < 5 %, round robin gives 33 %)', delta, share),
+          );
+        },
+      );
+    });
+
+    test('corrupt instance: every wrong sum is counted wrong (never ok), the hypothesis is violated, and the fault is cleared', async (t) => {
+      await shared.withScenario(
+        t,
+        'corrupt',
+        { title: 'corrupt', method: [{ action: 'corrupt', at: '2s', duration: '8s' }], settle: '5s' },
+        ({ journal }) => {
+          const delta = deltaOf(journal);
+          const [action] = journal.actions;
+          const victim = action?.targets[0] ?? '';
+          assert.ok(delta.wrong > 20, say('corrupt', 'wrong results counted', delta));
+          assert.equal(delta.failed, 0, say('corrupt', 'failed calls', delta));
+          assert.ok(
+            journal.probes.some((probe) => probe.probe === 'wrong-results' && !probe.ok),
+            say('corrupt', 'the hypothesis says violated', delta, journal.probes),
+          );
+          // From a second in (the key reaches the instance) to the clear, the victim's answers are never counted ok.
+          const share = shareBetween(journal, victim, (action?.startedAt ?? 0) + 1_000, (action?.undoneAt ?? 0) - 200);
+          assert.equal(share.victim, 0, say('corrupt', 'answers of the corrupt instance counted ok', delta, share));
+          // Cleared: it answers correctly again.
+          assert.ok(
+            firstServedAfter(journal, victim, action?.undoneAt ?? 0) !== undefined,
+            say('corrupt', 'served correctly after the clear', delta),
+          );
+        },
+        { violates: true },
+      );
+    });
+
+    test('unhealthy instance (NOT_SERVING, still answering): 0 failed, drained within one Consul propagation, served again after', async (t) => {
+      await shared.withScenario(
+        t,
+        'unhealthy',
+        { title: 'unhealthy', method: [{ action: 'unhealthy', at: '2s', duration: '11s' }], settle: '8s' },
+        ({ journal }) => {
+          const delta = deltaOf(journal);
+          assert.equal(delta.failed, 0, say('unhealthy', 'failed calls', delta));
+          assert.equal(delta.wrong, 0, say('unhealthy', 'wrong results', delta));
+          const [action] = journal.actions;
+          const victim = action?.targets[0] ?? '';
+          // Consul's gRPC check runs every 2 s; the blocking query carries the change at once: 4 s is one propagation, with slack.
+          const share = shareBetween(journal, victim, (action?.startedAt ?? 0) + 4_000, action?.undoneAt ?? 0);
+          assert.equal(share.victim, 0, say('unhealthy', 'calls to the unhealthy instance after one propagation', delta, share));
+          assert.ok(share.all > 200, say('unhealthy', 'traffic went on through the others', delta, share));
+          const servedAt = firstServedAfter(journal, victim, action?.undoneAt ?? 0);
+          assert.ok(servedAt !== undefined, say('unhealthy', 'served again once healthy', delta));
+        },
+      );
+    });
   });
 });
