@@ -534,6 +534,22 @@ describe('two shared stacks at once', { concurrency: 2 }, () => {
       return { victim: (to.byInstance[victim] ?? 0) - (from.byInstance[victim] ?? 0), all: to.ok - from.ok };
     }
 
+    /**
+     * A gray fault's judge: no call failed or was wrong, and from `afterMs` into
+     * the fault until it was cleared (its last 8 s) the victim got under `below`
+     * of the calls (round robin would give it a third).
+     */
+    function assertVictimShareBelow(t: TestContext, name: string, journal: Journal, afterMs: number, below: number, what: string): void {
+      const delta = deltaOf(journal);
+      assert.equal(delta.failed, 0, say(name, 'failed calls', delta));
+      assert.equal(delta.wrong, 0, say(name, 'wrong results', delta));
+      const [action] = journal.actions;
+      const share = shareBetween(journal, action?.targets[0] ?? '', (action?.startedAt ?? 0) + afterMs, action?.undoneAt ?? 0);
+      t.diagnostic(`${name}: the victim answered ${share.victim} of ${share.all} calls in the fault's last 8 s`);
+      assert.ok(share.all > 200, say(name, 'calls flowed', delta, share));
+      assert.ok(share.victim / share.all < below, say(name, what, delta, share));
+    }
+
     test('flaky (50 % UNAVAILABLE) instance: 0 failed, 0 wrong, and outlier detection ejects it (its share falls near 0)', async (t) => {
       await shared.withScenario(
         t,
@@ -542,21 +558,9 @@ describe('two shared stacks at once', { concurrency: 2 }, () => {
         // ejections (5 s each, 15 s after a 16 s fault seen) before it is called
         // again, and the after-check wants every instance served (settle 6 s failed).
         { title: 'flaky', method: [{ action: 'flaky', at: '2s', duration: '16s', ratio: 0.5 }], settle: '25s' },
-        ({ journal }) => {
-          const delta = deltaOf(journal);
-          assert.equal(delta.failed, 0, say('flaky', 'failed calls', delta));
-          assert.equal(delta.wrong, 0, say('flaky', 'wrong results', delta));
-          const [action] = journal.actions;
-          const victim = action?.targets[0] ?? '';
+        ({ journal }) =>
           // After 8 s (ejection takes an interval or two), until the fault is cleared.
-          const share = shareBetween(journal, victim, (action?.startedAt ?? 0) + 8_000, action?.undoneAt ?? 0);
-          t.diagnostic(`flaky: the victim answered ${share.victim} of ${share.all} calls in the fault's last 8 s`);
-          assert.ok(share.all > 200, say('flaky', 'calls flowed', delta, share));
-          assert.ok(
-            share.victim / share.all < 0.1,
-            say('flaky', 'the flaky instance ejected (share < 10 %, round robin gives 33 %)', delta, share),
-          );
-        },
+          assertVictimShareBelow(t, 'flaky', journal, 8_000, 0.1, 'the flaky instance ejected (share < 10 %, round robin gives 33 %)'),
       );
     });
 
@@ -568,19 +572,9 @@ describe('two shared stacks at once', { concurrency: 2 }, () => {
         // lapses (weight_expiration_period 10 s), and the after-check wants it served.
         { title: 'slow', method: [{ action: 'slow', at: '2s', duration: '12s', delay: '300ms', delayJitter: '50ms' }], settle: '15s' },
         ({ journal }) => {
-          const delta = deltaOf(journal);
-          assert.equal(delta.failed, 0, say('slow', 'failed calls', delta));
-          assert.equal(delta.wrong, 0, say('slow', 'wrong results', delta));
-          const [action] = journal.actions;
-          assert.match(action?.detail ?? '', /slow: \+300 ms ± 50 ms on /);
+          assert.match(journal.actions[0]?.detail ?? '', /slow: \+300 ms ± 50 ms on /);
           // After 4 s (its load reports every 0.5 s, weights every 0.5 s), until the fault is cleared.
-          const share = shareBetween(journal, action?.targets[0] ?? '', (action?.startedAt ?? 0) + 4_000, action?.undoneAt ?? 0);
-          t.diagnostic(`slow: the victim answered ${share.victim} of ${share.all} calls in the fault's last 8 s`);
-          assert.ok(share.all > 200, say('slow', 'calls flowed', delta, share));
-          assert.ok(
-            share.victim / share.all < 0.05,
-            say('slow', 'the slow instance starved (share < 5 %, round robin gives 33 %)', delta, share),
-          );
+          assertVictimShareBelow(t, 'slow', journal, 4_000, 0.05, 'the slow instance starved (share < 5 %, round robin gives 33 %)');
         },
       );
     });
