@@ -151,5 +151,5 @@ e2e: provision secrets app ## end-to-end tests on real containers
 e2e-long: provision secrets app ## random-mix seeds 1-12 back to back on one compose stack at 200 calls/s (~10 min)
 	@scripts/run-tests.sh long
 
-test: provision secrets app lint ## everything: lint, strict types, then check's tests, unit's and e2e in one node --test run
+test: provision secrets app lint ## everything: lint, strict types, check's and unit's tests at once, then e2e one file at a time
 	@scripts/run-tests.sh check unit e2e

@@ -1,11 +1,10 @@
-#!/usr/bin/env bash
-# Runs the test suites given in ONE node --test run, so CI reads one summary:
+# Runs the test suites given, in two phases (below: at once, then one file at
+# a time), every failure reported, the status non-zero if any failed:
 #   check  every test outside e2e/ that needs nothing but Node and `npm ci`
 #   unit   the tests outside e2e/ that need a Consul agent, Chromium or root (NEEDS below)
 #   e2e    e2e/ on real containers (e2e/long/ excepted); the check that no
 #          earlier run left anything behind runs first: Node 20 runs the files
 #          in path order, whatever order they are given in, hence its 00- name
-#          (the check and unit tests that sort before it touch no Docker)
 #   long   e2e/long/
 # It runs what is compiled: make check compiles first, the other targets
 # through make app.
@@ -49,11 +48,21 @@ for listed in $needing; do
   grep -qxF "$listed" <<<"$all_sources" || fail tests "NEEDS in scripts/run-tests.sh lists $listed, which does not exist"
 done
 
-files=()
-# Adds the compiled form of each test source: the discovery library compiles
-# into its own dist/. From the sources, not from dist/: a compiled test whose
-# source is gone must not run.
+# Two phases, one after the other, each a node --test run of its own:
+#   at-once  check and unit: the files share nothing (each its own Consul agent,
+#            ports, processes) and mostly wait on timers and sockets, so they
+#            run at once, one more than the cores (measured on 2 cores: check
+#            and unit 54 s at once, 150 s one at a time)
+#   serial   e2e and long: one file at a time, since they share one Docker
+#            engine and two cores and their timings assume they have them
+at_once=()
+serial=()
+# Adds the compiled form of each test source to the array named first: the
+# discovery library compiles into its own dist/. From the sources, not from
+# dist/: a compiled test whose source is gone must not run.
 add_compiled() {
+  local -n into=$1
+  shift
   local source file
   for source in "$@"; do
     file="${source%.ts}.js"
@@ -62,7 +71,7 @@ add_compiled() {
       *) file="dist/$file" ;;
     esac
     [ -f "$file" ] || fail tests "$file is missing: compile first (npm run build)"
-    files+=("$file")
+    into+=("$file")
   done
 }
 
@@ -70,18 +79,18 @@ needs_more=0
 for suite in "$@"; do
   case "$suite" in
     # Split into words on purpose: a path a word, none has a space.
-    check) add_compiled $(comm -23 <(echo "$all_sources") <(echo "$needing")) ;;
-    unit) add_compiled $needing ;;
+    check) add_compiled at_once $(comm -23 <(echo "$all_sources") <(echo "$needing")) ;;
+    unit) add_compiled at_once $needing ;;
     e2e)
-      files=("dist/e2e/00-nothing-left-behind.test.js" "${files[@]}")
-      mapfile -t -O "${#files[@]}" files < <(find dist/e2e -name '*.test.js' ! -name '00-nothing-left-behind.test.js' ! -path '*/long/*' | sort)
+      serial=("dist/e2e/00-nothing-left-behind.test.js" "${serial[@]}")
+      mapfile -t -O "${#serial[@]}" serial < <(find dist/e2e -name '*.test.js' ! -name '00-nothing-left-behind.test.js' ! -path '*/long/*' | sort)
       ;;
-    long) mapfile -t -O "${#files[@]}" files < <(find dist/e2e/long -name '*.test.js' | sort) ;;
+    long) mapfile -t -O "${#serial[@]}" serial < <(find dist/e2e/long -name '*.test.js' | sort) ;;
     *) fail tests "unknown suite '$suite' (known: check, unit, e2e, long)" ;;
   esac
   [ "$suite" = check ] || needs_more=1
 done
-[ "${#files[@]}" -gt 0 ] || fail tests "no compiled test files found; run make app first"
+[ $((${#at_once[@]} + ${#serial[@]})) -gt 0 ] || fail tests "no compiled test files found; run make app first"
 
 if [ "$needs_more" = 1 ]; then
   # testcontainers offline: Ryuk's image cannot be pulled (the suite sweeps by
@@ -90,28 +99,46 @@ if [ "$needs_more" = 1 ]; then
   CONSUL_BIN="$("$PROJECT_ROOT/scripts/ensure-consul.sh" | tail -n 1)"
   CHROMIUM="$("$PROJECT_ROOT/scripts/ensure-chromium.sh" | tail -n 1)"
   export CONSUL_BIN CHROMIUM
-  # One file at a time: the integration and e2e tests share one Docker engine
-  # and two cores, and their timings assume they have them.
-  concurrency=1
-  # Node 20 applies --test-timeout to each test FILE as a whole (Node 24 to
-  # each test, since nodejs/node#57672): the longest file, the e2e fault
-  # scenarios or the Swarm suite (which allows itself 15 min), must fit.
-  timeout_ms=1200000
-else
-  # The check tier's files share nothing: they run at once, one more than the
-  # cores since most of their time is spent waiting on timers and sockets.
-  concurrency=$(($(nproc) + 1))
-  # Each of its files takes under 10 s on 2 cores, under load.
-  timeout_ms=30000
 fi
-# A safety net, not a budget: a hang fails as "timed out" and the run goes on,
-# instead of holding CI until its job's limit. TEST_TIMEOUT_MS overrides it.
-timeout_ms="${TEST_TIMEOUT_MS:-$timeout_ms}"
 
-# TEST_JUNIT=path: also a JUnit XML of every test there (CI publishes it).
-reporters=(--test-reporter=spec --test-reporter-destination=stdout)
-if [ -n "${TEST_JUNIT:-}" ]; then
-  mkdir -p "$(dirname "$TEST_JUNIT")"
-  reporters+=(--test-reporter=junit "--test-reporter-destination=$TEST_JUNIT")
+# Time limits per FILE, a safety net, not a budget: a hang fails as "timed out"
+# and the run goes on, instead of holding CI until its job's limit (Node 20
+# applies --test-timeout to each test file as a whole, Node 24 to each test,
+# since nodejs/node#57672; the tests have limits of their own,
+# services/test-support/timed-test.ts). check's files take under 10 s each on
+# 2 cores under load, unit's under a minute; the longest serial file, the e2e
+# fault scenarios or the Swarm suite (which allows itself 15 min), must fit.
+# TEST_TIMEOUT_MS overrides both.
+if [ "$needs_more" = 1 ]; then at_once_timeout_ms=300000; else at_once_timeout_ms=30000; fi
+serial_timeout_ms=1200000
+
+# TEST_JUNIT=path: also a JUnit XML of every test there (CI publishes it); with
+# both phases, one per phase: path's name with -at-once and -serial before .xml.
+junit_for() {
+  [ -n "${TEST_JUNIT:-}" ] || return 0
+  local destination="$TEST_JUNIT"
+  if [ "${#at_once[@]}" -gt 0 ] && [ "${#serial[@]}" -gt 0 ]; then destination="${TEST_JUNIT%.xml}-$1.xml"; fi
+  mkdir -p "$(dirname "$destination")"
+  printf '%s\n' --test-reporter=junit "--test-reporter-destination=$destination"
+}
+
+# run_phase NAME CONCURRENCY TIMEOUT_MS FILE...: one node --test run; its status.
+run_phase() {
+  local name=$1 concurrency=$2 timeout_ms=$3
+  shift 3
+  local reporters=(--test-reporter=spec --test-reporter-destination=stdout)
+  mapfile -t -O 2 reporters < <(junit_for "$name")
+  node --test "--test-concurrency=$concurrency" "--test-timeout=${TEST_TIMEOUT_MS:-$timeout_ms}" "${reporters[@]}" "$@"
+}
+
+status=0
+if [ "${#at_once[@]}" -gt 0 ]; then
+  run_phase at-once $(($(nproc) + 1)) "$at_once_timeout_ms" "${at_once[@]}" || status=$?
+  # Interrupted (Ctrl-C): stop here rather than start the containers.
+  [ "$status" -lt 128 ] || exit "$status"
 fi
-exec node --test "--test-concurrency=$concurrency" "--test-timeout=$timeout_ms" "${reporters[@]}" "${files[@]}"
+if [ "${#serial[@]}" -gt 0 ]; then
+  # A failure above does not stop the e2e tests: one run reports every failure.
+  run_phase serial 1 "$serial_timeout_ms" "${serial[@]}" || status=$?
+fi
+exit "$status"
