@@ -3,7 +3,7 @@ import { after, before } from 'node:test';
 import { e2eTest as test } from '../services/test-support/timed-test.js';
 import { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
 import type { Journal } from '../chaos/engine/journal.js';
-import { scenarioSchema } from '../chaos/scenario/schema.js';
+import { type Scenario, scenarioSchema } from '../chaos/scenario/schema.js';
 import { statsWhen } from './support/client-stats.js';
 import { ComposeStack, newProjectName } from './support/compose-stack.js';
 import { findLeftovers, sweep } from './support/docker-sweep.js';
@@ -129,8 +129,29 @@ function assertHeldAt200(name: string, journal: Journal, minCalls: number): Delt
   return delta;
 }
 
+/**
+ * The shipped Consul scenarios made shorter, to keep `make test` within its
+ * time, like the follower's below: the same actions and hypothesis, the
+ * servers down 8 s (the leader) and 12 s (the quorum) instead of 15 s and
+ * 20 s; long enough for a new leader to be elected, and for at least 5 s of
+ * readings without one. The shipped files themselves are loaded and planned
+ * by chaos/scenario/shipped-scenarios.test.ts; `make chaos` runs them whole.
+ */
+/** One Consul fault 2 s in, for `down`, then `settle`; the hypothesis of the shipped Consul scenarios. */
+function consulFault(title: string, action: string, down: string, settle: string): Scenario {
+  return scenarioSchema.parse({
+    title,
+    hypothesis: { successRatioAtLeast: 1.0, maxWrong: 0, everyLiveInstanceServedWithin: '6s' },
+    method: [{ action, at: '2s', duration: down }],
+    settle,
+    keepAlive: 1,
+  });
+}
+const LEADER_KILLED = consulFault('Kill the Consul leader for 8 s', 'kill-consul-leader', '8s', '8s');
+const QUORUM_LOST = consulFault('Consul quorum loss for 12 s', 'consul-quorum-loss', '12s', '10s');
+
 test('the Consul leader SIGKILLed: a new leader, 0 failed and 0 wrong calls at 200 calls/s, each instance served at its one address afterwards', async (t) => {
-  const { result: journal, leaders } = await watchLeader(() => stack.runShippedScenario('kill-consul-leader', 1));
+  const { result: journal, leaders } = await watchLeader(() => stack.runParsedScenario(LEADER_KILLED, 'kill-consul-leader (e2e)', 1));
   const delta = deltaOf(journal);
   const distinct = [...new Set(leaders.filter((leader) => leader.endsWith(':8300')))];
   t.diagnostic(
@@ -138,23 +159,16 @@ test('the Consul leader SIGKILLed: a new leader, 0 failed and 0 wrong calls at 2
   );
   assert.equal(journal.actions[0]?.outcome, 'done', say('kill-consul-leader', 'the leader was killed', delta, journal.actions[0]?.detail));
   // Read back: the killed server exited, and ran again once undone.
-  assertHeldAt200('kill-consul-leader', journal, 200 * 20);
+  assertHeldAt200('kill-consul-leader', journal, 200 * 15);
   assert.ok(distinct.length >= 2, `another server became the leader: ${leaders.join(', ')}`);
   await assertServedAtOneAddress('kill-consul-leader', journal);
 });
 
 /**
- * The shipped kill-consul-follower (15 s down, 10 s settle) made shorter, to
- * keep `make test` within its time: the same action and hypothesis, 8 s down.
- * The shipped file itself is loaded and planned by
- * chaos/scenario/shipped-scenarios.test.ts.
+ * The shipped kill-consul-follower (15 s down, 10 s settle) made shorter, as
+ * the two above: the same action and hypothesis, 8 s down.
  */
-const FOLLOWER_KILLED = scenarioSchema.parse({
-  title: 'Kill a Consul follower for 8 s',
-  hypothesis: { everyLiveInstanceServedWithin: '6s' },
-  method: [{ action: 'kill-consul-follower', at: '2s', duration: '8s' }],
-  settle: '8s',
-});
+const FOLLOWER_KILLED = consulFault('Kill a Consul follower for 8 s', 'kill-consul-follower', '8s', '8s');
 
 test('a Consul follower SIGKILLed for 8 s: a follower, never the leader, is killed, 0 failed and 0 wrong calls, the follower runs again, each instance served at its one address afterwards', async (t) => {
   const name = 'kill-consul-follower';
@@ -185,8 +199,8 @@ test('a Consul follower SIGKILLed for 8 s: a follower, never the leader, is kill
   await assertServedAtOneAddress(name, journal);
 });
 
-test('20 s without a quorum (2 of 3 servers stopped): no leader meanwhile, 0 failed and 0 wrong calls, each instance served at its one address afterwards', async (t) => {
-  const { result: journal, leaders } = await watchLeader(() => stack.runShippedScenario('consul-quorum-loss', 1));
+test('12 s without a quorum (2 of 3 servers stopped): no leader meanwhile, 0 failed and 0 wrong calls, each instance served at its one address afterwards', async (t) => {
+  const { result: journal, leaders } = await watchLeader(() => stack.runParsedScenario(QUORUM_LOST, 'consul-quorum-loss (e2e)', 1));
   const delta = deltaOf(journal);
   const leaderless = leaders.filter((leader) => leader === '').length;
   t.diagnostic(
@@ -194,7 +208,7 @@ test('20 s without a quorum (2 of 3 servers stopped): no leader meanwhile, 0 fai
   );
   assert.equal(journal.actions[0]?.outcome, 'done', say('consul-quorum-loss', 'two servers stopped', delta, journal.actions[0]?.detail));
   // Read back: both servers exited, and ran again once undone.
-  assertHeldAt200('consul-quorum-loss', journal, 200 * 25);
+  assertHeldAt200('consul-quorum-loss', journal, 200 * 20);
   assert.ok(leaderless >= 10, `no leader for a while (at least 5 s of readings): ${leaders.join(', ')}`);
   await assertServedAtOneAddress('consul-quorum-loss', journal);
 });
