@@ -4,6 +4,7 @@ import { freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import Docker from 'dockerode';
 import { ComposeStack, newProjectName } from '../e2e/support/compose-stack.js';
 import { ROOT } from '../e2e/support/paths.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Part of `make bench`: what losing the Raft leader, and the quorum, costs
@@ -22,7 +23,6 @@ const REPEATS = 3;
 const POLL_MS = 50;
 const GIVE_UP_MS = 60_000;
 const docker = new Docker();
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const median = (values: number[]): number => {
   const finite = values.filter((value) => Number.isFinite(value)).sort((a, b) => a - b);
   return finite[Math.floor((finite.length - 1) / 2)] ?? Number.NaN;

@@ -8,6 +8,7 @@ import { type HelloServiceClient, loadHelloProto } from '../services/lib/hello-p
 import { HelloProcess } from '../services/local/hello-process.js';
 import { eventually, passingIds, passingToFirstCallMs } from '../services/test-support/consul-queries.js';
 import { startClient } from '../services/test-support/in-process-client.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Part of `make bench`: what the discovery library costs and saves, each
@@ -24,7 +25,6 @@ const CONCURRENCY = 64;
 const IDLE_MS = 60_000;
 const EVENTS = 20;
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const quantile = (values: number[], q: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? 0;

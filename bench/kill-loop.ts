@@ -1,6 +1,7 @@
 import { ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import { HelloProcess } from '../services/local/hello-process.js';
 import { startClient } from '../services/test-support/in-process-client.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Part of `make bench`: SIGKILL an instance 40 times in a row (a new one
@@ -9,7 +10,6 @@ import { startClient } from '../services/test-support/in-process-client.js';
  */
 const KILLS = 40;
 const RATE = 300;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const consul = await ConsulDevAgent.start();
 const servers: HelloProcess[] = [];

@@ -1,6 +1,7 @@
 import type { TargetContainer } from '../chaos/docker/docker-driver.js';
 import { fetchStats, statsWhen } from '../e2e/support/client-stats.js';
 import { ComposeStack, newProjectName } from '../e2e/support/compose-stack.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Part of `make bench`: the two ways the chaos runner cuts an instance off,
@@ -21,8 +22,6 @@ interface Row {
   readonly servedAgainAfterMs: number | undefined;
   readonly addressKept: boolean;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `probe` every 50 ms until it holds; the time it took, or undefined after `timeoutMs`. */
 async function timeUntil(probe: () => Promise<boolean>, timeoutMs: number): Promise<number | undefined> {

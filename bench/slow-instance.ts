@@ -8,7 +8,8 @@ import { DEFAULT_CALL_POLICY } from '../services/client/service-config.js';
 import { faultKey } from '../services/lib/gray-fault.js';
 import { passingToFirstCallMs } from '../services/test-support/consul-queries.js';
 import { consulTlsForChecks, makeTestCertificates } from '../services/test-support/test-certificates.js';
-import { ProcessCluster, sleep } from './support/process-cluster.js';
+import { ProcessCluster } from './support/process-cluster.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { printTable } from './support/table.js';
 import { shareOf } from '../services/test-support/call-share.js';
 

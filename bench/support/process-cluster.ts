@@ -12,7 +12,6 @@ import { helloTlsEnv, type TestCertificates } from '../../services/test-support/
  * real Consul agent, and the real client in the bench's own process (its
  * counters read directly), over mutual TLS as in the compose stack.
  */
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class ProcessCluster {
   readonly servers: HelloProcess[] = [];

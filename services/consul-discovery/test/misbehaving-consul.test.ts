@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { registerConsulResolver } from '../src/index.js';
 import { ConsulDouble } from './support/consul-double.js';
 import { EchoClient, say } from './support/echo-server.js';
-import { sleep } from './support/recording-listener.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Consul answering errors, or accepting connections and never answering,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { ConsulRegistrar } from '../src/index.js';
 import { ConsulDouble } from './support/consul-double.js';
-import { sleep } from './support/recording-listener.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * The registrar against the Consul double, for what a real agent cannot be

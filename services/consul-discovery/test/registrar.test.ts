@@ -8,7 +8,7 @@ import { ConsulDevAgent } from '../src/testing/index.js';
 import { aclAgentArgs, consulRequest, createToken, eventually, passingIds } from './support/consul-api.js';
 import { CountingProxy } from '../src/testing/index.js';
 import { type EchoServer, startEchoServer } from './support/echo-server.js';
-import { sleep } from './support/recording-listener.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from './support/timed-test.js';
 
 /** The registrar against real Consul agents. */

@@ -6,8 +6,9 @@ import { ConsulDevAgent } from '../src/testing/index.js';
 import { aclAgentArgs, consulRequest, createToken, deregisterInstance, eventually, registerInstance } from './support/consul-api.js';
 import { CountingProxy } from '../src/testing/index.js';
 import { EchoClient, type EchoServer, say, startEchoServer } from './support/echo-server.js';
-import { recordingResolver, sleep } from './support/recording-listener.js';
+import { recordingResolver } from './support/recording-listener.js';
 import { test } from './support/timed-test.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The resolver against real Consul agents and real gRPC servers. */
 registerConsulResolver();

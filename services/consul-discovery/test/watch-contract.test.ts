@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { consulDiscoveryOptions } from '../src/discovery/consul-resolver.js';
 import { ConsulDouble } from './support/consul-double.js';
-import { recordingResolver, sleep } from './support/recording-listener.js';
+import { recordingResolver } from './support/recording-listener.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * The watch's contract with Consul's blocking-query rules, on a Consul double

@@ -24,5 +24,3 @@ export function recordingResolver(target: string, channelOptions: grpc.ChannelOp
   };
   return { resolver: new ConsulResolver(uri, listener, channelOptions), pushes };
 }
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
