@@ -39,9 +39,7 @@ test('the client serves the live page at / and its events at /events: everything
   try {
     const page = await fetch(`${base}/`);
     assert.match(page.headers.get('content-type') ?? '', /text\/html/);
-    const html = await page.text();
-    assert.match(html, /new EventSource\('events'\)/);
-    assert.doesNotMatch(html, /<script src=|<link /, 'self-contained: nothing fetched from elsewhere');
+    assert.match(await page.text(), /<tbody id="instances">/);
 
     stats.recordResolved(['a@10.0.0.2:50051', 'b@10.0.0.3:50051']);
     feed.push(stats.snapshot(), 1_000);
