@@ -4,7 +4,9 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   { ignores: ['**/dist/', 'build/', 'node_modules/', 'services/generated/', 'reports/'] },
-  { languageOptions: { globals: globals.node } },
+  // Everything runs in Node but the live page's script, which runs in the browser.
+  { ignores: ['services/live-view/page/**'], languageOptions: { globals: globals.node } },
+  { files: ['services/live-view/page/**'], languageOptions: { globals: globals.browser } },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

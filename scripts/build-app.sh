@@ -21,8 +21,9 @@ fi
 step "app: TypeScript build"
 # What the build reads, by path and modification time: when none changed,
 # dist/ is what a build would make, and make chaos starts at once.
-sources_stamp=$( (git ls-files -co --exclude-standard -- '*.ts' '*.proto' '*.json' ':!:package-lock.json' 2>/dev/null ||
-  find . -path ./node_modules -prune -o \( -name '*.ts' -o -name '*.proto' -o -name '*.json' \) -print) |
+# The live page's html and css are copied into dist/ by the build too.
+sources_stamp=$( (git ls-files -co --exclude-standard -- '*.ts' '*.proto' '*.json' '*.html' '*.css' ':!:package-lock.json' 2>/dev/null ||
+  find . -path ./node_modules -prune -o \( -name '*.ts' -o -name '*.proto' -o -name '*.json' -o -name '*.html' -o -name '*.css' \) -print) |
   grep -v -e '^services/generated/' -e '/dist/' | sort | xargs stat -c '%n %y %s' | sha256sum | cut -c1-16)
 if [ -f dist/.sources-stamp ] && [ "$(cat dist/.sources-stamp)" = "$sources_stamp" ] &&
   [ -f services/consul-discovery/dist/src/index.js ]; then

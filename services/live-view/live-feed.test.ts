@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { createServer } from 'node:http';
 import { test } from 'node:test';
 import { CallStats } from '../client/call-stats.js';
 import { startStatsServer } from '../client/stats-server.js';
 import { LiveFeed } from './live-feed.js';
+import { loadLivePage } from './live-page.js';
 
 /** Reads server-sent events from a response body until `enough` says stop. */
 async function readEvents(
@@ -39,9 +41,7 @@ test('the client serves the live page at / and its events at /events: everything
   try {
     const page = await fetch(`${base}/`);
     assert.match(page.headers.get('content-type') ?? '', /text\/html/);
-    const html = await page.text();
-    assert.match(html, /new EventSource\('events'\)/);
-    assert.doesNotMatch(html, /<script src=|<link /, 'self-contained: nothing fetched from elsewhere');
+    assert.match(await page.text(), /<tbody id="instances">/);
 
     stats.recordResolved(['a@10.0.0.2:50051', 'b@10.0.0.3:50051']);
     feed.push(stats.snapshot(), 1_000);
@@ -77,4 +77,44 @@ test('the client serves the live page at / and its events at /events: everything
     feed.close();
     server.close();
   }
+});
+
+test("the page's stylesheet and script are served beside it, each with its type, and the page refers to nothing else", async () => {
+  const feed = new LiveFeed('the client');
+  const server = createServer((request, response) => {
+    if (!feed.handle(request, response)) response.writeHead(404).end();
+  }).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
+  try {
+    const html = await (await fetch(base)).text();
+    assert.match(html, /<link rel="stylesheet" href="live\.css"/);
+    assert.match(html, /<script type="module" src="live\.js"><\/script>/);
+    // Relative and served here: the page works offline and on a locked-down machine.
+    const references = [...html.matchAll(/(?:src|href)="([^"]*)"/g)].map((match) => match[1]);
+    assert.deepEqual(references.sort(), ['live.css', 'live.js']);
+
+    const types: Record<string, RegExp> = { 'live.css': /^text\/css\b/, 'live.js': /^text\/javascript\b/ };
+    const bodies: Record<string, string> = {};
+    for (const [name, type] of Object.entries(types)) {
+      const response = await fetch(new URL(name, base));
+      assert.equal(response.status, 200, name);
+      assert.match(response.headers.get('content-type') ?? '', type, name);
+      bodies[name] = await response.text();
+    }
+    assert.match(bodies['live.css'] ?? '', /#status\.down/);
+    assert.match(bodies['live.js'] ?? '', /new EventSource\('events'\)/);
+    // One module that imports nothing: no bundler, nothing more to fetch.
+    assert.doesNotMatch(bodies['live.js'] ?? '', /^\s*import\b/m);
+  } finally {
+    feed.close();
+    server.close();
+  }
+});
+
+test('a page file that is missing stops the feed at start-up, by name, rather than failing a request later', () => {
+  assert.throws(
+    () => loadLivePage(new URL('file:///nonexistent/live-view/page/')),
+    /the live view's live\.html cannot be read \(npm run build puts it there\): ENOENT.*\/nonexistent\/live-view\/page\/live\.html/,
+  );
 });

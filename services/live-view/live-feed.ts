@@ -1,7 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StatsSnapshot } from '../client/call-stats.js';
 import { windowLatency } from '../client/latency-histogram.js';
-import { LIVE_PAGE } from './live-page.js';
+import { loadLivePage } from './live-page.js';
+import type { LiveEvents, LiveFault, LivePlan, LivePoint, LiveSnapshot, LiveTimings, ResolverChange } from './page/live-events.js';
+
+const KEPT_POINTS = 900;
+const KEPT_CHANGES = 200;
+const HEARTBEAT_MS = 15_000;
+// At start-up: see loadLivePage.
+const PAGE = loadLivePage();
 
 /**
  * The live view's data: one point a second computed from the client's
@@ -9,74 +16,9 @@ import { LIVE_PAGE } from './live-page.js';
  * and each fault as it starts and ends. Browsers get it as server-sent
  * events: everything so far on connecting, then each new piece. The same
  * feed serves the client's own page (`make up`) and the chaos runner's.
+ * What each event carries: page/live-events.ts, which the page's script
+ * (page/live.ts) types its side against too.
  */
-export interface LivePoint {
-  readonly t: number;
-  /** Calls answered correctly per second, per instance, over the last interval. */
-  readonly rates: Record<string, number>;
-  readonly okPerSecond: number;
-  readonly failedPerSecond: number;
-  readonly wrongPerSecond: number;
-  /** Latency of the interval's calls; undefined without calls. */
-  readonly p50?: number;
-  readonly p99?: number;
-  readonly totals: { readonly ok: number; readonly failed: number; readonly wrong: number; readonly recovered: number };
-  readonly resolved: readonly string[];
-}
-
-export interface ResolverChange {
-  readonly t: number;
-  readonly added: readonly string[];
-  readonly removed: readonly string[];
-}
-
-export interface LiveFault {
-  readonly index: number;
-  readonly description: string;
-  readonly startedAt: number;
-  endedAt?: number;
-  outcome?: string;
-  detail?: string;
-}
-
-export interface LivePlan {
-  readonly title: string;
-  readonly seed: number;
-  readonly methodStartedAt: number;
-  readonly totalMs: number;
-  readonly steps: readonly { readonly index: number; readonly description: string; readonly atMs: number; readonly untilMs?: number }[];
-}
-
-/** One fault's failover timings, as the chaos report computes them (chaos/report/fault-figures.ts). */
-export interface LiveTiming {
-  readonly index: number;
-  readonly description: string;
-  readonly failures: number;
-  readonly wrong: number;
-  readonly recovered: number;
-  readonly detectedAfterMs: number | undefined;
-  readonly replacementFirstCallAfterMs: number | undefined;
-  readonly latency: { readonly p50: number; readonly p99: number } | undefined;
-}
-
-export interface LiveTimings {
-  readonly figures: readonly LiveTiming[];
-  readonly steady: { readonly p50: number; readonly p99: number } | undefined;
-}
-
-export interface LiveSnapshot {
-  readonly source: string;
-  readonly points: readonly LivePoint[];
-  readonly changes: readonly ResolverChange[];
-  readonly faults: readonly LiveFault[];
-  readonly plan?: LivePlan;
-  readonly timings?: LiveTimings;
-}
-
-const KEPT_POINTS = 900;
-const KEPT_CHANGES = 200;
-const HEARTBEAT_MS = 15_000;
-
 export class LiveFeed {
   private readonly points: LivePoint[] = [];
   private readonly changes: ResolverChange[] = [];
@@ -169,11 +111,13 @@ export class LiveFeed {
     };
   }
 
-  /** Serves the page at / and the events at /events; returns false for any other path. */
+  /** Serves the page at / (its stylesheet and script beside it) and the events at /events; returns false for any other path. */
   handle(request: IncomingMessage, response: ServerResponse): boolean {
-    const path = (request.url ?? '/').split('?')[0];
-    if (path === '/' || path === '/live') {
-      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(LIVE_PAGE);
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    const file = PAGE.get(path);
+    if (file) {
+      // no-store: a rebuilt page shows on the next reload.
+      response.writeHead(200, { 'content-type': file.contentType, 'cache-control': 'no-store' }).end(file.body);
       return true;
     }
     if (path !== '/events') return false;
@@ -191,7 +135,7 @@ export class LiveFeed {
     this.browsers.clear();
   }
 
-  private broadcast(event: string, data: unknown): void {
+  private broadcast<K extends keyof LiveEvents>(event: K, data: LiveEvents[K]): void {
     this.send(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 
