@@ -1,34 +1,12 @@
 import { z } from 'zod';
+import { signal, target, timing } from '../faults/action-fields.js';
+import { duration } from './duration.js';
 
 /**
  * A chaos scenario, as data: a steady-state hypothesis judged on the client's
  * /stats, a method of timed faults, and the limits that keep it safe.
  * Durations are written "500ms", "5s" or "1m".
  */
-const durationPattern = /^(\d+(?:\.\d+)?)(ms|s|m)$/;
-export const duration = z
-  .string()
-  .regex(durationPattern, 'a duration such as "500ms", "5s" or "1m"')
-  .transform((value) => {
-    const [, amount = '0', unit = 's'] = durationPattern.exec(value) ?? [];
-    return Math.round(Number(amount) * ({ ms: 1, s: 1_000, m: 60_000 }[unit] ?? 1_000));
-  });
-
-/** Which hello instance an action hits: chosen from the live ones with the seed. */
-const target = z.enum(['random', 'oldest', 'newest']).default('random');
-
-const timing = {
-  /** First run, from the start of the method. */
-  at: duration.prefault('0s'),
-  /** Repeat period; with `times`. */
-  every: duration.optional(),
-  times: z.number().int().min(1).max(1_000).default(1),
-  /** Each run moves by a seeded random amount in [-jitter, +jitter]. */
-  jitter: duration.prefault('0s'),
-};
-
-const signal = z.enum(['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGQUIT']);
-
 export const actionSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('kill'), target, signal: signal.default('SIGKILL'), ...timing }).strict(),
   z.object({ action: z.literal('stop'), target, timeout: duration.prefault('10s'), ...timing }).strict(),
