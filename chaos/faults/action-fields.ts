@@ -19,3 +19,6 @@ export const timing = {
 };
 
 export const signal = z.enum(['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGQUIT']);
+
+/** A bounded fault's `lastsMs`: undone `duration` after it started. */
+export const lastsItsDuration = (action: { readonly duration: number }): number => action.duration;
