@@ -3,7 +3,7 @@ import { after, before } from 'node:test';
 import { e2eTest as test } from '../services/test-support/timed-test.js';
 import { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
 import type { Journal } from '../chaos/engine/journal.js';
-import { type Scenario, scenarioSchema } from '../chaos/scenario/schema.js';
+import { type ActionKind, type Scenario, scenarioSchema } from '../chaos/scenario/schema.js';
 import { statsWhen } from './support/client-stats.js';
 import { ComposeStack, newProjectName } from './support/compose-stack.js';
 import { findLeftovers, sweep } from './support/docker-sweep.js';
@@ -137,18 +137,22 @@ function assertHeldAt200(name: string, journal: Journal, minCalls: number): Delt
  * readings without one. The shipped files themselves are loaded and planned
  * by chaos/scenario/shipped-scenarios.test.ts; `make chaos` runs them whole.
  */
-/** One Consul fault 2 s in, for `down`, then `settle`; the hypothesis of the shipped Consul scenarios. */
-function consulFault(title: string, action: string, down: string, settle: string): Scenario {
+/**
+ * One Consul fault 2 s in, for its `duration`, then `settle`; the hypothesis of the shipped Consul
+ * scenarios. The step is written out (`action: '…'`) at each call: that is how
+ * chaos/scenario/e2e-action-coverage.test.ts sees which kinds this file runs.
+ */
+function consulFault(title: string, fault: { readonly action: ActionKind; readonly duration: string }, settle: string): Scenario {
   return scenarioSchema.parse({
     title,
     hypothesis: { successRatioAtLeast: 1.0, maxWrong: 0, everyLiveInstanceServedWithin: '6s' },
-    method: [{ action, at: '2s', duration: down }],
+    method: [{ ...fault, at: '2s' }],
     settle,
     keepAlive: 1,
   });
 }
-const LEADER_KILLED = consulFault('Kill the Consul leader for 8 s', 'kill-consul-leader', '8s', '8s');
-const QUORUM_LOST = consulFault('Consul quorum loss for 12 s', 'consul-quorum-loss', '12s', '10s');
+const LEADER_KILLED = consulFault('Kill the Consul leader for 8 s', { action: 'kill-consul-leader', duration: '8s' }, '8s');
+const QUORUM_LOST = consulFault('Consul quorum loss for 12 s', { action: 'consul-quorum-loss', duration: '12s' }, '10s');
 
 test('the Consul leader SIGKILLed: a new leader, 0 failed and 0 wrong calls at 200 calls/s, each instance served at its one address afterwards', async (t) => {
   const { result: journal, leaders } = await watchLeader(() => stack.runParsedScenario(LEADER_KILLED, 'kill-consul-leader (e2e)', 1));
@@ -168,7 +172,7 @@ test('the Consul leader SIGKILLed: a new leader, 0 failed and 0 wrong calls at 2
  * The shipped kill-consul-follower (15 s down, 10 s settle) made shorter, as
  * the two above: the same action and hypothesis, 8 s down.
  */
-const FOLLOWER_KILLED = consulFault('Kill a Consul follower for 8 s', 'kill-consul-follower', '8s', '8s');
+const FOLLOWER_KILLED = consulFault('Kill a Consul follower for 8 s', { action: 'kill-consul-follower', duration: '8s' }, '8s');
 
 test('a Consul follower SIGKILLed for 8 s: a follower, never the leader, is killed, 0 failed and 0 wrong calls, the follower runs again, each instance served at its one address afterwards', async (t) => {
   const name = 'kill-consul-follower';
