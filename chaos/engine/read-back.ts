@@ -111,6 +111,14 @@ export function trafficDropped(driver: DockerDriver, target: TargetContainer, dr
   };
 }
 
+/** The old containers removed and the new ones running: what a replacement or a scale leaves. */
+export function replacedBy(driver: DockerDriver, old: readonly TargetContainer[], started: readonly TargetContainer[]): ReadBack {
+  return allOf([
+    ...old.map((target) => containerIs(driver, target, 'gone')),
+    ...started.map((target) => containerIs(driver, target, 'running')),
+  ]);
+}
+
 /** A Consul KV key holding exactly `expected`, or (undefined) absent. */
 export function kvHolds(consul: ConsulHttp, key: string, expected: string | undefined): ReadBack {
   return async () => {

@@ -6,7 +6,8 @@ import { isSwarmScope } from '../docker/labels.js';
 import { stackFacts, unmetPrecondition } from '../scenario/preconditions.js';
 import { describeAction, formatPlan, type Plan, type PlannedStep, planScenario } from '../scenario/plan.js';
 import type { Scenario } from '../scenario/schema.js';
-import { applyStep, SkippedStep, type StepContext, type StepOutcome, type Undo } from './fault-executor.js';
+import { SkippedStep, type StepContext, type StepOutcome, type Undo } from '../faults/fault-kind.js';
+import { faultKindOf } from '../faults/registry.js';
 import { registrationsOf } from './consul-view.js';
 import { type Baseline, baselineOf, checkCounters, checkServed, type LiveInstance } from './hypothesis.js';
 import { type ActionRecord, type Journal, type Observation, type ProbeResult, toSample } from './journal.js';
@@ -320,7 +321,7 @@ class ScenarioRun {
     this.tell((observer) => observer.faultStarted({ index: step.index, description: record.description, startedAt: record.startedAt }));
     let outcome: StepOutcome | undefined;
     try {
-      outcome = await applyStep(step, this.context(step.index));
+      outcome = await faultKindOf(step.action).apply(step, this.context(step.index));
       record.targets = outcome.targets;
       record.newInstances = outcome.newInstances;
       record.detail = outcome.detail;

@@ -4,10 +4,11 @@ import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadScenario, shippedScenarioNames } from './load-scenario.js';
-import { actionSchema, type ActionKind } from './schema.js';
+import { FAULT_NAMES } from '../faults/registry.js';
+import type { ActionKind } from './schema.js';
 
 /**
- * Every action kind the schema accepts runs at least once on real containers
+ * Every fault kind of the registry (faults/registry.ts) runs at least once on real containers
  * in `make test`, so that a kind no test has ever run (as `kill` and
  * `kill-consul-follower` once were) fails here, in `make check`, instead of
  * shipping untried.
@@ -30,7 +31,7 @@ import { actionSchema, type ActionKind } from './schema.js';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const E2E = join(ROOT, 'e2e');
 
-const KINDS: readonly ActionKind[] = actionSchema.options.map((option) => option.shape.action.value);
+const KINDS: readonly ActionKind[] = FAULT_NAMES;
 const SHIPPED = new Set(shippedScenarioNames());
 
 /** The TypeScript sources make test runs from e2e/ (and their helpers): every .ts below it but e2e/long/. */

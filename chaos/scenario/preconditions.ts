@@ -1,5 +1,6 @@
-import { NEEDS_CONSUL_CLUSTER, ON_SWARM, ONLY_ON_SWARM, PICKS } from './plan.js';
-import type { ActionKind, Scenario } from './schema.js';
+import type { FaultKind, StackNeed } from '../faults/fault-kind.js';
+import { FAULT_KINDS, FAULT_NAMES, type FaultName } from '../faults/registry.js';
+import type { Scenario } from './schema.js';
 
 /**
  * What every step of a scenario needs of the stack, checked before anything
@@ -28,53 +29,59 @@ export function stackFacts(
   return { swarm, hello: running('hello'), consul: running('consul'), consulApi };
 }
 
-/** Faults that take one hello instance out of service (those drawn with the seed, but Consul's): the blast radius must leave one to take. */
-const TAKES_ONE_HELLO = new Set<ActionKind>([...PICKS].filter((kind) => !NEEDS_CONSUL_CLUSTER.has(kind)));
-const NEEDS_CONSUL_API = new Set<ActionKind>(['slow', 'flaky', 'corrupt', 'unhealthy', ...NEEDS_CONSUL_CLUSTER]);
+/** The kinds, of those given, whose module says `yes`; in the order given. */
+const kindsWhere = (kinds: readonly FaultName[], yes: (kind: FaultKind) => boolean): FaultName[] =>
+  kinds.filter((name) => yes(FAULT_KINDS[name]));
 
-const list = (kinds: readonly ActionKind[]): string => kinds.join(', ');
-const needs = (kinds: readonly ActionKind[]): string => `${list(kinds)} need${kinds.length === 1 ? 's' : ''}`;
+const list = (kinds: readonly FaultName[]): string => kinds.join(', ');
+const needs = (kinds: readonly FaultName[]): string => `${list(kinds)} need${kinds.length === 1 ? 's' : ''}`;
 
 /** A rule: the kinds of the scenario it concerns, whether the stack fails it, and the line that says so. */
-type Rule = readonly [affected: readonly ActionKind[], failing: boolean, says: (affected: readonly ActionKind[]) => string];
+type Rule = readonly [affected: readonly FaultName[], failing: boolean, says: (affected: readonly FaultName[]) => string];
 
-/** Why some step of the scenario cannot apply on this stack, in one line; undefined when every step can. */
+/**
+ * Why some step of the scenario cannot apply on this stack, in one line;
+ * undefined when every step can. Each kind says where it runs and what it
+ * needs (faults/<kind>.ts); the rules, in the order they are checked, say
+ * what a stack that lacks it lacks.
+ */
 export function unmetPrecondition(scenario: Scenario, stack: StackFacts): string | undefined {
   const kinds = [...new Set(scenario.method.map((action) => action.action))];
-  const inSet = (set: ReadonlySet<ActionKind>): ActionKind[] => kinds.filter((kind) => set.has(kind));
-  const named = (...names: ActionKind[]): ActionKind[] => kinds.filter((kind) => names.includes(kind));
+  const where = (yes: (kind: FaultKind) => boolean): FaultName[] => kindsWhere(kinds, yes);
+  const needing = (need: StackNeed): FaultName[] => where((kind) => kind.needs.includes(need));
   const { keepAlive } = scenario;
   const rules: Rule[] = [
     [
-      kinds.filter((kind) => !ON_SWARM.has(kind)),
+      where((kind) => !kind.runsOn.swarm),
       stack.swarm,
       (affected) =>
-        `${list(affected)} cannot run on a Swarm stack (Swarm starts and replaces its task containers); there: ${[...ON_SWARM].join(', ')}`,
+        `${list(affected)} cannot run on a Swarm stack (Swarm starts and replaces its task containers); there: ${list(kindsWhere(FAULT_NAMES, (kind) => kind.runsOn.swarm))}`,
     ],
     [
-      inSet(ONLY_ON_SWARM),
+      where((kind) => !kind.runsOn.compose),
       !stack.swarm,
       (affected) => `${needs(affected)} a Swarm stack: make swarm-up, then --stack NAME (make chaos ON=swarm)`,
     ],
     [
-      inSet(NEEDS_CONSUL_CLUSTER),
+      needing('consul-cluster'),
       stack.consul < 3,
       (affected) => `${needs(affected)} the 3 Consul servers of PROFILE=ha; this stack has ${stack.consul} (make up PROFILE=ha)`,
     ],
     [
-      named('restart-consul'),
+      needing('consul-container'),
       stack.consul === 0,
       (affected) => `${needs(affected)} a running Consul container labelled as a chaos target; this stack has none`,
     ],
-    [inSet(NEEDS_CONSUL_API), !stack.consulApi, (affected) => `${needs(affected)} Consul's API (--consul-url)`],
+    [needing('consul-api'), !stack.consulApi, (affected) => `${needs(affected)} Consul's API (--consul-url)`],
     [
-      inSet(TAKES_ONE_HELLO),
+      // A drawn hello instance is taken out of service: the blast radius must leave one to take.
+      where((kind) => kind.draws === 'hello instance'),
       stack.hello <= keepAlive,
       (affected) =>
         `${needs(affected)} more running hello instances than keepAlive (${keepAlive}) leaves untouched; this stack has ${stack.hello}`,
     ],
-    [named('replace-all'), keepAlive > 0, (affected) => `${needs(affected)} keepAlive: 0 (it is ${keepAlive})`],
-    [named('scale', 'replace-all'), stack.hello === 0, (affected) => `${needs(affected)} a running hello instance to copy`],
+    [needing('keep-alive-0'), keepAlive > 0, (affected) => `${needs(affected)} keepAlive: 0 (it is ${keepAlive})`],
+    [needing('hello-to-copy'), stack.hello === 0, (affected) => `${needs(affected)} a running hello instance to copy`],
   ];
   const unmet = rules.find(([affected, failing]) => affected.length > 0 && failing);
   return unmet && unmet[2](unmet[0]);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadScenario, shippedScenarioNames } from './load-scenario.js';
-import { formatPlan, NEEDS_CONSUL_CLUSTER, ONLY_ON_SWARM, planScenario } from './plan.js';
+import { faultKindOf } from '../faults/registry.js';
+import { formatPlan, planScenario } from './plan.js';
 import { type StackFacts, unmetPrecondition } from './preconditions.js';
 import type { Action, Scenario } from './schema.js';
 
@@ -36,9 +37,9 @@ type StackName = keyof typeof STACKS;
  * and the stack the checks assume cannot drift apart.
  */
 function meantFor(scenario: Scenario): StackName {
-  const kinds = scenario.method.map((action) => action.action);
-  if (kinds.some((kind) => ONLY_ON_SWARM.has(kind))) return 'swarm';
-  if (kinds.some((kind) => NEEDS_CONSUL_CLUSTER.has(kind))) return 'ha';
+  const kinds = scenario.method.map((action) => faultKindOf(action));
+  if (kinds.some((kind) => !kind.runsOn.compose)) return 'swarm';
+  if (kinds.some((kind) => kind.needs.includes('consul-cluster'))) return 'ha';
   return 'single';
 }
 

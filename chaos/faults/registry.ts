@@ -1,0 +1,63 @@
+import type { ActionSchema, FaultKind } from './fault-kind.js';
+import { consulQuorumLoss } from './consul-quorum-loss.js';
+import { corrupt } from './corrupt.js';
+import { disconnect } from './disconnect.js';
+import { flaky } from './flaky.js';
+import { kill } from './kill.js';
+import { killConsulFollower } from './kill-consul-follower.js';
+import { killConsulLeader } from './kill-consul-leader.js';
+import { partition } from './partition.js';
+import { pause } from './pause.js';
+import { replace } from './replace.js';
+import { replaceAll } from './replace-all.js';
+import { reschedule } from './reschedule.js';
+import { restartConsul } from './restart-consul.js';
+import { scale } from './scale.js';
+import { slow } from './slow.js';
+import { stop } from './stop.js';
+import { unhealthy } from './unhealthy.js';
+
+/**
+ * Every fault kind, by the name a scenario writes in `action:`. The scenario
+ * schema, the planner, the preconditions and the runner read a kind from
+ * here and nowhere else. The order is the one a bad `action:` lists the
+ * kinds in, and the order of the kinds a precondition's message names.
+ */
+export const FAULT_KINDS = byName({
+  kill,
+  stop,
+  reschedule,
+  replace,
+  pause,
+  partition,
+  disconnect,
+  'restart-consul': restartConsul,
+  slow,
+  flaky,
+  corrupt,
+  unhealthy,
+  'kill-consul-leader': killConsulLeader,
+  'kill-consul-follower': killConsulFollower,
+  'consul-quorum-loss': consulQuorumLoss,
+  scale,
+  'replace-all': replaceAll,
+});
+
+export type FaultName = keyof typeof FAULT_KINDS;
+
+export const FAULT_NAMES = Object.keys(FAULT_KINDS) as FaultName[];
+
+/** A table whose every entry is filed under the name its schema's `action` accepts: a typo in a key does not compile. */
+function byName<Table extends { readonly [Name in keyof Table]: FaultKind<ActionSchema<Name & string>> }>(table: Table): Table {
+  return table;
+}
+
+/**
+ * The module of an action's kind, to be handed that same action. The table
+ * is filed by name (byName), so the module a name finds takes actions of that
+ * name; TypeScript cannot follow that from a union of actions, hence the
+ * widening to the common FaultKind.
+ */
+export function faultKindOf(action: { readonly action: FaultName }): FaultKind {
+  return FAULT_KINDS[action.action];
+}
