@@ -44,10 +44,12 @@ const stats = hello.stats;
 // The live view at the stats port's / (make up prints its URL): fed once a second below.
 const live = new LiveFeed('the client');
 
-const statsServer = startStatsServer(
+const statsServer = startStatsServer({
   stats,
-  config.STATS_PORT,
-  (port) => {
+  port: config.STATS_PORT,
+  host: config.STATS_HOST,
+  live,
+  onListening: (port) => {
     void hello.untilReady().then(() => {
       if (stopping) return;
       logger.info(
@@ -57,9 +59,7 @@ const statsServer = startStatsServer(
       hello.start();
     });
   },
-  config.STATS_HOST,
-  live,
-);
+});
 
 const summary = setInterval(() => {
   const s = stats.snapshot();
