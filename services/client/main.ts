@@ -7,11 +7,11 @@ import { createHelloClient } from './hello-client.js';
 import { LiveFeed } from '../live-view/live-feed.js';
 import { startStatsServer } from './stats-server.js';
 
-const config = loadEnvConfigOrExit(
-  'hello-client',
-  'calls HelloService through Consul discovery with round_robin and checks every answer',
-  clientEnvSpec,
-);
+const config = loadEnvConfigOrExit({
+  program: 'hello-client',
+  summary: 'calls HelloService through Consul discovery with round_robin and checks every answer',
+  spec: clientEnvSpec,
+});
 // CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN(_FILE), CONSUL_CACERT… as the consul CLI reads them; checked here, once.
 const consul = consulConnectionOrExit('hello-client');
 const tls = configOrExit('hello-client', () => readTlsFiles(config));

@@ -14,11 +14,11 @@ import { LoadReporter } from './load-report.js';
 import { sayHelloHandler } from './say-hello.js';
 import { firstExternalAddress, instanceIdOf, RouteToConsul, serverEnvSpec } from './server-config.js';
 
-const config = loadEnvConfigOrExit(
-  'hello-server',
-  'a HelloService instance that registers itself in Consul and drains on SIGTERM',
-  serverEnvSpec,
-);
+const config = loadEnvConfigOrExit({
+  program: 'hello-server',
+  summary: 'a HelloService instance that registers itself in Consul and drains on SIGTERM',
+  spec: serverEnvSpec,
+});
 const logger = createLogger('hello-server', config.LOG_LEVEL, config.LOG_FORMAT);
 // CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN(_FILE), CONSUL_CACERT… as the consul CLI reads them.
 const consul = consulConnectionOrExit('hello-server');
