@@ -41,7 +41,12 @@ const healthServices = ['', HELLO_GRPC_SERVICE, instance.id];
 const health = new HealthImplementation(Object.fromEntries(healthServices.map((service) => [service, 'NOT_SERVING'])));
 // Gray faults (lib/gray-fault.ts) come through Consul's KV, one key per instance;
 // `unhealthy` turns health NOT_SERVING while calls are still answered.
-const grayFaults = new GrayFaultWatch(new ConsulHttp(consul), faultKey(instance.id), log, () => updateServing());
+const grayFaults = new GrayFaultWatch({
+  consul: new ConsulHttp(consul),
+  key: faultKey(instance.id),
+  logger: log,
+  onChange: () => updateServing(),
+});
 // Load reports (ORCA, out of band) let clients' weighted_round_robin give a
 // slow instance fewer calls. Their streams do not hold up a drain (measured:
 // tryShutdown ends within the propagation time, clients on Consul or not).
