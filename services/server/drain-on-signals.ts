@@ -1,5 +1,6 @@
 import type { ConsulRegistrar } from '@grpc-consul-lab/consul-discovery';
 import type { Logger } from 'pino';
+import { stopOnSignals } from '../lib/stop-on-signals.js';
 import type { HelloServer } from './hello-server.js';
 import type { InstanceHealth } from './instance-health.js';
 
@@ -24,30 +25,24 @@ export function drainOnSignals({
   readonly graceMs: number;
   readonly log: Logger;
 }): void {
-  let shuttingDown = false;
-  const shutDown = async (signal: NodeJS.Signals): Promise<void> => {
-    if (shuttingDown) {
-      log.warn({ signal }, 'second signal: exiting at once');
-      process.exit(130);
-    }
-    shuttingDown = true;
-    log.info({ signal, propagationMs, graceMs }, 'draining: NOT_SERVING, maintenance, then shutdown');
-    const { server, inFlight } = hello;
-    await registrar.drain({
-      setNotServing: () => health.drain(),
-      propagationMs,
-      // GOAWAY only once every call in flight has its answer (see InFlightCalls):
-      // grpc-js clients with keepalive end the calls still in flight on a
-      // connection that got GOAWAY (grpc-node #3068; measured, 11 of 53 calls).
-      server: {
-        tryShutdown: (done) => void inFlight.idle().then(() => server.tryShutdown(() => done())),
-        forceShutdown: () => server.forceShutdown(),
-      },
-      graceMs,
-    });
-    log.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', (signal) => void shutDown(signal));
-  process.on('SIGINT', (signal) => void shutDown(signal));
+  stopOnSignals({
+    stop: async (signal) => {
+      log.info({ signal, propagationMs, graceMs }, 'draining: NOT_SERVING, maintenance, then shutdown');
+      const { server, inFlight } = hello;
+      await registrar.drain({
+        setNotServing: () => health.drain(),
+        propagationMs,
+        // GOAWAY only once every call in flight has its answer (see InFlightCalls):
+        // grpc-js clients with keepalive end the calls still in flight on a
+        // connection that got GOAWAY (grpc-node #3068; measured, 11 of 53 calls).
+        server: {
+          tryShutdown: (done) => void inFlight.idle().then(() => server.tryShutdown(() => done())),
+          forceShutdown: () => server.forceShutdown(),
+        },
+        graceMs,
+      });
+      log.info('stopped');
+    },
+    onSecondSignal: (signal) => log.warn({ signal }, 'second signal: exiting at once'),
+  });
 }
