@@ -1,7 +1,7 @@
-import { configOrExit, consulConnectionOrExit, loadEnvConfigOrExit } from '../lib/env-config.js';
 import { createLogger } from '../lib/logger.js';
 import { stopOnSignals } from '../lib/stop-on-signals.js';
-import { channelCredentials, readTlsFiles } from '../lib/tls.js';
+import { loadProgramSettingsOrExit } from '../lib/program-settings.js';
+import { channelCredentials } from '../lib/tls.js';
 import { LiveFeed } from '../live-view/live-feed.js';
 import { clientEnvSpec } from './client-config.js';
 import { exitIfConsulTlsFails } from './consul-tls-probe.js';
@@ -13,14 +13,11 @@ const PROGRAM = 'hello-client';
 
 /** Calls HelloService at a steady rate once an instance is ready; serves its counters; stops on SIGTERM. */
 async function main(): Promise<void> {
-  const config = loadEnvConfigOrExit({
+  const { config, consul, tls } = loadProgramSettingsOrExit({
     program: PROGRAM,
     summary: 'calls HelloService through Consul discovery with round_robin and checks every answer',
     spec: clientEnvSpec,
   });
-  // CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN(_FILE), CONSUL_CACERT… as the consul CLI reads them; checked here, once.
-  const consul = consulConnectionOrExit(PROGRAM);
-  const tls = configOrExit(PROGRAM, () => readTlsFiles(config));
   await exitIfConsulTlsFails(consul, PROGRAM);
   const logger = createLogger(PROGRAM, config.LOG_LEVEL, config.LOG_FORMAT);
 

@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
 import { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
-import { configOrExit, consulConnectionOrExit, loadEnvConfigOrExit } from '../lib/env-config.js';
 import { faultKey } from '../lib/gray-fault.js';
 import { createLogger } from '../lib/logger.js';
-import { readTlsFiles, serverCredentials } from '../lib/tls.js';
+import { loadProgramSettingsOrExit } from '../lib/program-settings.js';
+import { serverCredentials } from '../lib/tls.js';
 import { drainOnSignals } from './drain-on-signals.js';
 import { GrayFaultWatch } from './gray-fault-watch.js';
 import { createHelloServer, listen } from './hello-server.js';
@@ -15,16 +15,13 @@ const PROGRAM = 'hello-server';
 
 /** A HelloService instance: registered in Consul once it serves, drained on SIGTERM. */
 async function main(): Promise<void> {
-  const config = loadEnvConfigOrExit({
+  // With TLS, clients (and Consul's check) must show a certificate from our CA.
+  const { config, consul, tls } = loadProgramSettingsOrExit({
     program: PROGRAM,
     summary: 'a HelloService instance that registers itself in Consul and drains on SIGTERM',
     spec: serverEnvSpec,
   });
   const logger = createLogger(PROGRAM, config.LOG_LEVEL, config.LOG_FORMAT);
-  // CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN(_FILE), CONSUL_CACERT… as the consul CLI reads them.
-  const consul = consulConnectionOrExit(PROGRAM);
-  // Mutual TLS when the three TLS_* files are given: clients (and Consul's check) must show a certificate from our CA.
-  const tls = configOrExit(PROGRAM, () => readTlsFiles(config));
   const firstAgent = consul.endpoints[0] as (typeof consul.endpoints)[number];
   // Asked again and again, so the registration follows an address that changes.
   const routeToConsul = new RouteToConsul(firstAgent.host, firstAgent.port);
