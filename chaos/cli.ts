@@ -15,17 +15,6 @@ import type { Scenario } from './scenario/schema.js';
 import { terminalLines } from './terminal.js';
 import { verdictExit } from './verdict-exit.js';
 
-/**
- * `make chaos`: runs a scenario against the stack of `make up` (or any compose
- * project / e2e run), prints the plan, a live status line and the verdict,
- * and writes a JSON journal and an HTML report. Exit 1 when the hypothesis
- * was violated or a fault could not be undone, 2 for bad input (also a step
- * that cannot apply on this stack), 3 when the run itself stopped on an error
- * (after its rollbacks), 4 when the hypothesis held but a fault is unproven
- * (it did not apply, or its read-back or its undo's did not confirm it),
- * 130 when interrupted.
- */
-
 /** The stack has hello targets in the scope and all that every step needs; BadInput says what it lacks. */
 async function checkStack(driver: DockerDriver, scenario: Scenario): Promise<void> {
   let targets: Awaited<ReturnType<DockerDriver['targets']>>;
@@ -87,7 +76,16 @@ async function runWatched(
   return journal;
 }
 
-/** The run from the flags to its exit code; bad input throws (see bad-input.ts). */
+/**
+ * `make chaos`: runs a scenario against the stack of `make up` (or any compose
+ * project / e2e run), prints the plan, a live status line and the verdict,
+ * and writes a JSON journal and an HTML report. Exit 1 when the hypothesis
+ * was violated or a fault could not be undone, 2 for bad input (also a step
+ * that cannot apply on this stack), 3 when the run itself stopped on an error
+ * (after its rollbacks), 4 when the hypothesis held but a fault is unproven
+ * (it did not apply, or its read-back or its undo's did not confirm it),
+ * 130 when interrupted. Bad input throws; badInputExit makes it one line and 2.
+ */
 async function main(argv: readonly string[]): Promise<number> {
   const args = parseCliArgs(argv);
   if (args.help) {
