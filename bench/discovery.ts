@@ -129,16 +129,16 @@ try {
     ['blocking', 'consul:///HelloService'],
     ['poll 500 ms', 'consul:///HelloService?mode=poll&interval=500ms'],
   ] as const) {
-    const client = startClient(consul.address, 200, target);
+    const client = startClient({ consulAddress: consul.address, ratePerSecond: 200, target });
     await sleep(2_000);
     const delays: number[] = [];
     for (let i = 0; i < EVENTS; i += 1) {
       const newcomer = HelloProcess.start({ port: await freePort(), consulAddress: consul.address });
-      const delay = await passingToFirstCallMs(
-        consul.address,
-        newcomer.instanceId,
-        () => client.stats.snapshot().firstOkAtByInstance[newcomer.instanceId],
-      );
+      const delay = await passingToFirstCallMs({
+        consulAddress: consul.address,
+        instanceId: newcomer.instanceId,
+        firstOkAt: () => client.stats.snapshot().firstOkAtByInstance[newcomer.instanceId],
+      });
       if (delay !== undefined) delays.push(delay);
       newcomer.signal('SIGTERM');
       await newcomer.waitForExit();

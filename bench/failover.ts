@@ -61,7 +61,7 @@ async function signalAndTimeDrop(cluster: ProcessCluster, signal: NodeJS.Signals
 }
 
 async function discoveryRuns(consul: ConsulDevAgent, setup: string, target: string): Promise<Row[]> {
-  const cluster = new ProcessCluster(consul, certificates, {});
+  const cluster = new ProcessCluster({ consul, certificates });
   const rows: Row[] = [];
   try {
     for (let i = 0; i < 3; i += 1) await cluster.addServer();
@@ -69,7 +69,7 @@ async function discoveryRuns(consul: ConsulDevAgent, setup: string, target: stri
     // run's SIGKILLed ones pass for about a second after the kill, and a client
     // that knows only those (the new ones not yet passing) has nowhere to call.
     await cluster.passingAreLive();
-    cluster.startClient(RATE, target);
+    cluster.startClient({ ratePerSecond: RATE, target });
     await cluster.settled();
     await sleep(2_000);
 
@@ -86,11 +86,11 @@ async function discoveryRuns(consul: ConsulDevAgent, setup: string, target: stri
         'new instance',
         async () => {
           const newcomer = await cluster.addServer();
-          const delay = await passingToFirstCallMs(
-            consul.address,
-            newcomer.instanceId,
-            () => cluster.client.stats.snapshot().firstOkAtByInstance[newcomer.instanceId],
-          );
+          const delay = await passingToFirstCallMs({
+            consulAddress: consul.address,
+            instanceId: newcomer.instanceId,
+            firstOkAt: () => cluster.client.stats.snapshot().firstOkAtByInstance[newcomer.instanceId],
+          });
           return delay === undefined ? 'never called' : `first call ${delay} ms after passing health`;
         },
         1_000,
@@ -132,10 +132,10 @@ async function keepaliveRuns(consul: ConsulDevAgent, keepalive: boolean): Promis
   const setup = keepalive ? 'keepalive 1 s / 1 s' : 'no keepalive';
   const rows: Row[] = [];
   // Slow handlers make the drain matter: 2.5 s per call, as in grpc-node #3068.
-  const cluster = new ProcessCluster(consul, certificates, { HANDLER_DELAY_MS: '2500', SHUTDOWN_GRACE_MS: '10000' });
+  const cluster = new ProcessCluster({ consul, certificates, serverEnv: { HANDLER_DELAY_MS: '2500', SHUTDOWN_GRACE_MS: '10000' } });
   try {
     for (let i = 0; i < 3; i += 1) await cluster.addServer();
-    cluster.startClient(40, 'consul:///HelloService', keepalive);
+    cluster.startClient({ ratePerSecond: 40, keepalive });
     await cluster.settled();
     await sleep(3_000);
     rows.push(
@@ -180,11 +180,11 @@ async function keepaliveRuns(consul: ConsulDevAgent, keepalive: boolean): Promis
 async function tlsCostRuns(consul: ConsulDevAgent): Promise<Row[]> {
   const rows: Row[] = [];
   for (const tls of [false, true]) {
-    const cluster = new ProcessCluster(consul, certificates, {}, tls);
+    const cluster = new ProcessCluster({ consul, certificates, tls });
     try {
       for (let i = 0; i < 3; i += 1) await cluster.addServer();
       await cluster.passingAreLive();
-      cluster.startClient(RATE);
+      cluster.startClient({ ratePerSecond: RATE });
       await cluster.settled();
       await sleep(2_000);
       const before = cluster.client.stats.snapshot();

@@ -19,7 +19,7 @@ const addServer = async (): Promise<void> => {
 try {
   for (let i = 0; i < 3; i += 1) await addServer();
   await sleep(2_000);
-  const client = startClient(consul.address, RATE);
+  const client = startClient({ consulAddress: consul.address, ratePerSecond: RATE });
   await sleep(2_000);
   for (let i = 0; i < KILLS; i += 1) {
     const live = servers.filter((server) => !server.exited);

@@ -66,11 +66,11 @@ async function measure(
   certificates: Awaited<ReturnType<typeof makeTestCertificates>>,
   setup: Setup,
 ): Promise<Row> {
-  const cluster = new ProcessCluster(consul, certificates, {});
+  const cluster = new ProcessCluster({ consul, certificates });
   try {
     for (let i = 0; i < 3; i += 1) await cluster.addServer();
     await cluster.passingAreLive();
-    cluster.startClient(RATE, 'consul:///HelloService', true, { callPolicy: setup.policy });
+    cluster.startClient({ ratePerSecond: RATE, more: { callPolicy: setup.policy } });
     await cluster.settled();
     await sleep(3_000);
     const snap = (): StatsSnapshot => cluster.client.stats.snapshot();
@@ -92,11 +92,11 @@ async function measure(
     const afterClear = snap();
 
     const newcomer = await cluster.addServer();
-    const firstCall = await passingToFirstCallMs(
-      consul.address,
-      newcomer.instanceId,
-      () => snap().firstOkAtByInstance[newcomer.instanceId],
-    );
+    const firstCall = await passingToFirstCallMs({
+      consulAddress: consul.address,
+      instanceId: newcomer.instanceId,
+      firstOkAt: () => snap().firstOkAtByInstance[newcomer.instanceId],
+    });
     const joined = snap();
     await sleep(5_000);
     const end = snap();

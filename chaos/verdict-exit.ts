@@ -4,8 +4,8 @@ import type { Journal } from './engine/journal.js';
  * How `make chaos` ends a run it finished: the verdict's line (stdout), the
  * lines that name what needs a look (stderr), and the exit code: 0 held, 1
  * violated (before or during the method) or a fault that could not be undone,
- * 4 held but a fault unproven, 130 interrupted. (2 is bad input and 3 a run
- * that stopped on an error: cli.ts exits with those before a verdict.)
+ * 4 held but a fault unproven, 130 interrupted. (2 is bad input, bad-input.ts,
+ * and 3 a run that stopped on an error: cli.ts exits with those before a verdict.)
  */
 export interface VerdictExit {
   readonly out: string;

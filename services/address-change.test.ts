@@ -50,7 +50,7 @@ test('a server whose address changes moves its registration within one heartbeat
     [oldAddress],
   );
 
-  const client: InProcessClient = startClient(consul.address, 50);
+  const client: InProcessClient = startClient({ consulAddress: consul.address, ratePerSecond: 50 });
   cleanups.push(() => client.stop());
   const callsTo = (): number => client.stats.snapshot().byInstance[server.instanceId] ?? 0;
   assert.ok(await eventually(() => callsTo() > 20, 10_000), 'the client calls the instance at its first address');

@@ -50,7 +50,7 @@ test('a stopped heartbeat turns the instance critical and the resolver drops it;
   const steady = await startServer({ TTL_MS: '2000', GRPC_CHECK_INTERVAL_MS: '0' });
   const frozen = await startServer({ TTL_MS: '2000', GRPC_CHECK_INTERVAL_MS: '0' });
   assert.ok(await eventually(async () => (await passingIds(consul.address)).length === 2, 10_000), 'both registered');
-  client = startClient(consul.address, 50);
+  client = startClient({ consulAddress: consul.address, ratePerSecond: 50 });
   const resolved = (): string[] => client?.stats.snapshot().resolvedInstances ?? [];
   assert.ok(await eventually(() => resolved().length === 2, 5_000), `resolved: ${resolved()}`);
 
@@ -72,7 +72,7 @@ test('after Consul restarts (forgetting everything) servers re-register and the 
   const b = await startServer({ TTL_MS: '4000' });
   const ids = [a.instanceId, b.instanceId].sort();
   assert.ok(await eventually(async () => (await passingIds(consul.address)).join() === ids.join(), 10_000));
-  client = startClient(consul.address, 100);
+  client = startClient({ consulAddress: consul.address, ratePerSecond: 100 });
   assert.ok(await eventually(() => (client?.stats.snapshot().resolvedInstances.length ?? 0) === 2, 5_000));
 
   await consul.restart(1_000);
@@ -94,7 +94,7 @@ test('after Consul restarts (forgetting everything) servers re-register and the 
 test("poll mode (the seed's 500 ms design) resolves and follows changes too", async () => {
   const first = await startServer();
   assert.ok(await eventually(async () => (await passingIds(consul.address)).includes(first.instanceId), 10_000));
-  client = startClient(consul.address, 50, 'consul:///HelloService?mode=poll&interval=500ms');
+  client = startClient({ consulAddress: consul.address, ratePerSecond: 50, target: 'consul:///HelloService?mode=poll&interval=500ms' });
   const resolvedIds = (): string[] => (client?.stats.snapshot().resolvedInstances ?? []).map((key) => key.split('@')[0] as string);
   assert.ok(await eventually(() => resolvedIds().includes(first.instanceId), 3_000), `resolved: ${resolvedIds()}`);
   const second = await startServer();

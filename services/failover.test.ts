@@ -61,7 +61,7 @@ async function duringFault(
 before(async () => {
   consul = await ConsulDevAgent.start();
   for (let i = 0; i < 3; i += 1) await startServer();
-  client = startClient(consul.address, RATE);
+  client = startClient({ consulAddress: consul.address, ratePerSecond: RATE });
   assert.ok(await eventually(allPassingAndResolved, 15_000), 'three instances passing and resolved');
 });
 

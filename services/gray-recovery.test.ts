@@ -27,7 +27,7 @@ before(async () => {
   for (let i = 0; i < 3; i += 1) {
     servers.push(HelloProcess.start({ port: await freePort(), consulAddress: consul.address, env: { GRPC_CHECK_INTERVAL_MS: '1000' } }));
   }
-  client = startClient(consul.address, RATE);
+  client = startClient({ consulAddress: consul.address, ratePerSecond: RATE });
   assert.ok(await eventually(() => client.stats.snapshot().resolvedInstances.length === 3, 15_000), 'three instances resolved');
 });
 

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { type ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import * as grpc from '@grpc/grpc-js';
-import type { HelloClientOptions } from '../../services/client/hello-client.js';
 import { HelloProcess } from '../../services/local/hello-process.js';
 import { eventually, passingIds } from '../../services/test-support/consul-queries.js';
-import { type InProcessClient, startClient } from '../../services/test-support/in-process-client.js';
+import { type InProcessClient, type InProcessClientOptions, startClient } from '../../services/test-support/in-process-client.js';
 import { helloTlsEnv, type TestCertificates } from '../../services/test-support/test-certificates.js';
 
 /**
@@ -13,16 +12,29 @@ import { helloTlsEnv, type TestCertificates } from '../../services/test-support/
  * counters read directly), over mutual TLS as in the compose stack.
  */
 
+export interface ProcessClusterOptions {
+  readonly consul: ConsulDevAgent;
+  readonly certificates: TestCertificates;
+  /** More environment for every server (default: none). */
+  readonly serverEnv?: Record<string, string>;
+  /** Mutual TLS between the client and the servers, as in the compose stack (default: on); false: plaintext. */
+  readonly tls?: boolean;
+}
+
 export class ProcessCluster {
   readonly servers: HelloProcess[] = [];
   client!: InProcessClient;
+  readonly consul: ConsulDevAgent;
+  readonly tls: boolean;
+  private readonly certificates: TestCertificates;
+  private readonly serverEnv: Record<string, string>;
 
-  constructor(
-    readonly consul: ConsulDevAgent,
-    private readonly certificates: TestCertificates,
-    private readonly serverEnv: Record<string, string>,
-    readonly tls = true,
-  ) {}
+  constructor({ consul, certificates, serverEnv = {}, tls = true }: ProcessClusterOptions) {
+    this.consul = consul;
+    this.certificates = certificates;
+    this.serverEnv = serverEnv;
+    this.tls = tls;
+  }
 
   /** The client's side of mutual TLS with the test certificates. */
   clientCredentials(): grpc.ChannelCredentials {
@@ -30,10 +42,12 @@ export class ProcessCluster {
     return grpc.credentials.createSsl(read(this.certificates.ca), read(this.certificates.client.key), read(this.certificates.client.cert));
   }
 
-  startClient(rate: number, target = 'consul:///HelloService', keepalive = true, more: Partial<HelloClientOptions> = {}): void {
-    this.client = startClient(this.consul.address, rate, target, keepalive, {
-      ...(this.tls && { credentials: this.clientCredentials() }),
-      ...more,
+  /** The client, in this process, over mutual TLS when the cluster has it. */
+  startClient(options: Omit<InProcessClientOptions, 'consulAddress'>): void {
+    this.client = startClient({
+      ...options,
+      consulAddress: this.consul.address,
+      more: { ...(this.tls && { credentials: this.clientCredentials() }), ...options.more },
     });
   }
 

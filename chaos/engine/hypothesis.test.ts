@@ -14,7 +14,7 @@ const live = [
 
 test('a silent instance is named with its container and the address and status Consul holds for it', () => {
   const registrations = new Map([['HelloService-bbb-50066', [{ address: '192.168.240.3', port: 50066, status: 'critical' }]]]);
-  const probe = checkServed(hypothesis, live, stats, 'after', now, registrations);
+  const probe = checkServed({ hypothesis, live, stats, phase: 'after', at: now, registrations });
   assert.equal(probe.ok, false);
   assert.equal(
     probe.value,
@@ -24,16 +24,14 @@ test('a silent instance is named with its container and the address and status C
 
 test('a silent instance Consul does not know, or a Consul not asked, says so', () => {
   assert.match(
-    checkServed(hypothesis, live, stats, 'after', now, new Map()).value,
+    checkServed({ hypothesis, live, stats, phase: 'after', at: now, registrations: new Map() }).value,
     /lab-hello-p50066-1; Consul has no registration for it\)$/,
   );
-  assert.match(checkServed(hypothesis, live, stats, 'after', now).value, /lab-hello-p50066-1; Consul not asked\)$/);
+  assert.match(checkServed({ hypothesis, live, stats, phase: 'after', at: now }).value, /lab-hello-p50066-1; Consul not asked\)$/);
 });
 
 test('every live instance served: the probe holds and names the count', () => {
   const served = { lastOkAtByInstance: { 'HelloService-aaa-50051': now, 'HelloService-bbb-50066': now } } as unknown as StatsSnapshot;
-  assert.deepEqual(
-    { ok: checkServed(hypothesis, live, served, 'before', now).ok, value: checkServed(hypothesis, live, served, 'before', now).value },
-    { ok: true, value: '2 of 2' },
-  );
+  const probe = checkServed({ hypothesis, live, stats: served, phase: 'before', at: now });
+  assert.deepEqual({ ok: probe.ok, value: probe.value }, { ok: true, value: '2 of 2' });
 });

@@ -17,13 +17,16 @@ export function baselineOf(stats: StatsSnapshot): Baseline {
   return { ok: stats.ok, failed: stats.failed, wrong: stats.wrong };
 }
 
-export function checkCounters(
-  hypothesis: Scenario['hypothesis'],
-  baseline: Baseline,
-  stats: StatsSnapshot,
-  phase: ProbeResult['phase'],
-  at: number,
-): ProbeResult[] {
+/** What every probe is judged on: the scenario's hypothesis, the client's counters, and when (phase and time) they were read. */
+export interface ProbeReading {
+  readonly hypothesis: Scenario['hypothesis'];
+  readonly stats: StatsSnapshot;
+  readonly phase: ProbeResult['phase'];
+  readonly at: number;
+}
+
+/** Enough calls succeeded and none was wrong since `baseline`. */
+export function checkCounters({ hypothesis, baseline, stats, phase, at }: ProbeReading & { readonly baseline: Baseline }): ProbeResult[] {
   const ok = stats.ok - baseline.ok;
   const failed = stats.failed - baseline.failed;
   const wrong = stats.wrong - baseline.wrong;
@@ -61,14 +64,18 @@ function describeSilent(instance: LiveInstance, registrations: ReadonlyMap<strin
 }
 
 /** Every instance that is up and reachable answered a call within the window. */
-export function checkServed(
-  hypothesis: Scenario['hypothesis'],
-  live: readonly LiveInstance[],
-  stats: StatsSnapshot,
-  phase: ProbeResult['phase'],
-  at: number,
-  registrations?: ReadonlyMap<string, readonly Registration[]>,
-): ProbeResult {
+export function checkServed({
+  hypothesis,
+  live,
+  stats,
+  phase,
+  at,
+  registrations,
+}: ProbeReading & {
+  readonly live: readonly LiveInstance[];
+  /** What Consul holds for each instance, to name a silent one's cause (undefined: Consul not asked). */
+  readonly registrations?: ReadonlyMap<string, readonly Registration[]>;
+}): ProbeResult {
   const silent = live.filter(
     ({ instanceId }) => (stats.lastOkAtByInstance[instanceId] ?? 0) < at - hypothesis.everyLiveInstanceServedWithin,
   );

@@ -83,7 +83,7 @@ export function restartedSince(driver: DockerDriver, target: TargetContainer, si
 }
 
 /** On every network it had (`attached`), or on none of them. */
-export function networksOf(driver: DockerDriver, target: TargetContainer, attached: boolean): ReadBack {
+export function networksOf(driver: DockerDriver, target: TargetContainer, { attached }: { readonly attached: boolean }): ReadBack {
   return async () => {
     const now = (await current(driver, target))?.networks ?? [];
     const on = target.networks.filter((network) => now.includes(network));
@@ -99,7 +99,7 @@ export function networksOf(driver: DockerDriver, target: TargetContainer, attach
  * or none. A container that no longer runs has no namespace left to hold a
  * rule (a restart starts a fresh one), which is as good as none.
  */
-export function trafficDropped(driver: DockerDriver, target: TargetContainer, dropped: boolean): ReadBack {
+export function trafficDropped(driver: DockerDriver, target: TargetContainer, { dropped }: { readonly dropped: boolean }): ReadBack {
   return async () => {
     const state = (await current(driver, target))?.state ?? 'gone';
     if (state !== 'running' && state !== 'paused') return { observed: `${target.name} ${state}: no namespace, no rule`, ok: !dropped };

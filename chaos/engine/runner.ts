@@ -155,7 +155,7 @@ class ScenarioRun {
     await sleep(this.options.warmupMs ?? 3_000, this.options.signal);
     stats = await this.sample();
     this.record([
-      ...checkCounters(this.options.scenario.hypothesis, warmupBaseline, stats, 'before', Date.now()),
+      ...checkCounters({ hypothesis: this.options.scenario.hypothesis, baseline: warmupBaseline, stats, phase: 'before', at: Date.now() }),
       await this.checkEveryLiveServed(stats, 'before'),
     ]);
     if (this.journal.deviated) {
@@ -192,7 +192,9 @@ class ScenarioRun {
       this.reading = this.sample()
         .then(
           (current) => {
-            this.record(checkCounters(this.options.scenario.hypothesis, baseline, current, 'during', Date.now()));
+            this.record(
+              checkCounters({ hypothesis: this.options.scenario.hypothesis, baseline, stats: current, phase: 'during', at: Date.now() }),
+            );
             this.options.status(statusLine(this.journal, this.plan, events[next], current, baseline));
           },
           () => this.options.status('client /stats not answering'),
@@ -232,7 +234,7 @@ class ScenarioRun {
     }
     if (!signal?.aborted && this.lastStats) {
       this.record([
-        ...checkCounters(this.options.scenario.hypothesis, baseline, this.lastStats, 'after', Date.now()),
+        ...checkCounters({ hypothesis: this.options.scenario.hypothesis, baseline, stats: this.lastStats, phase: 'after', at: Date.now() }),
         await this.checkEveryLiveServed(this.lastStats, 'after'),
       ]);
     }
@@ -402,10 +404,11 @@ class ScenarioRun {
     const { scenario, consul } = this.options;
     const at = Date.now();
     const live = await this.liveInstances();
-    const probe = checkServed(scenario.hypothesis, live, current, phase, at);
+    const reading = { hypothesis: scenario.hypothesis, live, stats: current, phase, at };
+    const probe = checkServed(reading);
     if (probe.ok || consul === undefined) return probe;
     // Only a failing probe is worth asking Consul for the why.
-    return checkServed(scenario.hypothesis, live, current, phase, at, await registrationsOf(consul, SERVICE));
+    return checkServed({ ...reading, registrations: await registrationsOf(consul, SERVICE) });
   }
 }
 

@@ -19,13 +19,13 @@ export const disconnect = oneInstanceKind(schema, {
         for (const network of victim.networks) await driver.disconnect(victim, network);
       },
       detail: `disconnected ${victim.name} (${victim.ip}:${victim.port}) from ${victim.networks.join(', ')}`,
-      proof: networksOf(driver, victim, false),
+      proof: networksOf(driver, victim, { attached: false }),
       undo: {
         description: `reconnect ${victim.name}`,
         run: async () => {
           for (const network of victim.networks) await driver.reconnect(victim, network, aliases[network] ?? []);
         },
-        proof: networksOf(driver, victim, true),
+        proof: networksOf(driver, victim, { attached: true }),
       },
     };
   },

@@ -14,11 +14,11 @@ export const partition = oneInstanceKind(schema, {
   faultOn: (victim, _step, { driver }) => ({
     act: () => driver.dropTraffic(victim),
     detail: `dropping every packet of ${victim.name} (${victim.ip}:${victim.port})`,
-    proof: trafficDropped(driver, victim, true),
+    proof: trafficDropped(driver, victim, { dropped: true }),
     undo: {
       description: `let ${victim.name}'s packets through again`,
       run: () => driver.restoreTraffic(victim),
-      proof: trafficDropped(driver, victim, false),
+      proof: trafficDropped(driver, victim, { dropped: false }),
     },
   }),
 });

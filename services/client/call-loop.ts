@@ -10,6 +10,11 @@ import type { CallStats } from './call-stats.js';
  * instance that the response metadata says served it.
  */
 export interface CallLoopOptions {
+  /** The channel's client the calls go through. */
+  readonly client: HelloServiceClient;
+  /** Where every answer's verdict is counted. */
+  readonly stats: CallStats;
+  readonly logger: Logger;
   readonly ratePerSecond: number;
   readonly concurrency: number;
   readonly deadlineMs: number;
@@ -37,12 +42,7 @@ export class CallLoop {
   private startedAt = 0;
   private drained: (() => void) | undefined;
 
-  constructor(
-    private readonly client: HelloServiceClient,
-    private readonly stats: CallStats,
-    private readonly logger: Logger,
-    private readonly options: CallLoopOptions,
-  ) {}
+  constructor(private readonly options: CallLoopOptions) {}
 
   start(): void {
     this.startedAt = performance.now();
@@ -101,32 +101,35 @@ export class CallLoop {
     cut: { readonly instance: string; readonly details: string } | undefined,
   ): void {
     let instanceId = '';
-    const call = this.client.SayHello(
+    const call = this.options.client.SayHello(
       request,
       new grpc.Metadata({ waitForReady: this.options.waitForReady }),
       { deadline },
       (error, response) => {
         const latencyMs = performance.now() - started;
         if (error && !cut && error.code === grpc.status.UNAVAILABLE && instanceId !== '' && Date.now() < deadline) {
-          this.logger.info({ sequence, instance: instanceId, details: error.details }, 'call cut after its headers: trying it once more');
+          this.options.logger.info(
+            { sequence, instance: instanceId, details: error.details },
+            'call cut after its headers: trying it once more',
+          );
           this.attempt(sequence, request, started, deadline, { instance: instanceId, details: error.details });
           return;
         }
         this.inFlight -= 1;
         if (error) {
           const code = grpc.status[error.code] ?? String(error.code);
-          this.stats.recordFailure(code, error.details, latencyMs);
+          this.options.stats.recordFailure(code, error.details, latencyMs);
           // Failures are rare and are what this demo is about: always worth a line.
-          this.logger.warn({ sequence, code, details: error.details, latencyMs, instance: instanceId || undefined }, 'call FAILED');
+          this.options.logger.warn({ sequence, code, details: error.details, latencyMs, instance: instanceId || undefined }, 'call FAILED');
         } else {
           const problem = this.judge(request, instanceId, response);
           if (problem) {
-            this.stats.recordWrong(instanceId || 'unknown', problem, latencyMs);
-            this.logger.warn({ sequence, request, response, instanceId, problem }, 'WRONG answer');
+            this.options.stats.recordWrong(instanceId || 'unknown', problem, latencyMs);
+            this.options.logger.warn({ sequence, request, response, instanceId, problem }, 'WRONG answer');
           } else {
-            if (cut) this.stats.recordRecovered(cut.instance, cut.details);
-            this.stats.recordOk(instanceId, latencyMs);
-            this.logger.debug({ sequence, instance: instanceId, result: response?.result, latencyMs }, 'call ok');
+            if (cut) this.options.stats.recordRecovered(cut.instance, cut.details);
+            this.options.stats.recordOk(instanceId, latencyMs);
+            this.options.logger.debug({ sequence, instance: instanceId, result: response?.result, latencyMs }, 'call ok');
           }
         }
         if (this.inFlight === 0) this.drained?.();

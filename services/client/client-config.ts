@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseConsulTargetString } from '@grpc-consul-lab/consul-discovery';
 import { type EnvSpec, envSchemas } from '../lib/env-config.js';
-import { tlsEnvSpec } from '../lib/tls.js';
+import { tlsEnvSpec } from '../lib/tls-env.js';
 
 export const clientEnvSpec = {
   TARGET: {

@@ -91,7 +91,10 @@ export function createHelloClient(options: HelloClientOptions): HelloClient {
     ...consulDiscoveryOptions(discovery),
     ...options.channelOptions,
   });
-  const loop = new CallLoop(client, stats, options.logger, {
+  const loop = new CallLoop({
+    client,
+    stats,
+    logger: options.logger,
     ratePerSecond: options.ratePerSecond,
     concurrency: options.concurrency ?? 32,
     deadlineMs: policy.deadlineMs,

@@ -12,7 +12,7 @@ test('/stats serves the counters as JSON and /metrics as Prometheus text', async
   stats.recordFailure('UNAVAILABLE', 'gone', 10);
   stats.recordWrong('b', 'result 3 != 1 + 1', 1);
   stats.recordRecovered('a', 'Connection dropped');
-  const server = startStatsServer(stats, 0, () => undefined);
+  const server = startStatsServer({ stats, port: 0, onListening: () => undefined });
   await once(server, 'listening');
   const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   try {

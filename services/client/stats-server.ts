@@ -2,17 +2,22 @@ import { createServer, type Server } from 'node:http';
 import type { LiveFeed } from '../live-view/live-feed.js';
 import type { CallStats } from './call-stats.js';
 
+export interface StatsServerOptions {
+  readonly stats: CallStats;
+  readonly port: number;
+  /** The address to listen on (default: 0.0.0.0, every interface). */
+  readonly host?: string;
+  /** With a feed, the live view at / (events at /events). */
+  readonly live?: LiveFeed;
+  /** Called once listening, with the port (the one picked when `port` is 0). */
+  readonly onListening: (port: number) => void;
+}
+
 /**
  * Serves the client's counters: JSON at /stats, Prometheus text at /metrics,
  * liveness at /healthz, and with a feed the live view at / (events at /events).
  */
-export function startStatsServer(
-  stats: CallStats,
-  port: number,
-  onListening: (port: number) => void,
-  host = '0.0.0.0',
-  live?: LiveFeed,
-): Server {
+export function startStatsServer({ stats, port, host = '0.0.0.0', live, onListening }: StatsServerOptions): Server {
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (request.method !== 'GET') {

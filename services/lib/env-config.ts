@@ -51,17 +51,30 @@ export function formatHelp(program: string, summary: string, spec: EnvSpec): str
   return `${program}: ${summary}\n\nConfigured through environment variables:\n${lines.join('\n')}\n`;
 }
 
+/** A program configured through environment variables, as its entry point describes it. */
+export interface EnvProgram<S extends EnvSpec> {
+  /** Its name: first on every line it prints. */
+  readonly program: string;
+  /** One line on what it does, under --help. */
+  readonly summary: string;
+  readonly spec: S;
+  /** Its arguments (default: process.argv's): --help, or nothing. */
+  readonly argv?: readonly string[];
+  /** Where the variables are read (default: process.env). */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
 /**
  * The entry-point form: `--help` prints every variable with its default and
  * exits 0; a bad value prints one line naming the variable and exits 2.
  */
-export function loadEnvConfigOrExit<S extends EnvSpec>(
-  program: string,
-  summary: string,
-  spec: S,
-  argv: readonly string[] = process.argv.slice(2),
-  env: NodeJS.ProcessEnv = process.env,
-): EnvConfig<S> {
+export function loadEnvConfigOrExit<S extends EnvSpec>({
+  program,
+  summary,
+  spec,
+  argv = process.argv.slice(2),
+  env = process.env,
+}: EnvProgram<S>): EnvConfig<S> {
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(formatHelp(program, summary, spec));
     process.exit(0);

@@ -1,24 +1,13 @@
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { z } from 'zod';
-import type { EnvSpec } from './env-config.js';
 
 /**
  * gRPC over mutual TLS between the client and the instances: both sides show
  * a certificate from the lab's CA, and the instances' certificate carries the
  * service's name (HelloService), which does not depend on their addresses.
  * The three files go together; none of them means plaintext (make local).
+ * The variables that name them are in tls-env.ts.
  */
-export const tlsEnvSpec = {
-  TLS_CA_FILE: {
-    description: "CA certificate (PEM) the other side's certificate must be signed by; empty: plaintext",
-    default: '',
-    schema: z.string(),
-  },
-  TLS_CERT_FILE: { description: "this side's certificate (PEM)", default: '', schema: z.string() },
-  TLS_KEY_FILE: { description: "this side's private key (PEM)", default: '', schema: z.string() },
-} satisfies EnvSpec;
-
 export interface TlsFiles {
   readonly ca: Buffer;
   readonly cert: Buffer;

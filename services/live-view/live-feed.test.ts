@@ -34,7 +34,7 @@ async function readEvents(
 test('the client serves the live page at / and its events at /events: everything so far, then each point and resolver change', async () => {
   const stats = new CallStats();
   const feed = new LiveFeed('the client');
-  const server = startStatsServer(stats, 0, () => undefined, '127.0.0.1', feed);
+  const server = startStatsServer({ stats, port: 0, host: '127.0.0.1', live: feed, onListening: () => undefined });
   await once(server, 'listening');
   const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   const abort = new AbortController();

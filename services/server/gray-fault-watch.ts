@@ -13,17 +13,21 @@ const WAIT_MS = 5 * 60_000;
 const RETRY_MS = { initial: 500, max: 5_000 };
 const MIN_QUERY_INTERVAL_MS = 50;
 
+export interface GrayFaultWatchOptions {
+  readonly consul: ConsulHttp;
+  /** The KV key that holds this instance's fault (faultKey in lib/gray-fault.ts). */
+  readonly key: string;
+  readonly logger: Logger;
+  /** Called with the new fault, or undefined, each time it changes. */
+  readonly onChange?: (fault: GrayFault | undefined) => void;
+}
+
 export class GrayFaultWatch {
   private fault: GrayFault | undefined;
   private readonly controller = new AbortController();
   private loop: Promise<void> | undefined;
 
-  constructor(
-    private readonly consul: ConsulHttp,
-    private readonly key: string,
-    private readonly logger: Logger,
-    private readonly onChange: (fault: GrayFault | undefined) => void = () => undefined,
-  ) {}
+  constructor(private readonly options: GrayFaultWatchOptions) {}
 
   get current(): GrayFault | undefined {
     return this.fault;
@@ -46,7 +50,7 @@ export class GrayFaultWatch {
     while (!signal.aborted) {
       try {
         const askedAt = Date.now();
-        const answer = await this.consul.kvGet(this.key, { index, waitMs: WAIT_MS }, { signal });
+        const answer = await this.options.consul.kvGet(this.options.key, { index, waitMs: WAIT_MS }, { signal });
         retryMs = RETRY_MS.initial;
         // A floor between queries, whatever Consul answers.
         if (Date.now() - askedAt < MIN_QUERY_INTERVAL_MS) await new Promise((resolve) => setTimeout(resolve, MIN_QUERY_INTERVAL_MS));
@@ -56,8 +60,8 @@ export class GrayFaultWatch {
         this.apply(answer.value);
       } catch (error) {
         if (signal.aborted) break;
-        this.logger.debug(
-          { err: (error as Error).message, key: this.key },
+        this.options.logger.debug(
+          { err: (error as Error).message, key: this.options.key },
           'gray fault key: Consul did not answer; keeping the last fault',
         );
         index = 0;
@@ -70,7 +74,7 @@ export class GrayFaultWatch {
   private apply(value: string | undefined): void {
     const parsed = value === undefined ? undefined : parseGrayFault(value);
     if (parsed instanceof Error) {
-      this.logger.warn({ key: this.key, reason: parsed.message }, 'gray fault key holds no fault we know: ignored');
+      this.options.logger.warn({ key: this.options.key, reason: parsed.message }, 'gray fault key holds no fault we know: ignored');
       return this.change(undefined);
     }
     this.change(parsed);
@@ -80,8 +84,8 @@ export class GrayFaultWatch {
     if (JSON.stringify(fault) === JSON.stringify(this.fault)) return;
     const before = this.fault;
     this.fault = fault;
-    if (fault) this.logger.warn({ fault }, `gray fault on: ${describeGrayFault(fault)}`);
-    else if (before) this.logger.info({ was: before }, 'gray fault cleared');
-    this.onChange(fault);
+    if (fault) this.options.logger.warn({ fault }, `gray fault on: ${describeGrayFault(fault)}`);
+    else if (before) this.options.logger.info({ was: before }, 'gray fault cleared');
+    this.options.onChange?.(fault);
   }
 }

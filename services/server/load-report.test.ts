@@ -32,8 +32,8 @@ test('load figures: qps and errors/s from the calls answered, utilization = mean
   reporter.callStarted();
   reporter.callStarted();
   clock.now = 100;
-  reporter.callEnded(true);
-  reporter.callEnded(false);
+  reporter.callEnded({ ok: true });
+  reporter.callEnded({ ok: false });
   clock.now = 500;
   reporter.closeWindow();
   assert.deepEqual(reported, [{ qps: 4, eps: 2, utilization: 0.4 }]);
@@ -47,7 +47,7 @@ test('a slow call still in flight counts for the window it was busy in; a window
   reporter.closeWindow();
   assert.deepEqual(reported, [{ qps: 0, eps: 0, utilization: 1 }]);
   clock.now = 800;
-  reporter.callEnded(true);
+  reporter.callEnded({ ok: true });
   clock.now = 1_000;
   reporter.closeWindow();
   // 300 ms busy of 500, one call answered: 2 calls/s at 0.6 utilization (weight 3.3 vs ~500 for 2 ms calls).

@@ -67,7 +67,7 @@ export class LoadReporter {
     const end = (ok: boolean): void => {
       if (!started || ended) return;
       ended = true;
-      this.callEnded(ok);
+      this.callEnded({ ok });
     };
     return new grpc.ServerInterceptingCall(call, {
       start: (next) => {
@@ -130,7 +130,7 @@ export class LoadReporter {
   }
 
   /** A call was answered, OK or not, or cancelled (not OK). */
-  callEnded(ok: boolean): void {
+  callEnded({ ok }: { readonly ok: boolean }): void {
     this.accrue(this.now());
     this.inFlight -= 1;
     this.completed += 1;

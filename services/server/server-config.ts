@@ -4,7 +4,7 @@ import { isIPv4 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { z } from 'zod';
 import { type EnvSpec, envSchemas } from '../lib/env-config.js';
-import { tlsEnvSpec } from '../lib/tls.js';
+import { tlsEnvSpec } from '../lib/tls-env.js';
 
 /**
  * The address Consul (and clients on the same network) can reach us at: the

@@ -26,12 +26,19 @@ export { eventually } from '@grpc-consul-lab/consul-discovery/testing';
  * first call through `stats`' client (polled every 5 ms, so up to 5 ms late);
  * undefined when it never passed or was never called.
  */
-export async function passingToFirstCallMs(
-  consulAddress: string,
-  instanceId: string,
-  firstOkAt: () => number | undefined,
+export async function passingToFirstCallMs({
+  consulAddress,
+  instanceId,
+  firstOkAt,
   timeoutMs = 15_000,
-): Promise<number | undefined> {
+}: {
+  readonly consulAddress: string;
+  readonly instanceId: string;
+  /** When the client's first OK answer from the instance came (epoch ms), if it came. */
+  readonly firstOkAt: () => number | undefined;
+  /** How long to wait for each of the two (default: 15 s). */
+  readonly timeoutMs?: number;
+}): Promise<number | undefined> {
   let passingAt = 0;
   await eventually(
     async () => {

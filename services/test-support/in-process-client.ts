@@ -12,13 +12,24 @@ export interface InProcessClient {
   stop(): Promise<void>;
 }
 
-export function startClient(
-  consulAddress: string,
-  ratePerSecond: number,
+export interface InProcessClientOptions {
+  readonly consulAddress: string;
+  readonly ratePerSecond: number;
+  /** The gRPC target (default: consul:///HelloService). */
+  readonly target?: string;
+  /** HTTP/2 pings as the program sends them (default: on); false: none. */
+  readonly keepalive?: boolean;
+  /** Any other of the client's options: TLS credentials, call policy… */
+  readonly more?: Partial<HelloClientOptions>;
+}
+
+export function startClient({
+  consulAddress,
+  ratePerSecond,
   target = 'consul:///HelloService',
   keepalive = true,
-  more: Partial<HelloClientOptions> = {},
-): InProcessClient {
+  more = {},
+}: InProcessClientOptions): InProcessClient {
   const hello = createHelloClient({
     target,
     consul: { address: consulAddress, env: {} },
