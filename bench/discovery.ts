@@ -4,10 +4,10 @@ import { consulDiscoveryOptions, registerConsulResolver } from '@grpc-consul-lab
 import { ConsulDevAgent, CountingProxy, freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import * as grpc from '@grpc/grpc-js';
 import { helloServiceConfig } from '../services/client/service-config.js';
-import { type HelloServiceClient, loadHelloProto } from '../services/lib/hello-proto.js';
+import { type HelloServiceClient, loadHelloProto } from '../packages/contracts/hello.js';
 import { HelloProcess } from '../services/local/hello-process.js';
-import { eventually, passingIds, passingToFirstCallMs } from '../services/test-support/consul-queries.js';
-import { startClient } from '../services/test-support/in-process-client.js';
+import { eventually, passingIds, passingToFirstCallMs } from '../packages/testing/consul-queries.js';
+import { startClient } from '../services/client/in-process-client.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**

@@ -1,6 +1,6 @@
 import { ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import { HelloProcess } from '../services/local/hello-process.js';
-import { startClient } from '../services/test-support/in-process-client.js';
+import { startClient } from '../services/client/in-process-client.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**

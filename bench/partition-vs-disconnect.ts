@@ -1,5 +1,6 @@
 import type { TargetContainer } from '../chaos/docker/docker-driver.js';
-import { fetchStats, statsWhen } from '../e2e/support/client-stats.js';
+import { fetchStats } from '../packages/contracts/stats.js';
+import { statsWhen } from '../e2e/support/client-stats.js';
 import { ComposeStack, newProjectName } from '../e2e/support/compose-stack.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 

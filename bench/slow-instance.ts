@@ -1,17 +1,17 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
 import { ConsulDevAgent } from '@grpc-consul-lab/consul-discovery/testing';
-import type { StatsSnapshot } from '../services/client/call-stats.js';
-import { windowLatency } from '../services/client/latency-histogram.js';
+import type { StatsSnapshot } from '../packages/contracts/stats.js';
+import { windowLatency } from '../packages/contracts/latency-histogram.js';
 import type { CallPolicy } from '../services/client/service-config.js';
 import { DEFAULT_CALL_POLICY } from '../services/client/service-config.js';
-import { faultKey } from '../services/lib/gray-fault.js';
-import { passingToFirstCallMs } from '../services/test-support/consul-queries.js';
-import { consulTlsForChecks, makeTestCertificates } from '../services/test-support/test-certificates.js';
+import { faultKey } from '../packages/contracts/gray-fault.js';
+import { passingToFirstCallMs } from '../packages/testing/consul-queries.js';
+import { consulTlsForChecks, makeTestCertificates } from '../packages/testing/test-certificates.js';
 import { ProcessCluster } from './support/process-cluster.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { printTable } from './support/table.js';
-import { shareOf } from '../services/test-support/call-share.js';
+import { shareOf } from '../packages/testing/call-share.js';
 
 /**
  * A slow instance (+300 ms ± 50 ms on one of 3) at 200 calls/s, for each way

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { e2eTest as test } from '../services/test-support/timed-test.js';
+import { e2eTest as test } from '../packages/testing/timed-test.js';
 import { findLeftovers } from './support/docker-sweep.js';
 
 // Runs first of everything that touches Docker (node runs the files one at a

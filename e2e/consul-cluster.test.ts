@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
-import { e2eTest as test } from '../services/test-support/timed-test.js';
+import { e2eTest as test } from '../packages/testing/timed-test.js';
 import { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
 import type { Journal } from '../chaos/engine/journal.js';
 import { type Scenario, scenarioSchema } from '../chaos/scenario/schema.js';

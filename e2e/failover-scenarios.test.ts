@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import { after, before, describe, type TestContext } from 'node:test';
-import { e2eTest as test } from '../services/test-support/timed-test.js';
+import { e2eTest as test } from '../packages/testing/timed-test.js';
 import Docker from 'dockerode';
 import type { StartedTestContainer } from 'testcontainers';
 import { RefusedTargetError } from '../chaos/docker/docker-driver.js';

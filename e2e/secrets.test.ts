@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after } from 'node:test';
-import { e2eTest as test } from '../services/test-support/timed-test.js';
+import { e2eTest as test } from '../packages/testing/timed-test.js';
 import { ROOT } from './support/paths.js';
 
 /**

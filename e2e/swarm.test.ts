@@ -5,7 +5,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
-import { e2eTest as test } from '../services/test-support/timed-test.js';
+import { e2eTest as test } from '../packages/testing/timed-test.js';
 import { promisify } from 'node:util';
 import { freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import { journalIn, spawnChaosCli } from './support/chaos-cli.js';

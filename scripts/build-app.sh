@@ -24,13 +24,13 @@ step "app: TypeScript build"
 # The live page's html and css are copied into dist/ by the build too.
 sources_stamp=$( (git ls-files -co --exclude-standard -- '*.ts' '*.proto' '*.json' '*.html' '*.css' ':!:package-lock.json' 2>/dev/null ||
   find . -path ./node_modules -prune -o \( -name '*.ts' -o -name '*.proto' -o -name '*.json' -o -name '*.html' -o -name '*.css' \) -print) |
-  grep -v -e '^services/generated/' -e '/dist/' | sort | xargs stat -c '%n %y %s' | sha256sum | cut -c1-16)
+  grep -v -e '^packages/contracts/generated/' -e '/dist/' | sort | xargs stat -c '%n %y %s' | sha256sum | cut -c1-16)
 if [ -f dist/.sources-stamp ] && [ "$(cat dist/.sources-stamp)" = "$sources_stamp" ] &&
-  [ -f services/consul-discovery/dist/src/index.js ]; then
+  [ -f packages/consul-discovery/dist/src/index.js ]; then
   skip "dist/ matches the sources"
 else
   # From clean: outputs of deleted sources (old tests above all) must not linger.
-  rm -rf dist services/consul-discovery/dist
+  rm -rf dist packages/consul-discovery/dist
   npm run --silent build >"$LOG_DIR/tsc.log" 2>&1 ||
     fail app "the TypeScript build failed: $(grep -m1 'error' "$LOG_DIR/tsc.log" || echo "see $LOG_DIR/tsc.log")"
   echo "$sources_stamp" >dist/.sources-stamp
@@ -39,7 +39,7 @@ fi
 
 step "app: production node_modules for the images"
 runtime="build/runtime"
-library="services/consul-discovery"
+library="packages/consul-discovery"
 if [ -f "$runtime/node_modules/.lock-hash" ] && [ "$(cat "$runtime/node_modules/.lock-hash")" = "$lock_hash" ]; then
   skip "$runtime/node_modules matches package-lock.json"
 else

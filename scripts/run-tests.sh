@@ -14,25 +14,25 @@ cd "$PROJECT_ROOT"
 # What a test file outside e2e/ needs beyond Node and `npm ci`; e2e/ is a
 # suite of its own (Docker). A test file NOT listed here needs nothing (it may
 # start node processes, listen on loopback and use the Consul double,
-# services/consul-discovery/test/support/consul-double.ts) and runs in
+# packages/consul-discovery/test/support/consul-double.ts) and runs in
 # `make check`, at once with the others.
 # Adding a test: put it beside its code as NAME.test.ts. If it starts a Consul
 # agent (ConsulDevAgent, CONSUL_BIN), a browser (CHROMIUM) or needs root, add a
 # line here; if only some of its tests do, give those a file of their own so
 # the rest stay in check. Forgetting shows soon: check sets neither
 # CONSUL_BIN nor CHROMIUM, so where they are not installed such a test fails
-# there. Such tests take their test() from services/test-support/timed-test.ts
+# there. Such tests take their test() from packages/testing/timed-test.ts
 # (the discovery library's: test/support/timed-test.ts), a time limit each.
 NEEDS='
 services/address-change.test.ts                   consul, root (a network namespace of its own)
-services/consul-discovery/test/registrar.test.ts  consul
-services/consul-discovery/test/resolver.test.ts   consul
+packages/consul-discovery/test/registrar.test.ts  consul
+packages/consul-discovery/test/resolver.test.ts   consul
 services/discovery-package.test.ts                consul, npm install from the registry
 services/discovery.test.ts                        consul
 services/failover.test.ts                         consul
 services/gray-recovery.test.ts                    consul
 services/local/local-demo.test.ts                 consul (make local starts a dev agent)
-services/server/server-lifecycle.test.ts          consul
+services/server-lifecycle.test.ts                 consul
 chaos/report/report-screenshot.test.ts            chromium
 '
 needing=$(awk 'NF { print $1 }' <<<"$NEEDS" | sort)
@@ -67,7 +67,7 @@ add_compiled() {
   for source in "$@"; do
     file="${source%.ts}.js"
     case "$file" in
-      services/consul-discovery/*) file="services/consul-discovery/dist/${file#services/consul-discovery/}" ;;
+      packages/consul-discovery/*) file="packages/consul-discovery/dist/${file#packages/consul-discovery/}" ;;
       *) file="dist/$file" ;;
     esac
     [ -f "$file" ] || fail tests "$file is missing: compile first (npm run build)"
@@ -105,7 +105,7 @@ fi
 # and the run goes on, instead of holding CI until its job's limit (Node 20
 # applies --test-timeout to each test file as a whole, Node 24 to each test,
 # since nodejs/node#57672; the tests have limits of their own,
-# services/test-support/timed-test.ts). check's files take under 10 s each on
+# packages/testing/timed-test.ts). check's files take under 10 s each on
 # 2 cores under load, unit's under a minute; the longest serial file, the e2e
 # fault scenarios or the Swarm suite (which allows itself 15 min), must fit.
 # TEST_TIMEOUT_MS overrides both.

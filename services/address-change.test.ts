@@ -3,10 +3,10 @@ import { after } from 'node:test';
 import { ConsulRegistrar } from '@grpc-consul-lab/consul-discovery';
 import { ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import { HelloProcess } from './local/hello-process.js';
-import { checksOf, eventually, passingIds } from './test-support/consul-queries.js';
-import { type InProcessClient, startClient } from './test-support/in-process-client.js';
-import { NetnsHost } from './test-support/netns-host.js';
-import { test } from './test-support/timed-test.js';
+import { checksOf, eventually, passingIds } from '../packages/testing/consul-queries.js';
+import { type InProcessClient, startClient } from './client/in-process-client.js';
+import { NetnsHost } from '../packages/testing/netns-host.js';
+import { test } from '../packages/testing/timed-test.js';
 
 /**
  * An instance's address changes under it (a container reconnected to its

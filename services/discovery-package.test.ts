@@ -8,8 +8,8 @@ import { promisify } from 'node:util';
 import { after, before } from 'node:test';
 import { ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import { HelloProcess } from './local/hello-process.js';
-import { eventually, passingIds } from './test-support/consul-queries.js';
-import { test } from './test-support/timed-test.js';
+import { eventually, passingIds } from '../packages/testing/consul-queries.js';
+import { test } from '../packages/testing/timed-test.js';
 
 /**
  * The discovery library as a user gets it: `npm pack`, installed into an
@@ -19,7 +19,7 @@ import { test } from './test-support/timed-test.js';
  */
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const LIBRARY = join(ROOT, 'services/consul-discovery');
+const LIBRARY = join(ROOT, 'packages/consul-discovery');
 const work = mkdtempSync(join(tmpdir(), 'consul-discovery-pack-'));
 let consul: ConsulDevAgent;
 let server: HelloProcess;

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
-import { checksOf, eventually, passingIds } from './test-support/consul-queries.js';
+import { checksOf, eventually, passingIds } from '../packages/testing/consul-queries.js';
 import { ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import { HelloProcess } from './local/hello-process.js';
-import { type InProcessClient, startClient } from './test-support/in-process-client.js';
-import { test } from './test-support/timed-test.js';
+import { type InProcessClient, startClient } from './client/in-process-client.js';
+import { test } from '../packages/testing/timed-test.js';
 
 // Registration and discovery against a real Consul dev agent and real server processes.
 let consul: ConsulDevAgent;

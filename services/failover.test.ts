@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
-import type { StatsSnapshot } from './client/call-stats.js';
-import { eventually, passingIds } from './test-support/consul-queries.js';
+import type { StatsSnapshot } from '../packages/contracts/stats.js';
+import { eventually, passingIds } from '../packages/testing/consul-queries.js';
 import { ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
-import { faultKey } from './lib/gray-fault.js';
+import { faultKey } from '../packages/contracts/gray-fault.js';
 import { HelloProcess } from './local/hello-process.js';
-import { type InProcessClient, startClient } from './test-support/in-process-client.js';
-import { shareOf } from './test-support/call-share.js';
-import { test } from './test-support/timed-test.js';
+import { type InProcessClient, startClient } from './client/in-process-client.js';
+import { shareOf } from '../packages/testing/call-share.js';
+import { test } from '../packages/testing/timed-test.js';
 
 /**
  * Failover as the client sees it: 3 server processes, the real client at

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
 import { ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
-import { faultKey } from './lib/gray-fault.js';
+import { faultKey } from '../packages/contracts/gray-fault.js';
 import { HelloProcess } from './local/hello-process.js';
-import { eventually } from './test-support/consul-queries.js';
-import { type InProcessClient, startClient } from './test-support/in-process-client.js';
-import { shareOf } from './test-support/call-share.js';
-import { test } from './test-support/timed-test.js';
+import { eventually } from '../packages/testing/consul-queries.js';
+import { type InProcessClient, startClient } from './client/in-process-client.js';
+import { shareOf } from '../packages/testing/call-share.js';
+import { test } from '../packages/testing/timed-test.js';
 
 /**
  * A gray fault and its end at a modest rate (25 calls/s, as a demo runs):

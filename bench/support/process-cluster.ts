@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { type ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import * as grpc from '@grpc/grpc-js';
 import { HelloProcess } from '../../services/local/hello-process.js';
-import { eventually, passingIds } from '../../services/test-support/consul-queries.js';
-import { type InProcessClient, type InProcessClientOptions, startClient } from '../../services/test-support/in-process-client.js';
-import { helloTlsEnv, type TestCertificates } from '../../services/test-support/test-certificates.js';
+import { eventually, passingIds } from '../../packages/testing/consul-queries.js';
+import { type InProcessClient, type InProcessClientOptions, startClient } from '../../services/client/in-process-client.js';
+import { helloTlsEnv, type TestCertificates } from '../../packages/testing/test-certificates.js';
 
 /**
  * What the benches measure on: real hello server processes registered in a

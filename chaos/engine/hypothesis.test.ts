@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { StatsSnapshot } from '../../services/client/call-stats.js';
+import type { StatsSnapshot } from '../../packages/contracts/stats.js';
 import { scenarioSchema } from '../scenario/schema.js';
 import { checkServed } from './hypothesis.js';
 

@@ -1,4 +1,4 @@
-import type { StatsSnapshot } from '../../services/client/call-stats.js';
+import type { StatsSnapshot } from '../../packages/contracts/stats.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { Registration } from './consul-view.js';
 import type { ProbeResult } from './journal.js';

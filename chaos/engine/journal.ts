@@ -1,5 +1,5 @@
-import type { StatsSnapshot } from '../../services/client/call-stats.js';
-import type { LatencyCounts } from '../../services/client/latency-histogram.js';
+import type { StatsSnapshot } from '../../packages/contracts/stats.js';
+import type { LatencyCounts } from '../../packages/contracts/latency-histogram.js';
 import type { Scenario } from '../scenario/schema.js';
 
 /**
@@ -14,7 +14,7 @@ export type Sample = Pick<
   readonly t: number;
   /** The resolver's set at the reading, "id@address:port" (absent in journals written before it was kept). */
   readonly resolvedInstances?: readonly string[];
-  /** Every call's latency so far, bucketed (services/client/latency-histogram.ts); absent in older journals. */
+  /** Every call's latency so far, bucketed (packages/contracts/latency-histogram.ts); absent in older journals. */
   readonly latencyCounts?: LatencyCounts;
 };
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { after, before, test } from 'node:test';
-import { CallStats } from '../../services/client/call-stats.js';
+import type { StatsSnapshot } from '../../packages/contracts/stats.js';
 import type { DockerDriver, TargetContainer } from '../docker/docker-driver.js';
 import { composeScope } from '../docker/labels.js';
 import { parseScenario } from '../scenario/load-scenario.js';
@@ -15,19 +15,40 @@ import { PreconditionError, runScenario } from './runner.js';
  * only once Docker reads back that it happened.
  */
 const INSTANCES = ['a', 'b', 'c'];
-const stats = new CallStats();
 let statsServer: Server;
 let statsUrl = '';
 
+/** A client's /stats (the contract's document) in which every instance has answered `calls` times, the last just now. */
+function servingAll(calls: number): StatsSnapshot {
+  const now = Date.now();
+  const ids = INSTANCES.map((id) => `HelloService-${id}-50051`);
+  const each = <T>(value: T): Record<string, T> => Object.fromEntries(ids.map((id) => [id, value]));
+  return {
+    ok: calls * ids.length,
+    failed: 0,
+    wrong: 0,
+    total: calls * ids.length,
+    failedByCode: {},
+    recovered: 0,
+    byInstance: each(calls),
+    firstOkAtByInstance: each(now - calls * 50),
+    lastOkAtByInstance: each(now),
+    resolvedInstances: ids.map((id) => `${id}@127.0.0.1:50051`),
+    resolverErrors: 0,
+    latencyMs: { p50: 2, p99: 2, max: 2 },
+    latencyCounts: {},
+    startedAt: new Date(now - calls * 50).toISOString(),
+    uptimeMs: calls * 50,
+  };
+}
+
 before(async () => {
-  // A client that answers /stats with every instance serving all along.
-  const feed = setInterval(() => {
-    for (const id of INSTANCES) stats.recordOk(`HelloService-${id}-50051`, 2);
-  }, 50);
+  // A client that answers /stats with every instance serving all along: 20 calls a second each.
+  const started = Date.now();
   statsServer = createServer((_, response) => {
-    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(stats.snapshot()));
+    const stats = servingAll(Math.floor((Date.now() - started) / 50));
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(stats));
   }).listen(0, '127.0.0.1');
-  statsServer.on('close', () => clearInterval(feed));
   await once(statsServer, 'listening');
   statsUrl = `http://127.0.0.1:${(statsServer.address() as { port: number }).port}`;
 });

@@ -1,5 +1,5 @@
 import type { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
-import type { StatsSnapshot } from '../../services/client/call-stats.js';
+import type { StatsSnapshot } from '../../packages/contracts/stats.js';
 import { sleep } from './sleep.js';
 import type { DockerDriver } from '../docker/docker-driver.js';
 import { isSwarmScope } from '../docker/labels.js';
@@ -12,7 +12,7 @@ import { registrationsOf } from './consul-view.js';
 import { type Baseline, baselineOf, checkCounters, checkServed, type LiveInstance } from './hypothesis.js';
 import { type ActionRecord, type Journal, type Observation, type ProbeResult, toSample } from './journal.js';
 import { allOf, observe, type ReadBack } from './read-back.js';
-import { readStats } from './stats-probe.js';
+import { fetchStats } from '../../packages/contracts/stats.js';
 import { judge } from './verdict.js';
 import { type FaultFigures, faultFigures, type LatencyQuantiles, steadyLatency } from '../report/fault-figures.js';
 
@@ -275,7 +275,8 @@ class ScenarioRun {
 
   /** Reads the client's counters into the journal and to the observer. */
   private async sample(): Promise<StatsSnapshot> {
-    const stats = await readStats(this.options.statsUrl);
+    // The runner's only view of what callers experience.
+    const stats = await fetchStats(this.options.statsUrl);
     const at = Date.now();
     this.lastStats = stats;
     this.journal.samples.push(toSample(stats, at));

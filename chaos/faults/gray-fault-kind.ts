@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeGrayFault, faultKey, type GrayFault } from '../../services/lib/gray-fault.js';
+import { describeGrayFault, faultKey, type GrayFault } from '../../packages/contracts/gray-fault.js';
 import { duration } from '../scenario/duration.js';
 import { kvHolds } from '../engine/read-back.js';
 import { lastsItsDuration, target, timing } from './action-fields.js';
@@ -8,7 +8,7 @@ import { faultOneInstance } from './one-instance.js';
 
 /**
  * The gray faults (slow, flaky, corrupt, unhealthy), through Consul's KV
- * (services/lib/gray-fault.ts): the instance stays up and answers badly for
+ * (packages/contracts/gray-fault.ts): the instance stays up and answers badly for
  * `duration`. They differ only in their own fields, their line, and the
  * fault they write, so those are all a kind's module gives.
  */

@@ -1,4 +1,4 @@
-import { type WindowLatency, windowLatency } from '../../services/client/latency-histogram.js';
+import { type WindowLatency, windowLatency } from '../../packages/contracts/latency-histogram.js';
 import type { ActionRecord, Journal, Sample } from '../engine/journal.js';
 
 /** p50 and p99 of the calls between two samples, undefined without calls or latency counts. */

@@ -1,4 +1,4 @@
-import { LatencyHistogram } from '../../services/client/latency-histogram.js';
+import { LatencyHistogram } from '../../packages/contracts/latency-histogram.js';
 import type { Journal, Sample } from '../engine/journal.js';
 
 /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
-import { e2eTest as test } from '../../services/test-support/timed-test.js';
+import { e2eTest as test } from '../../packages/testing/timed-test.js';
 import { ComposeStack } from '../support/compose-stack.js';
 import { E2E_PROJECT_PREFIX, findLeftovers, sweep } from '../support/docker-sweep.js';
 import { assertFaultsProven } from '../support/fault-proof.js';

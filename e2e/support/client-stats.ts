@@ -1,11 +1,5 @@
 import { eventually } from '@grpc-consul-lab/consul-discovery/testing';
-import type { StatsSnapshot } from '../../services/client/call-stats.js';
-
-export async function fetchStats(baseUrl: string): Promise<StatsSnapshot> {
-  const response = await fetch(`${baseUrl}/stats`, { signal: AbortSignal.timeout(5_000) });
-  if (!response.ok) throw new Error(`GET ${baseUrl}/stats answered ${response.status}`);
-  return (await response.json()) as StatsSnapshot;
-}
+import { fetchStats, type StatsSnapshot } from '../../packages/contracts/stats.js';
 
 /**
  * Reads the client's counters until `done` holds, and returns that reading.
@@ -24,7 +18,7 @@ export async function statsWhen(
   const held = await eventually(
     async () => {
       // The client may still be starting: a failed read is "not yet", kept for the message.
-      const reading = await fetchStats(baseUrl).catch((error: unknown) => {
+      const reading = await fetchStats(baseUrl, 5_000).catch((error: unknown) => {
         lastError = error;
         return undefined;
       });

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import type { ConsulHttp, ServiceInstance } from '@grpc-consul-lab/consul-discovery';
 import { eventually } from '@grpc-consul-lab/consul-discovery/testing';
 import type { TargetContainer } from '../../chaos/docker/docker-driver.js';
-import { FAULT_KEY_PREFIX } from '../../services/lib/gray-fault.js';
-import { fetchStats } from './client-stats.js';
+import { FAULT_KEY_PREFIX } from '../../packages/contracts/gray-fault.js';
+import { fetchStats } from '../../packages/contracts/stats.js';
 import type { ComposeStack } from './compose-stack.js';
 
 /**

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { COMPOSE_PROJECT_LABEL } from '../../chaos/docker/labels.js';
-import { FAULT_KEY_PREFIX } from '../../services/lib/gray-fault.js';
+import { FAULT_KEY_PREFIX } from '../../packages/contracts/gray-fault.js';
 import type { ComposeStack } from './compose-stack.js';
 
 /**

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { HelloServiceClient } from '../lib/hello-proto.js';
-import { greeting, INSTANCE_ID_METADATA_KEY } from '../server/say-hello.js';
+import type { HelloServiceClient } from '../../packages/contracts/hello.js';
+import { greeting, INSTANCE_ID_METADATA_KEY } from '../../packages/contracts/hello.js';
 import type { CallStats } from './call-stats.js';
 
 /**

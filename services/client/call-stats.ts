@@ -1,33 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { type LatencyCounts, LatencyHistogram } from './latency-histogram.js';
-
-/**
- * Everything the client knows about its calls. /stats, /metrics, the
- * once-a-second log line and the chaos runner's probes all read from here.
- */
-export interface StatsSnapshot {
-  readonly ok: number;
-  readonly failed: number;
-  readonly wrong: number;
-  readonly total: number;
-  readonly failedByCode: Record<string, number>;
-  /** Calls cut after an instance's headers, answered correctly on a second try (see CallLoop). */
-  readonly recovered: number;
-  readonly byInstance: Record<string, number>;
-  /** When each instance first and last answered correctly (epoch ms). */
-  readonly firstOkAtByInstance: Record<string, number>;
-  readonly lastOkAtByInstance: Record<string, number>;
-  readonly resolvedInstances: string[];
-  readonly resolverErrors: number;
-  readonly latencyMs: { readonly p50: number; readonly p99: number; readonly max: number };
-  /** Every call's latency since the start, bucketed; two readings give any window's quantiles. */
-  readonly latencyCounts: LatencyCounts;
-  readonly startedAt: string;
-  readonly uptimeMs: number;
-  readonly lastFailure?: { readonly at: string; readonly code: string; readonly details: string };
-  readonly lastWrong?: { readonly at: string; readonly reason: string };
-  readonly lastRecovered?: { readonly at: string; readonly code: string; readonly details: string };
-}
+import { LatencyHistogram } from '../../packages/contracts/latency-histogram.js';
+import type { StatsSnapshot } from '../../packages/contracts/stats.js';
 
 // Quantiles come from the most recent calls, so they follow a fault as it happens.
 const LATENCY_WINDOW = 4_096;
@@ -38,6 +11,11 @@ export function quantile(sorted: readonly number[], q: number): number {
   return sorted[index] ?? 0;
 }
 
+/**
+ * Everything the client knows about its calls. /stats (the contracts'
+ * StatsSnapshot), /metrics, the once-a-second log line and the chaos
+ * runner's probes all read from here.
+ */
 export class CallStats {
   readonly registry = new Registry();
   private okCount = 0;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseConsulTargetString } from '@grpc-consul-lab/consul-discovery';
-import { type EnvSpec, envSchemas } from '../lib/env-config.js';
-import { tlsEnvSpec } from '../lib/tls-env.js';
+import { type EnvSpec, envSchemas } from '../../packages/runtime/env-config.js';
+import { tlsEnvSpec } from '../../packages/runtime/tls-env.js';
 
 export const clientEnvSpec = {
   TARGET: {

@@ -7,7 +7,7 @@ import {
 } from '@grpc-consul-lab/consul-discovery';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { type HelloServiceClient, loadHelloProto } from '../lib/hello-proto.js';
+import { type HelloServiceClient, loadHelloProto } from '../../packages/contracts/hello.js';
 import { CallLoop } from './call-loop.js';
 import { CallStats } from './call-stats.js';
 import { type CallPolicy, DEFAULT_CALL_POLICY, helloServiceConfig } from './service-config.js';

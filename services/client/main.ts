@@ -1,7 +1,7 @@
-import { createLogger } from '../lib/logger.js';
-import { stopOnSignals } from '../lib/stop-on-signals.js';
-import { loadProgramSettingsOrExit } from '../lib/program-settings.js';
-import { channelCredentials } from '../lib/tls.js';
+import { createLogger } from '../../packages/runtime/logger.js';
+import { stopOnSignals } from '../../packages/runtime/stop-on-signals.js';
+import { loadProgramSettingsOrExit } from '../../packages/runtime/program-settings.js';
+import { channelCredentials } from '../../packages/runtime/tls.js';
 import { LiveFeed } from '../live-view/live-feed.js';
 import { clientEnvSpec } from './client-config.js';
 import { exitIfConsulTlsFails } from './consul-tls-probe.js';

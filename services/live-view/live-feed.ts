@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { StatsSnapshot } from '../client/call-stats.js';
-import { windowLatency } from '../client/latency-histogram.js';
+import type { StatsSnapshot } from '../../packages/contracts/stats.js';
+import { windowLatency } from '../../packages/contracts/latency-histogram.js';
 import { loadLivePage } from './live-page.js';
 import type { LiveEvents, LiveFault, LivePlan, LivePoint, LiveSnapshot, LiveTimings, ResolverChange } from './page/live-events.js';
 

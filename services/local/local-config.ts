@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type EnvSpec, envSchemas } from '../lib/env-config.js';
+import { type EnvSpec, envSchemas } from '../../packages/runtime/env-config.js';
 
 /** `make local`'s variables. */
 export const localEnvSpec = {

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@grpc-consul-lab/consul-discovery/testing';
-import { test } from '../test-support/timed-test.js';
+import { test } from '../../packages/testing/timed-test.js';
 
 /**
  * `make local`, the supervisor: the seed's fault simulator stops every server

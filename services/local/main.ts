@@ -1,7 +1,7 @@
 import { ConsulDevAgent } from '@grpc-consul-lab/consul-discovery/testing';
-import { loadEnvConfigOrExit } from '../lib/env-config.js';
-import { createLogger } from '../lib/logger.js';
-import { stopOnSignals } from '../lib/stop-on-signals.js';
+import { loadEnvConfigOrExit } from '../../packages/runtime/env-config.js';
+import { createLogger } from '../../packages/runtime/logger.js';
+import { stopOnSignals } from '../../packages/runtime/stop-on-signals.js';
 import { spawnLocalClient, stopProcess } from './client-process.js';
 import { localEnvSpec } from './local-config.js';
 import { LocalServers } from './local-servers.js';

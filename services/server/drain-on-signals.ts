@@ -1,6 +1,6 @@
 import type { ConsulRegistrar } from '@grpc-consul-lab/consul-discovery';
 import type { Logger } from 'pino';
-import { stopOnSignals } from '../lib/stop-on-signals.js';
+import { stopOnSignals } from '../../packages/runtime/stop-on-signals.js';
 import type { HelloServer } from './hello-server.js';
 import type { InstanceHealth } from './instance-health.js';
 

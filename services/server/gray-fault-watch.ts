@@ -1,6 +1,6 @@
 import type { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
 import type { Logger } from 'pino';
-import { describeGrayFault, type GrayFault, parseGrayFault } from '../lib/gray-fault.js';
+import { describeGrayFault, type GrayFault, parseGrayFault } from '../../packages/contracts/gray-fault.js';
 
 /**
  * Follows one KV key with blocking queries (Consul's rules: the first query

@@ -1,9 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
-import { HELLO_GRPC_SERVICE, loadHelloProto } from '../lib/hello-proto.js';
+import { HELLO_GRPC_SERVICE, loadHelloProto } from '../../packages/contracts/hello.js';
 import { InFlightCalls } from './in-flight-calls.js';
 import type { InstanceHealth } from './instance-health.js';
 import { LoadReporter } from './load-report.js';
-import { type InstanceIdentity, type SayHelloOptions, sayHelloHandler } from './say-hello.js';
+import type { InstanceIdentity } from '../../packages/contracts/hello.js';
+import { type SayHelloOptions, sayHelloHandler } from './say-hello.js';
 
 /** The gRPC server of one instance: HelloService, its health, and its load reports. */
 export interface HelloServer {

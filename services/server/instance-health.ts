@@ -1,7 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import type { GrayFault } from '../lib/gray-fault.js';
-import { HELLO_GRPC_SERVICE } from '../lib/hello-proto.js';
+import type { GrayFault } from '../../packages/contracts/gray-fault.js';
+import { HELLO_GRPC_SERVICE } from '../../packages/contracts/hello.js';
 
 /**
  * The instance's gRPC health, as Consul's check and clients ask it: SERVING

@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import { ConsulRegistrar, type ResolvedConnection } from '@grpc-consul-lab/consul-discovery';
 import type { Logger } from 'pino';
-import type { EnvConfig } from '../lib/env-config.js';
-import { PACKAGE_VERSION } from '../lib/version.js';
+import type { EnvConfig } from '../../packages/runtime/env-config.js';
+import { PACKAGE_VERSION } from '../../packages/runtime/version.js';
 import type { serverEnvSpec } from './server-config.js';
 
 /**

@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
 import { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
-import { faultKey } from '../lib/gray-fault.js';
-import { createLogger } from '../lib/logger.js';
-import { loadProgramSettingsOrExit } from '../lib/program-settings.js';
-import { serverCredentials } from '../lib/tls.js';
+import { faultKey } from '../../packages/contracts/gray-fault.js';
+import { createLogger } from '../../packages/runtime/logger.js';
+import { loadProgramSettingsOrExit } from '../../packages/runtime/program-settings.js';
+import { serverCredentials } from '../../packages/runtime/tls.js';
 import { drainOnSignals } from './drain-on-signals.js';
 import { GrayFaultWatch } from './gray-fault-watch.js';
 import { createHelloServer, listen } from './hello-server.js';

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import type { GrayFault } from '../lib/gray-fault.js';
-import { type HelloResponse, type HelloServiceClient, loadHelloProto } from '../lib/hello-proto.js';
-import { INSTANCE_ID_METADATA_KEY, MAX_NAME_BYTES, sayHelloHandler } from './say-hello.js';
+import type { GrayFault } from '../../packages/contracts/gray-fault.js';
+import { type HelloResponse, type HelloServiceClient, loadHelloProto } from '../../packages/contracts/hello.js';
+import { INSTANCE_ID_METADATA_KEY } from '../../packages/contracts/hello.js';
+import { MAX_NAME_BYTES, sayHelloHandler } from './say-hello.js';
 
 // A real server and client over a real loopback socket.
 const instance = { id: 'HelloService-127.0.0.1-test', address: '127.0.0.1', port: 0 };

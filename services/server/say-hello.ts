@@ -1,27 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
-import type { GrayFault } from '../lib/gray-fault.js';
-import type { HelloServiceHandlers } from '../lib/hello-proto.js';
+import type { GrayFault } from '../../packages/contracts/gray-fault.js';
+import { greeting, type HelloServiceHandlers, INSTANCE_ID_METADATA_KEY, type InstanceIdentity } from '../../packages/contracts/hello.js';
 
-/**
- * Who is answering: goes into every greeting and into response metadata. The
- * address is read at each call, so a greeting names the address the instance
- * is registered at now.
- */
-export interface InstanceIdentity {
-  readonly id: string;
-  readonly address: string;
-  readonly port: number;
-}
-
-export const INSTANCE_ID_METADATA_KEY = 'x-instance-id';
 export const MAX_NAME_BYTES = 256;
 export const DEFAULT_NAME = 'stranger';
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
-
-export function greeting(name: string, instance: InstanceIdentity): string {
-  return `Hello ${name}, from ${instance.id} at ${instance.address}:${instance.port}`;
-}
 
 export interface SayHelloOptions {
   /** Every answer this late: lets the demo show draining of calls in flight. */

@@ -3,8 +3,8 @@ import { lookup } from 'node:dns/promises';
 import { isIPv4 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { z } from 'zod';
-import { type EnvSpec, envSchemas } from '../lib/env-config.js';
-import { tlsEnvSpec } from '../lib/tls-env.js';
+import { type EnvSpec, envSchemas } from '../../packages/runtime/env-config.js';
+import { tlsEnvSpec } from '../../packages/runtime/tls-env.js';
 
 /**
  * The address Consul (and clients on the same network) can reach us at: the

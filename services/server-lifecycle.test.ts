@@ -8,13 +8,13 @@ import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
-import { loadHelloProto } from '../lib/hello-proto.js';
-import { HelloProcess } from '../local/hello-process.js';
-import { eventually, passingIds } from '../test-support/consul-queries.js';
-import { makeTestCertificates } from '../test-support/test-certificates.js';
-import { test } from '../test-support/timed-test.js';
+import { loadHelloProto } from '../packages/contracts/hello.js';
+import { HelloProcess } from './local/hello-process.js';
+import { eventually, passingIds } from '../packages/testing/consul-queries.js';
+import { makeTestCertificates } from '../packages/testing/test-certificates.js';
+import { test } from '../packages/testing/timed-test.js';
 
-const CLIENT_MAIN = fileURLToPath(new URL('../client/main.js', import.meta.url));
+const CLIENT_MAIN = fileURLToPath(new URL('./client/main.js', import.meta.url));
 
 // Registration edge cases against a real Consul agent and real server processes.
 const cleanups: (() => Promise<void>)[] = [];

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
-import type { CallStats } from '../client/call-stats.js';
-import { createHelloClient, type HelloClientOptions } from '../client/hello-client.js';
+import type { CallStats } from './call-stats.js';
+import { createHelloClient, type HelloClientOptions } from './hello-client.js';
 
 /**
  * The real client (the one factory the program uses: resolver, round_robin,

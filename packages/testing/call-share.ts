@@ -1,4 +1,4 @@
-import type { StatsSnapshot } from '../client/call-stats.js';
+import type { StatsSnapshot } from '../contracts/stats.js';
 
 /** An instance's share of the calls answered between two readings of the client's counters (0 when none was). */
 export function shareOf(instanceId: string, from: StatsSnapshot, to: StatsSnapshot): number {
