@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, freePort } from '@grpc-consul-lab/consul-discovery/testing';
+import { freePort } from '@grpc-consul-lab/consul-discovery/testing';
+import { eventually } from '../packages/testing/eventually.js';
 import { after, before, describe, type TestContext } from 'node:test';
 import { e2eTest as test } from '../packages/testing/timed-test.js';
 import Docker from 'dockerode';
@@ -215,8 +216,9 @@ describe('two shared stacks at once', { concurrency: 2 }, () => {
     test("the live view during a real chaos run, in headless Chromium: numbers move, the fault's window appears when it starts, the killed instance's line drops to 0, its time to detect shows", async (t) => {
       const stack = shared.stack as ComposeStack;
       await statsWhen(stack.statsUrl, '3 instances resolved', (stats) => stats.resolvedInstances.length === 3, 30_000);
-      // make up's page: the client serves the same view at its stats port.
-      assert.match(await (await fetch(`${stack.statsUrl}/`)).text(), /new EventSource\('events'\)/);
+      // make up's page: the client serves the same view at its stats port, its script from the image beside it.
+      assert.match(await (await fetch(`${stack.statsUrl}/`)).text(), /<script type="module" src="live\.js">/);
+      assert.match(await (await fetch(`${stack.statsUrl}/live.js`)).text(), /new EventSource\('events'\)/);
 
       const out = mkdtempSync(join(tmpdir(), 'live-view-'));
       const scenarioFile = join(out, 'kill-one.yaml');
