@@ -5,6 +5,7 @@ import Docker from 'dockerode';
 import { ComposeStack, newProjectName } from '../e2e/support/compose-stack.js';
 import { ROOT } from '../e2e/support/paths.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pollUntil } from '../packages/runtime/poll.js';
 
 /**
  * Part of `make bench`: what losing the Raft leader, and the quorum, costs
@@ -55,14 +56,17 @@ function api(url: string): ConsulHttp {
 
 /** Polls `probe` until it holds; the time from `since`, or NaN with the last error in `errors[name]`. */
 async function timeFrom(since: number, probe: () => Promise<boolean>, errors: Record<string, string> = {}, name = ''): Promise<number> {
-  while (Date.now() - since < GIVE_UP_MS) {
-    const held = await probe().catch((error: unknown) => {
-      errors[name] = (error as Error).message;
-      return false;
-    });
-    if (held) return Date.now() - since;
-    await sleep(POLL_MS);
-  }
+  const held = await pollUntil(
+    async () => {
+      const holds = await probe().catch((error: unknown) => {
+        errors[name] = (error as Error).message;
+        return false;
+      });
+      return holds ? true : undefined;
+    },
+    { timeoutMs: Math.max(0, since + GIVE_UP_MS - Date.now()), everyMs: POLL_MS },
+  );
+  if (held) return Date.now() - since;
   errors[name] ??= 'never held, no error';
   return Number.NaN;
 }

@@ -6,7 +6,8 @@ import * as grpc from '@grpc/grpc-js';
 import { helloServiceConfig } from '../services/client/service-config.js';
 import { type HelloServiceClient, loadHelloProto } from '../packages/contracts/hello.js';
 import { HelloProcess } from '../services/local/hello-process.js';
-import { eventually, passingIds, passingToFirstCallMs } from '../packages/testing/consul-queries.js';
+import { passingIds, passingToFirstCallMs } from '../packages/testing/consul-queries.js';
+import { eventually } from '../packages/testing/eventually.js';
 import { startClient } from '../services/client/in-process-client.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 

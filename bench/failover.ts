@@ -1,7 +1,8 @@
 import { rmSync } from 'node:fs';
 import { ConsulDevAgent } from '@grpc-consul-lab/consul-discovery/testing';
 import type { HelloProcess } from '../services/local/hello-process.js';
-import { eventually, passingToFirstCallMs } from '../packages/testing/consul-queries.js';
+import { passingToFirstCallMs } from '../packages/testing/consul-queries.js';
+import { eventually } from '../packages/testing/eventually.js';
 import { consulTlsForChecks, makeTestCertificates, type TestCertificates } from '../packages/testing/test-certificates.js';
 import { ProcessCluster } from './support/process-cluster.js';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -3,6 +3,7 @@ import { fetchStats } from '../packages/contracts/stats.js';
 import { statsWhen } from '../e2e/support/client-stats.js';
 import { ComposeStack, newProjectName } from '../e2e/support/compose-stack.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../packages/testing/eventually.js';
 
 /**
  * Part of `make bench`: the two ways the chaos runner cuts an instance off,
@@ -27,11 +28,8 @@ interface Row {
 /** Polls `probe` every 50 ms until it holds; the time it took, or undefined after `timeoutMs`. */
 async function timeUntil(probe: () => Promise<boolean>, timeoutMs: number): Promise<number | undefined> {
   const started = Date.now();
-  while (Date.now() - started < timeoutMs) {
-    if (await probe().catch(() => false)) return Date.now() - started;
-    await sleep(50);
-  }
-  return undefined;
+  const held = await eventually(probe, timeoutMs, 50);
+  return held ? Date.now() - started : undefined;
 }
 
 async function measure(cluster: ComposeStack, fault: 'partition' | 'disconnect'): Promise<Row> {

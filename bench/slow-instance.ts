@@ -12,6 +12,7 @@ import { ProcessCluster } from './support/process-cluster.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { printTable } from './support/table.js';
 import { shareOf } from '../packages/testing/call-share.js';
+import { pollUntil } from '../packages/runtime/poll.js';
 
 /**
  * A slow instance (+300 ms ± 50 ms on one of 3) at 200 calls/s, for each way
@@ -127,17 +128,17 @@ async function timeUntilShareBelow(
   snap: () => StatsSnapshot,
 ): Promise<number | undefined> {
   const started = Date.now();
-  const history: StatsSnapshot[] = [snap()];
-  while (Date.now() - started < timeoutMs) {
-    await sleep(100);
-    const now = snap();
-    history.push(now);
-    const secondAgo = history.find((entry) => entry.uptimeMs >= now.uptimeMs - 1_000) as StatsSnapshot;
-    if (now.uptimeMs - (history[0] as StatsSnapshot).uptimeMs >= 1_000 && shareOf(instance, secondAgo, now) < below) {
-      return Date.now() - started;
-    }
-  }
-  return undefined;
+  const history: StatsSnapshot[] = [];
+  return pollUntil(
+    () => {
+      const now = snap();
+      history.push(now);
+      const secondAgo = history.find((entry) => entry.uptimeMs >= now.uptimeMs - 1_000) as StatsSnapshot;
+      const seenASecond = now.uptimeMs - (history[0] as StatsSnapshot).uptimeMs >= 1_000;
+      return seenASecond && shareOf(instance, secondAgo, now) < below ? Date.now() - started : undefined;
+    },
+    { timeoutMs, everyMs: 100 },
+  );
 }
 
 const ms = (value: number | undefined): string => (value === undefined ? '-' : `${value} ms`);

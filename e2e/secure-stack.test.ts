@@ -23,6 +23,7 @@ import { deltaOf, say } from './support/judge.js';
 import { demuxLogs, ROOT } from './support/paths.js';
 import { assertStackClean } from './support/stack-clean.js';
 import { assertUnchanged, snapshotOf } from './support/stack-snapshot.js';
+import { eventually } from '../packages/testing/eventually.js';
 
 /**
  * `make up`'s own configuration, docker-compose.yml, through testcontainers:
@@ -296,14 +297,8 @@ describe('make chaos, as a user runs it', () => {
   const chaos = (args: string[]): ReturnType<typeof spawnChaosCli> =>
     spawnChaosCli(['--project', project, '--stats-url', stack.statsUrl, '--out', out, ...args]);
 
-  async function waitForOutput(output: () => string, pattern: RegExp, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (pattern.test(output())) return true;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    return false;
-  }
+  const waitForOutput = (output: () => string, pattern: RegExp, timeoutMs: number): Promise<boolean> =>
+    eventually(() => pattern.test(output()), timeoutMs, 100);
 
   const consulUrlArgs = async (): Promise<string[]> => ['--consul-url', await stack.consulUrl()];
 

@@ -8,7 +8,8 @@ import { promisify } from 'node:util';
 import { after, before } from 'node:test';
 import { ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import { HelloProcess } from './local/hello-process.js';
-import { eventually, passingIds } from '../packages/testing/consul-queries.js';
+import { passingIds } from '../packages/testing/consul-queries.js';
+import { eventually } from '../packages/testing/eventually.js';
 import { test } from '../packages/testing/timed-test.js';
 
 /**

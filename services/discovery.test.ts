@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
-import { checksOf, eventually, passingIds } from '../packages/testing/consul-queries.js';
+import { checksOf, passingIds } from '../packages/testing/consul-queries.js';
+import { eventually } from '../packages/testing/eventually.js';
 import { ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import { HelloProcess } from './local/hello-process.js';
 import { type InProcessClient, startClient } from './client/in-process-client.js';

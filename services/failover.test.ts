@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import type { StatsSnapshot } from '../packages/contracts/stats.js';
-import { eventually, passingIds } from '../packages/testing/consul-queries.js';
+import { passingIds } from '../packages/testing/consul-queries.js';
+import { eventually } from '../packages/testing/eventually.js';
 import { ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
 import { faultKey } from '../packages/contracts/gray-fault.js';

@@ -4,7 +4,7 @@ import { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
 import { ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import { faultKey } from '../packages/contracts/gray-fault.js';
 import { HelloProcess } from './local/hello-process.js';
-import { eventually } from '../packages/testing/consul-queries.js';
+import { eventually } from '../packages/testing/eventually.js';
 import { type InProcessClient, startClient } from './client/in-process-client.js';
 import { shareOf } from '../packages/testing/call-share.js';
 import { test } from '../packages/testing/timed-test.js';

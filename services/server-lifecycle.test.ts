@@ -10,7 +10,8 @@ import * as grpc from '@grpc/grpc-js';
 import { ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import { loadHelloProto } from '../packages/contracts/hello.js';
 import { HelloProcess } from './local/hello-process.js';
-import { eventually, passingIds } from '../packages/testing/consul-queries.js';
+import { passingIds } from '../packages/testing/consul-queries.js';
+import { eventually } from '../packages/testing/eventually.js';
 import { makeTestCertificates } from '../packages/testing/test-certificates.js';
 import { test } from '../packages/testing/timed-test.js';
 

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { type ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import * as grpc from '@grpc/grpc-js';
 import { HelloProcess } from '../../services/local/hello-process.js';
-import { eventually, passingIds } from '../../packages/testing/consul-queries.js';
+import { passingIds } from '../../packages/testing/consul-queries.js';
+import { eventually } from '../../packages/testing/eventually.js';
 import { type InProcessClient, type InProcessClientOptions, startClient } from '../../services/client/in-process-client.js';
 import { helloTlsEnv, type TestCertificates } from '../../packages/testing/test-certificates.js';
 

@@ -1,6 +1,7 @@
 import Docker from 'dockerode';
 import { netfaultImage } from './chosen-images.js';
 import { CHAOS_TARGET_LABEL, isInScope, ROLE_LABEL, SWARM_SERVICE_LABEL, type TargetScope } from './labels.js';
+import { pollUntil } from '../../packages/runtime/poll.js';
 
 /**
  * Every fault the runner can cause, through the Docker Engine API. Each call
@@ -266,31 +267,33 @@ export class DockerDriver {
    * same service created after `since`; undefined when none came in time.
    */
   async swarmReplacement(task: TargetContainer, since: number, timeoutMs: number): Promise<TargetContainer | undefined> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const newer = (await this.targets(task.role)).filter(
-        (target) =>
-          target.swarmService === task.swarmService && target.createdAt >= since - 1_000 && target.containerId !== task.containerId,
-      );
-      for (const candidate of newer) {
-        const info = await this.docker.getContainer(candidate.containerId).inspect();
-        if (info.State.Health?.Status === 'healthy') return this.describe(candidate.containerId);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    return undefined;
+    return pollUntil(
+      async () => {
+        const newer = (await this.targets(task.role)).filter(
+          (target) =>
+            target.swarmService === task.swarmService && target.createdAt >= since - 1_000 && target.containerId !== task.containerId,
+        );
+        for (const candidate of newer) {
+          const info = await this.docker.getContainer(candidate.containerId).inspect();
+          if (info.State.Health?.Status === 'healthy') return this.describe(candidate.containerId);
+        }
+        return undefined;
+      },
+      { timeoutMs, everyMs: 250 },
+    );
   }
 
-  /** Waits until Docker reports the container healthy (its image's HEALTHCHECK). */
+  /** Waits until Docker reports the container healthy (its image's HEALTHCHECK); false at once if it stops running. */
   async waitHealthy(target: TargetContainer, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const info = await this.docker.getContainer(target.containerId).inspect();
-      if (info.State.Health?.Status === 'healthy') return true;
-      if (!info.State.Running) return false;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    return false;
+    const health = await pollUntil(
+      async () => {
+        const info = await this.docker.getContainer(target.containerId).inspect();
+        if (info.State.Health?.Status === 'healthy') return 'healthy';
+        return info.State.Running ? undefined : 'stopped';
+      },
+      { timeoutMs, everyMs: 250 },
+    );
+    return health === 'healthy';
   }
 }
 

@@ -1,5 +1,6 @@
 import type { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
 import { DROP_RULES, type DockerDriver, type TargetContainer } from '../docker/docker-driver.js';
+import { type Clock, pollUntil, systemClock } from '../../packages/runtime/poll.js';
 import type { Observation } from './journal.js';
 
 /**
@@ -22,16 +23,16 @@ const RETRY_EVERY_MS = 250;
  * timeout), so a read-back that does not confirm yet is asked again until
  * `withinMs` has passed; one that throws is an observation too, not a crash.
  */
-export async function observe(readBack: ReadBack, withinMs: number, sleep: (ms: number) => Promise<void>): Promise<Observation> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const reading = await readBack().catch((error: unknown) => ({
-      observed: `read-back failed: ${(error as Error).message}`,
-      ok: false,
-    }));
-    if (reading.ok || Date.now() >= deadline) return { at: Date.now(), ...reading };
-    await sleep(RETRY_EVERY_MS);
-  }
+export async function observe(readBack: ReadBack, withinMs: number, clock: Clock = systemClock): Promise<Observation> {
+  let last: Reading = { observed: 'not read back', ok: false };
+  await pollUntil(
+    async () => {
+      last = await readBack().catch((error: unknown) => ({ observed: `read-back failed: ${(error as Error).message}`, ok: false }));
+      return last.ok ? last : undefined;
+    },
+    { timeoutMs: withinMs, everyMs: RETRY_EVERY_MS, clock },
+  );
+  return { at: clock.now(), ...last };
 }
 
 /** Every read-back at once: confirmed when each is, observed as each says. */

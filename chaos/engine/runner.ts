@@ -250,7 +250,7 @@ class ScenarioRun {
 
   /** A step's or an undo's read-back, into the journal's terms. */
   private observe(proof: ReadBack): Promise<Observation> {
-    return observe(proof, this.options.proofWithinMs ?? PROOF_WITHIN_MS, (ms) => sleep(ms));
+    return observe(proof, this.options.proofWithinMs ?? PROOF_WITHIN_MS);
   }
 
   private sampler: NodeJS.Timeout | undefined;

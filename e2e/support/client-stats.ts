@@ -1,4 +1,4 @@
-import { eventually } from '@grpc-consul-lab/consul-discovery/testing';
+import { eventually } from '../../packages/testing/eventually.js';
 import { fetchStats, type StatsSnapshot } from '../../packages/contracts/stats.js';
 
 /**

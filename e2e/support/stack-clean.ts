@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ConsulHttp, ServiceInstance } from '@grpc-consul-lab/consul-discovery';
-import { eventually } from '@grpc-consul-lab/consul-discovery/testing';
+import { eventually } from '../../packages/testing/eventually.js';
 import type { TargetContainer } from '../../chaos/docker/docker-driver.js';
 import { FAULT_KEY_PREFIX } from '../../packages/contracts/gray-fault.js';
 import { fetchStats } from '../../packages/contracts/stats.js';

@@ -1,4 +1,4 @@
-import { eventually } from '@grpc-consul-lab/consul-discovery/testing';
+import { eventually } from './eventually.js';
 
 /** Direct reads of Consul's HTTP API, for tests to check what Consul itself says. */
 export interface CheckState {
@@ -17,9 +17,6 @@ export async function passingIds(consulAddress: string, service = 'HelloService'
   if (!response.ok) return [];
   return ((await response.json()) as { Service: { ID: string } }[]).map((entry) => entry.Service.ID).sort();
 }
-
-/** Waits until `condition` holds or the time runs out; returns whether it held (see the library's testing helpers). */
-export { eventually } from '@grpc-consul-lab/consul-discovery/testing';
 
 /**
  * How long a new instance took from passing Consul's checks to answering its

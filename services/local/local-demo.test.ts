@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import { test } from '../../packages/testing/timed-test.js';
+import { eventually } from '../../packages/testing/eventually.js';
 
 /**
  * `make local`, the supervisor: the seed's fault simulator stops every server
@@ -48,10 +49,7 @@ test('Ctrl-C during a fault-simulator round stops everything, and starts nothing
     output += chunk.toString();
   });
   try {
-    const deadline = Date.now() + 20_000;
-    while (!output.includes('fault simulator: stopping every server') && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await eventually(() => output.includes('fault simulator: stopping every server'), 20_000, 20);
     assert.match(output, /fault simulator: stopping every server/, 'a round started');
     assert.match(output, /listens on 127\.0\.0\.1 only/, 'local mode says where it listens');
     // The old servers are draining (about a second): Ctrl-C now.
