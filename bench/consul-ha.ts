@@ -6,6 +6,7 @@ import { ComposeStack, newProjectName } from '../e2e/support/compose-stack.js';
 import { ROOT } from '../e2e/support/paths.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pollUntil } from '../packages/runtime/poll.js';
+import { HELLO_SERVICE_NAME } from '../packages/contracts/hello.js';
 
 /**
  * Part of `make bench`: what losing the Raft leader, and the quorum, costs
@@ -109,7 +110,7 @@ async function measureRecovery(
     timeFrom(
       since,
       async () => {
-        await agent.healthService({ service: 'HelloService', consistency: 'default', passingOnly: false });
+        await agent.healthService({ service: HELLO_SERVICE_NAME, consistency: 'default', passingOnly: false });
         return true;
       },
       errors,
@@ -165,7 +166,7 @@ async function resolverWatch(servers: readonly Server[], on: Server, since: () =
     },
     servers.indexOf(on),
   );
-  const query = { service: 'HelloService', consistency: 'stale' as const };
+  const query = { service: HELLO_SERVICE_NAME, consistency: 'stale' as const };
   let { index } = await http.healthService(query);
   let failed = false;
   try {

@@ -4,6 +4,7 @@ import { statsWhen } from '../e2e/support/client-stats.js';
 import { ComposeStack, newProjectName } from '../e2e/support/compose-stack.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from '../packages/testing/eventually.js';
+import { instanceIdOf } from '@grpc-consul-lab/consul-discovery';
 
 /**
  * Part of `make bench`: the two ways the chaos runner cuts an instance off,
@@ -36,7 +37,7 @@ async function measure(cluster: ComposeStack, fault: 'partition' | 'disconnect')
   const driver = cluster.driver;
   const [victim] = (await driver.targets('hello')) as [TargetContainer];
   const resolved = async (): Promise<boolean> =>
-    (await fetchStats(cluster.statsUrl)).resolvedInstances.some((key) => key.startsWith(`${victim.instanceId}@`));
+    (await fetchStats(cluster.statsUrl)).resolvedInstances.some((key) => instanceIdOf(key) === victim.instanceId);
   const before = await fetchStats(cluster.statsUrl);
   const aliases = await driver.aliases(victim);
   if (fault === 'partition') await driver.dropTraffic(victim);

@@ -23,6 +23,7 @@ import { openHeadless } from './support/headless-browser.js';
 import { sweep } from './support/docker-sweep.js';
 import { deltaOf, say } from './support/judge.js';
 import { assertStackClean } from './support/stack-clean.js';
+import { instanceIdOf } from '@grpc-consul-lab/consul-discovery';
 
 /**
  * Every fault of the chaos runner against the secure compose stack (the one
@@ -106,7 +107,7 @@ class SharedStack {
         `3 instances resolved, each answering within the last 3 s (before ${name}'s faults)`,
         (stats) =>
           stats.resolvedInstances.length === 3 &&
-          stats.resolvedInstances.every((key) => (stats.lastOkAtByInstance[key.split('@')[0] as string] ?? 0) > Date.now() - 3_000),
+          stats.resolvedInstances.every((key) => (stats.lastOkAtByInstance[instanceIdOf(key)] ?? 0) > Date.now() - 3_000),
         30_000,
       );
       const consul = await stack.consulApi();

@@ -23,7 +23,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   'packages/testing': ['packages/consul-discovery', 'packages/contracts', 'packages/runtime'],
   // The live view: a package of the programs that show it; it knows the contracts, neither program.
   'services/live-view/page': [],
-  'services/live-view': ['packages/contracts', 'services/live-view/page'],
+  'services/live-view': ['packages/consul-discovery', 'packages/contracts', 'services/live-view/page'],
   // Programs: packages only (the client shows the live view); never each other.
   'services/server': ['packages/consul-discovery', 'packages/contracts', 'packages/runtime'],
   'services/client': ['packages/consul-discovery', 'packages/contracts', 'packages/runtime', 'services/live-view'],
@@ -70,6 +70,32 @@ test('every project is placed in the layout, and references only what its place 
     }
     for (const reference of referencesOf(project)) {
       if (!allowed.includes(reference)) problems.push(`${project} references ${reference}, against the direction`);
+    }
+  }
+  assert.deepEqual(problems, []);
+});
+
+/** The TypeScript sources git tracks or would add under `dir`, outside node_modules and generated code. */
+function sourcesUnder(dir: string): string[] {
+  return execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '--', `${dir}/*.ts`], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  })
+    .split('\n')
+    .filter((file) => file !== '' && !file.split('/').includes('node_modules') && !file.endsWith('.d.ts'));
+}
+
+test('a project that imports the discovery library by its package name references it too', () => {
+  // A package-name import resolves through node_modules, which project references do not police; this does.
+  const problems: string[] = [];
+  const others = Object.keys(ALLOWED);
+  for (const project of others.filter((name) => name !== 'packages/consul-discovery')) {
+    const nested = others.filter((other) => other !== project && other.startsWith(`${project}/`));
+    const importing = sourcesUnder(project)
+      .filter((file) => !nested.some((other) => file.startsWith(`${other}/`)))
+      .filter((file) => /from '@grpc-consul-lab\/consul-discovery(\/testing)?'/.test(readFileSync(join(ROOT, file), 'utf8')));
+    if (importing.length > 0 && !referencesOf(project).includes('packages/consul-discovery')) {
+      problems.push(`${project} imports the library (${importing.join(', ')}) without referencing packages/consul-discovery`);
     }
   }
   assert.deepEqual(problems, []);

@@ -6,6 +6,7 @@ import { ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/test
 import { HelloProcess } from './local/hello-process.js';
 import { type InProcessClient, startClient } from './client/in-process-client.js';
 import { test } from '../packages/testing/timed-test.js';
+import { instanceIdOf } from '@grpc-consul-lab/consul-discovery';
 
 // Registration and discovery against a real Consul dev agent and real server processes.
 let consul: ConsulDevAgent;
@@ -96,7 +97,7 @@ test("poll mode (the seed's 500 ms design) resolves and follows changes too", as
   const first = await startServer();
   assert.ok(await eventually(async () => (await passingIds(consul.address)).includes(first.instanceId), 10_000));
   client = startClient({ consulAddress: consul.address, ratePerSecond: 50, target: 'consul:///HelloService?mode=poll&interval=500ms' });
-  const resolvedIds = (): string[] => (client?.stats.snapshot().resolvedInstances ?? []).map((key) => key.split('@')[0] as string);
+  const resolvedIds = (): string[] => (client?.stats.snapshot().resolvedInstances ?? []).map(instanceIdOf);
   assert.ok(await eventually(() => resolvedIds().includes(first.instanceId), 3_000), `resolved: ${resolvedIds()}`);
   const second = await startServer();
   assert.ok(await eventually(() => resolvedIds().includes(second.instanceId), 5_000), `followed the new instance: ${resolvedIds()}`);

@@ -4,7 +4,7 @@ import type { StatsSnapshot } from '../packages/contracts/stats.js';
 import { passingIds } from '../packages/testing/consul-queries.js';
 import { eventually } from '../packages/testing/eventually.js';
 import { ConsulDevAgent, freePort } from '@grpc-consul-lab/consul-discovery/testing';
-import { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
+import { ConsulHttp, instanceIdOf } from '@grpc-consul-lab/consul-discovery';
 import { faultKey } from '../packages/contracts/gray-fault.js';
 import { HelloProcess } from './local/hello-process.js';
 import { type InProcessClient, startClient } from './client/in-process-client.js';
@@ -35,10 +35,7 @@ async function allPassingAndResolved(): Promise<boolean> {
   const expected = live()
     .map((server) => server.instanceId)
     .sort();
-  const resolved = client.stats
-    .snapshot()
-    .resolvedInstances.map((key) => key.split('@')[0])
-    .sort();
+  const resolved = client.stats.snapshot().resolvedInstances.map(instanceIdOf).sort();
   return (await passingIds(consul.address)).join() === expected.join() && resolved.join() === expected.join();
 }
 

@@ -6,6 +6,7 @@ import { passingIds } from '../../packages/testing/consul-queries.js';
 import { eventually } from '../../packages/testing/eventually.js';
 import { type InProcessClient, type InProcessClientOptions, startClient } from '../../services/client/in-process-client.js';
 import { helloTlsEnv, type TestCertificates } from '../../packages/testing/test-certificates.js';
+import { instanceIdOf } from '@grpc-consul-lab/consul-discovery';
 
 /**
  * What the benches measure on: real hello server processes registered in a
@@ -78,7 +79,7 @@ export class ProcessCluster {
   }
 
   resolvedIds(): string[] {
-    return this.client.stats.snapshot().resolvedInstances.map((key) => key.split('@')[0] as string);
+    return this.client.stats.snapshot().resolvedInstances.map(instanceIdOf);
   }
 
   /** Consul passes exactly the live instances and the client resolves exactly those. */

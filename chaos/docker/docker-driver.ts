@@ -2,6 +2,7 @@ import Docker from 'dockerode';
 import { netfaultImage } from './chosen-images.js';
 import { CHAOS_TARGET_LABEL, isInScope, ROLE_LABEL, SWARM_SERVICE_LABEL, type TargetScope } from './labels.js';
 import { pollUntil } from '../../packages/runtime/poll.js';
+import { HELLO_SERVICE_NAME } from '../../packages/contracts/hello.js';
 
 /**
  * Every fault the runner can cause, through the Docker Engine API. Each call
@@ -29,7 +30,7 @@ export interface TargetContainer {
 
 export class RefusedTargetError extends Error {}
 
-const SERVICE_NAME = 'HelloService';
+const SERVICE_NAME = HELLO_SERVICE_NAME;
 
 function envValue(env: readonly string[] | undefined, key: string): string | undefined {
   return env?.find((entry) => entry.startsWith(`${key}=`))?.slice(key.length + 1);

@@ -15,6 +15,7 @@ import { allOf, observe, type ReadBack } from './read-back.js';
 import { fetchStats } from '../../packages/contracts/stats.js';
 import { judge } from './verdict.js';
 import { type FaultFigures, faultFigures, type LatencyQuantiles, steadyLatency } from '../report/fault-figures.js';
+import { HELLO_SERVICE_NAME } from '../../packages/contracts/hello.js';
 
 /**
  * Runs a scenario in four phases, Chaos Toolkit's: `before` checks the
@@ -65,7 +66,7 @@ export interface RunObserver {
 
 const SAMPLE_EVERY_MS = 1_000;
 const PROOF_WITHIN_MS = 15_000;
-const SERVICE = 'HelloService';
+const SERVICE = HELLO_SERVICE_NAME;
 
 /** A step of the scenario cannot apply on this stack: thrown before anything changes. */
 export class PreconditionError extends Error {}

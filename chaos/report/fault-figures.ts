@@ -1,5 +1,6 @@
 import { type WindowLatency, windowLatency } from '../../packages/contracts/latency-histogram.js';
 import type { ActionRecord, Journal, Sample } from '../engine/journal.js';
+import { instanceIdOf } from '@grpc-consul-lab/consul-discovery';
 
 /** p50 and p99 of the calls between two samples, undefined without calls or latency counts. */
 export type LatencyQuantiles = WindowLatency;
@@ -67,7 +68,7 @@ export function faultFigures(journal: Journal): FaultFigures[] {
       (sample) =>
         sample.resolvedInstances !== undefined &&
         action.targets.length > 0 &&
-        action.targets.every((id) => !sample.resolvedInstances?.some((key) => key.startsWith(`${id}@`))),
+        action.targets.every((id) => !sample.resolvedInstances?.some((key) => instanceIdOf(key) === id)),
     );
     const lastInWindow = inWindow.at(-1);
     const replacementFirstCallAfterMs =

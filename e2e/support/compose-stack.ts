@@ -17,6 +17,7 @@ import { loadScenario } from '../../chaos/scenario/load-scenario.js';
 import type { Scenario } from '../../chaos/scenario/schema.js';
 import { demuxLogs, ROOT } from './paths.js';
 import { sweep } from './docker-sweep.js';
+import { HELLO_SERVICE_NAME } from '../../packages/contracts/hello.js';
 
 /**
  * `make up`'s own docker-compose.yml (the secure stack: Consul with TLS and
@@ -134,7 +135,7 @@ export class ComposeStack {
   async passingInstanceIds(): Promise<string[]> {
     const consul = await this.consulApi();
     try {
-      return (await consul.healthService({ service: 'HelloService' })).instances.map((i) => i.id).sort();
+      return (await consul.healthService({ service: HELLO_SERVICE_NAME })).instances.map((i) => i.id).sort();
     } finally {
       consul.close();
     }

@@ -5,6 +5,7 @@ import type { TargetContainer } from '../../chaos/docker/docker-driver.js';
 import { FAULT_KEY_PREFIX } from '../../packages/contracts/gray-fault.js';
 import { fetchStats } from '../../packages/contracts/stats.js';
 import type { ComposeStack } from './compose-stack.js';
+import { HELLO_SERVICE_NAME } from '../../packages/contracts/hello.js';
 
 /**
  * A stack shared by several scenarios is only worth sharing if each leaves it
@@ -26,7 +27,7 @@ export interface CleanOptions {
   readonly withinMs?: number;
 }
 
-const HELLO_SERVICE = 'HelloService';
+const HELLO_SERVICE = HELLO_SERVICE_NAME;
 const set = (items: readonly string[]): string => `{${[...items].sort().join(', ')}}`;
 const sameSet = (a: readonly string[], b: readonly string[]): boolean => set(a) === set(b);
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));

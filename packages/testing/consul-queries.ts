@@ -1,4 +1,5 @@
 import { eventually } from './eventually.js';
+import { HELLO_SERVICE_NAME } from '../contracts/hello.js';
 
 /** Direct reads of Consul's HTTP API, for tests to check what Consul itself says. */
 export interface CheckState {
@@ -12,7 +13,7 @@ export async function checksOf(consulAddress: string, instanceId: string): Promi
   return Object.values((await response.json()) as Record<string, CheckState>);
 }
 
-export async function passingIds(consulAddress: string, service = 'HelloService'): Promise<string[]> {
+export async function passingIds(consulAddress: string, service = HELLO_SERVICE_NAME): Promise<string[]> {
   const response = await fetch(`http://${consulAddress}/v1/health/service/${service}?passing=true`);
   if (!response.ok) return [];
   return ((await response.json()) as { Service: { ID: string } }[]).map((entry) => entry.Service.ID).sort();

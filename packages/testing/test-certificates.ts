@@ -3,6 +3,7 @@ import { mkdtempSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { HELLO_SERVICE_NAME } from '../contracts/hello.js';
 
 const run = promisify(execFile);
 
@@ -38,7 +39,7 @@ export async function makeTestCertificates(consulBinary = process.env.CONSUL_BIN
     dir,
     ca: join(dir, 'consul-agent-ca.pem'),
     consul: await make('consul', '-server'),
-    hello: await make('hello', '-client', '-additional-dnsname', 'HelloService'),
+    hello: await make('hello', '-client', '-additional-dnsname', HELLO_SERVICE_NAME),
     client: await make('client', '-cli'),
   };
 }

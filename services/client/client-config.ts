@@ -2,12 +2,13 @@ import { z } from 'zod';
 import { parseConsulTargetString } from '@grpc-consul-lab/consul-discovery';
 import { type EnvSpec, envSchemas } from '../../packages/runtime/env-config.js';
 import { tlsEnvSpec } from '../../packages/runtime/tls-env.js';
+import { HELLO_SERVICE_NAME } from '../../packages/contracts/hello.js';
 
 export const clientEnvSpec = {
   TARGET: {
     description:
       'gRPC target, consul://[agent,…]/<service>[?tag=…&dc=…&consistency=…&mode=blocking|poll…] (the discovery package README has the grammar)',
-    default: 'consul:///HelloService',
+    default: `consul:///${HELLO_SERVICE_NAME}`,
     schema: z.string().superRefine((value, context) => {
       try {
         parseConsulTargetString(value);

@@ -3,6 +3,7 @@ import type { StatsSnapshot } from '../../packages/contracts/stats.js';
 import { windowLatency } from '../../packages/contracts/latency-histogram.js';
 import { loadLivePage } from './live-page.js';
 import type { LiveEvents, LiveFault, LivePlan, LivePoint, LiveSnapshot, LiveTimings, ResolverChange } from './page/live-events.js';
+import { instanceIdOf } from '@grpc-consul-lab/consul-discovery';
 
 const KEPT_POINTS = 900;
 const KEPT_CHANGES = 200;
@@ -42,7 +43,7 @@ export class LiveFeed {
     // stopped answering (its line drops to 0); instances long gone are not.
     // A client older than this view may lack a field: show what there is.
     const resolvedNow = stats.resolvedInstances ?? [];
-    const resolvedIds = new Set(resolvedNow.map((key) => key.split('@')[0]));
+    const resolvedIds = new Set(resolvedNow.map(instanceIdOf));
     const lastRates = this.points.at(-1)?.rates ?? {};
     const rates: Record<string, number> = {};
     for (const [instance, count] of Object.entries(stats.byInstance)) {

@@ -5,6 +5,7 @@ import { networkInterfaces } from 'node:os';
 import { z } from 'zod';
 import { type EnvSpec, envSchemas } from '../../packages/runtime/env-config.js';
 import { tlsEnvSpec } from '../../packages/runtime/tls-env.js';
+import { HELLO_SERVICE_NAME } from '../../packages/contracts/hello.js';
 
 /**
  * The address Consul (and clients on the same network) can reach us at: the
@@ -100,7 +101,7 @@ export const serverEnvSpec = {
   },
   SERVICE_NAME: {
     description: 'name registered in Consul',
-    default: 'HelloService',
+    default: HELLO_SERVICE_NAME,
     schema: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, ".", "_" and "-" only'),
   },
   INSTANCE_ID: {

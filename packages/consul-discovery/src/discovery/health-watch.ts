@@ -44,6 +44,12 @@ export function instanceKey(instance: ServiceInstance): string {
   return `${instance.id}@${instance.address}:${instance.port}`;
 }
 
+/** The instance id of an instanceKey (`id@address:port`); the key itself when it has no '@'. */
+export function instanceIdOf(key: string): string {
+  const at = key.lastIndexOf('@');
+  return at < 0 ? key : key.slice(0, at);
+}
+
 export class HealthWatch {
   private controller: AbortController | undefined;
   private lastKeys: string | undefined;
