@@ -15,7 +15,7 @@ const MIN_QUERY_INTERVAL_MS = 50;
 
 export interface GrayFaultWatchOptions {
   readonly consul: ConsulHttp;
-  /** The KV key that holds this instance's fault (faultKey in lib/gray-fault.ts). */
+  /** The KV key that holds this instance's fault (faultKey in packages/contracts/gray-fault.ts). */
   readonly key: string;
   readonly logger: Logger;
   /** Called with the new fault, or undefined, each time it changes. */

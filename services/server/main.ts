@@ -9,7 +9,7 @@ import { GrayFaultWatch } from './gray-fault-watch.js';
 import { createHelloServer, listen } from './hello-server.js';
 import { InstanceHealth } from './instance-health.js';
 import { instanceRegistrar } from './instance-registrar.js';
-import { firstExternalAddress, instanceIdOf, RouteToConsul, serverEnvSpec } from './server-config.js';
+import { defaultInstanceId, firstExternalAddress, RouteToConsul, serverEnvSpec } from './server-config.js';
 
 const PROGRAM = 'hello-server';
 
@@ -27,14 +27,14 @@ async function main(): Promise<void> {
   const routeToConsul = new RouteToConsul(firstAgent.host, firstAgent.port);
   const currentAddress = async (): Promise<string | undefined> => config.ADVERTISE_ADDRESS || (await routeToConsul.sourceAddress());
   const instance = {
-    id: config.INSTANCE_ID || instanceIdOf(config.SERVICE_NAME, hostname(), config.PORT),
+    id: config.INSTANCE_ID || defaultInstanceId(config.SERVICE_NAME, hostname(), config.PORT),
     address: (await currentAddress()) ?? firstExternalAddress(),
     port: config.PORT,
   };
   const log = logger.child({ instance: instance.id });
 
   const health = new InstanceHealth(instance.id);
-  // Gray faults (lib/gray-fault.ts) come through Consul's KV, one key per instance.
+  // Gray faults (packages/contracts/gray-fault.ts) come through Consul's KV, one key per instance.
   const grayFaults = new GrayFaultWatch({
     consul: new ConsulHttp(consul),
     key: faultKey(instance.id),

@@ -78,7 +78,7 @@ export function firstExternalAddress(): string {
 }
 
 /** The instance's id in Consul: service, host name and port, none of which changes with the address. */
-export function instanceIdOf(serviceName: string, host: string, port: number): string {
+export function defaultInstanceId(serviceName: string, host: string, port: number): string {
   return `${serviceName}-${host}-${port}`;
 }
 
