@@ -2,6 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import { type ConsulConnectionOptions, type ResolvedConnection, resolveConnection } from '../consul/connection.js';
 import type { ServiceInstance } from '../consul/consul-http.js';
 import { ConsulError } from '../consul/errors.js';
+import { isolated } from '../internal/isolate.js';
+import { type Logger, silentLogger } from '../internal/logger.js';
 import { DEFAULT_WATCH_TUNING, instanceKey, type WatchTuning } from './health-watch.js';
 import { parseConsulTarget } from './target.js';
 import { sharedWatches, type Subscription, type WatchEvent } from './watch-pool.js';
@@ -31,9 +33,11 @@ export type DiscoveryEvent =
 export interface ConsulDiscoveryOptions {
   /** How to reach Consul (agents, token, TLS); unset fields come from CONSUL_* variables. Agents named in the target win. */
   readonly connection?: ConsulConnectionOptions;
-  /** Told every set and every error this channel's resolver pushes. */
+  /** Told every set and every error this channel's resolver pushes. What it throws is caught and logged once. */
   readonly onEvent?: (event: DiscoveryEvent) => void;
   readonly tuning?: Partial<WatchTuning>;
+  /** Where the resolver reports a callback that throws (once per callback); pino's interface. Silent by default. */
+  readonly logger?: Logger;
 }
 
 /** Channel options that carry discovery options to the resolver of that channel only. */
@@ -60,6 +64,10 @@ export class ConsulResolver implements grpc.experimental.Resolver {
   private readonly service: string;
   private readonly setup: { connection: ResolvedConnection; spec: ReturnType<typeof parseConsulTarget>['spec'] } | undefined;
   private readonly options: ConsulDiscoveryOptions;
+  private readonly logger: Logger;
+  /** The channel option's onEvent and grpc-js's listener, each isolated: one that throws does not keep the other from being told. */
+  private readonly onEvent: (event: DiscoveryEvent) => void;
+  private readonly listener: (...args: Parameters<ResolverListener>) => void;
   private readonly tuning: WatchTuning;
   /** undefined: the channel's own grpc.service_config applies (grpc-js uses it when we pass null). */
   private readonly serviceConfig: typeof ROUND_ROBIN | null;
@@ -67,15 +75,16 @@ export class ConsulResolver implements grpc.experimental.Resolver {
   /** What this channel was last told, so the same thing is never pushed twice. */
   private lastPushed: string | undefined;
 
-  constructor(
-    target: GrpcUri,
-    private readonly listener: ResolverListener,
-    channelOptions: grpc.ChannelOptions,
-  ) {
+  constructor(target: GrpcUri, listener: ResolverListener, channelOptions: grpc.ChannelOptions) {
     this.options = (channelOptions[DISCOVERY_OPTIONS_KEY] as ConsulDiscoveryOptions | undefined) ?? {};
+    this.logger = this.options.logger ?? silentLogger;
     this.tuning = { ...DEFAULT_WATCH_TUNING, ...this.options.tuning };
     this.serviceConfig = channelOptions['grpc.service_config'] ? null : ROUND_ROBIN;
     this.service = target.path;
+    const fields = { target: grpc.experimental.uriToString(target) };
+    this.onEvent = isolated(this.options.onEvent ?? (() => undefined), this.logger, "the consul: resolver's onEvent", fields);
+    // grpc-js's own listener should not throw, but a load-balancing policy it calls might.
+    this.listener = isolated(listener, this.logger, 'the grpc-js resolver listener', fields);
     try {
       const parsed = parseConsulTarget(target.authority, target.path);
       this.service = parsed.spec.service;
@@ -97,7 +106,13 @@ export class ConsulResolver implements grpc.experimental.Resolver {
   /** Joins the shared watch when not in it; never pushes by itself (see the class comment). */
   updateResolution(): void {
     if (this.subscription || !this.setup) return;
-    this.subscription = sharedWatches.subscribe(this.setup.connection, this.setup.spec, (event) => this.onWatchEvent(event), this.tuning);
+    this.subscription = sharedWatches.subscribe(
+      this.setup.connection,
+      this.setup.spec,
+      (event) => this.onWatchEvent(event),
+      this.tuning,
+      this.logger,
+    );
   }
 
   /** Also called when the channel goes idle; the next updateResolution() pushes the current set again. */
@@ -112,7 +127,7 @@ export class ConsulResolver implements grpc.experimental.Resolver {
       const key = `instances:${event.instances.map(instanceKey).join(',')}`;
       if (key === this.lastPushed) return;
       this.lastPushed = key;
-      this.options.onEvent?.({ type: 'instances', service: this.service, instances: event.instances });
+      this.onEvent({ type: 'instances', service: this.service, instances: event.instances });
       this.listener(grpc.experimental.statusOrFromValue(event.instances.map(toEndpoint)), {}, this.serviceConfig, '');
       if (event.instances.length === 0) {
         // The empty list drops the old endpoints; this error then makes calls
@@ -130,7 +145,7 @@ export class ConsulResolver implements grpc.experimental.Resolver {
       const key = `error:${details}`;
       if (key === this.lastPushed) return;
       this.lastPushed = key;
-      this.options.onEvent?.({ type: 'error', service: this.service, error: event.error });
+      this.onEvent({ type: 'error', service: this.service, error: event.error });
       this.report(grpc.status.UNAVAILABLE, details);
     }
   }
