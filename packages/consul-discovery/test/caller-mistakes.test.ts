@@ -3,6 +3,8 @@ import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resolveConnection } from '../src/consul/connection.js';
 import { ConsulResolver, consulDiscoveryOptions } from '../src/discovery/consul-resolver.js';
+import { ConsulRegistrar } from '../src/registration/consul-registrar.js';
+import { eventually } from '../src/testing/eventually.js';
 import { DEFAULT_WATCH_TUNING } from '../src/discovery/health-watch.js';
 import { parseConsulTarget } from '../src/discovery/target.js';
 import { sharedWatches, type WatchEvent } from '../src/discovery/watch-pool.js';
@@ -19,7 +21,13 @@ import { recordingLogger } from './support/recording-logger.js';
  */
 const cleanups: (() => Promise<void> | void)[] = [];
 after(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
+  // Every cleanup runs, even after one fails (a double left open would keep the run alive).
+  const failures: unknown[] = [];
+  for (const cleanup of cleanups.reverse())
+    await Promise.resolve()
+      .then(cleanup)
+      .catch((error: unknown) => failures.push(error));
+  assert.deepEqual(failures, []);
 });
 
 async function double(answer: Parameters<typeof ConsulDouble.start>[0]): Promise<ConsulDouble> {
@@ -109,4 +117,72 @@ test('callbacks are isolated: a throwing onEvent, async onEvent, resolver listen
     ['async onEvent bug', 'listener bug', 'onEvent bug', 'subscriber bug'],
     JSON.stringify(logger.lines),
   );
+});
+
+test('an address function that rejects: caught, logged once, the registration retried as a failed one and made once it answers; nothing unhandled', async () => {
+  const consul = await double(() => ({}));
+  const { crashes, stop } = recordCrashes();
+  cleanups.push(stop);
+  const logger = recordingLogger();
+  const answersFrom = Date.now() + 1_000;
+  let asked = 0;
+  const registration = new ConsulRegistrar({
+    service: {
+      name: 'HelloEcho',
+      id: 'HelloEcho-1',
+      port: 1,
+      address: async () => {
+        asked += 1;
+        if (Date.now() < answersFrom) throw new Error('no address yet');
+        return '127.0.0.1';
+      },
+    },
+    checks: { ttlMs: 4_000 },
+    recheckMs: 50,
+    consul: { address: consul.address, env: {} },
+    logger,
+  });
+  cleanups.push(() => registration.stop(500));
+  registration.start();
+  assert.ok(await eventually(() => registration.state === 'registered', 4_000), `state ${registration.state}`);
+  assert.ok(asked >= 3, `the function was asked again while it failed: ${asked}`);
+  assert.ok(
+    consul.requests.some((request) => request.path === '/v1/agent/service/register'),
+    'registered once the function answered',
+  );
+  assert.deepEqual(crashes, [], 'nothing uncaught, nothing unhandled');
+  const failures = logger.lines.filter((line) => JSON.stringify(line.fields).includes('no address yet'));
+  assert.equal(failures.length, 1, `logged once: ${JSON.stringify(logger.lines)}`);
+  assert.ok(
+    logger.lines.some(
+      (line) => line.message === 'registration unreachable' && JSON.stringify(line.fields).includes('address function failed'),
+    ),
+    'as a failed registration: unreachable, backing off',
+  );
+  await registration.stop(500);
+});
+
+test('a throwing onAddressChange: caught and logged once; the registration has moved and stays registered', async () => {
+  const consul = await double(() => ({}));
+  const logger = recordingLogger();
+  const movesAt = Date.now() + 300;
+  const registration = new ConsulRegistrar({
+    service: { name: 'HelloEcho', id: 'HelloEcho-2', port: 1, address: async () => (Date.now() < movesAt ? '127.0.0.1' : '127.0.0.2') },
+    checks: { ttlMs: 4_000 },
+    recheckMs: 50,
+    consul: { address: consul.address, env: {} },
+    logger,
+    onAddressChange: () => {
+      throw new Error('onAddressChange bug');
+    },
+  });
+  cleanups.push(() => registration.stop(500));
+  registration.start();
+  assert.ok(await eventually(() => registration.address === '127.0.0.2', 3_000), `address ${registration.address}`);
+  await sleep(300);
+  assert.equal(registration.state, 'registered');
+  const said = logger.lines.map((line) => `${line.level} ${line.message} ${JSON.stringify(line.fields)}`);
+  assert.equal(said.filter((line) => line.includes('onAddressChange bug')).length, 1, JSON.stringify(said));
+  assert.ok(!said.some((line) => line.includes('registration unreachable')), JSON.stringify(said));
+  await registration.stop(500);
 });
