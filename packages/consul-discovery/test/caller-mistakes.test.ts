@@ -186,3 +186,40 @@ test('a throwing onAddressChange: caught and logged once; the registration has m
   assert.ok(!said.some((line) => line.includes('registration unreachable')), JSON.stringify(said));
   await registration.stop(500);
 });
+
+test('Consul answering 404 to everything (a wrong path, a proxy): the registrar registers again at once once, then backs off; the watch backs off', async () => {
+  const consul = await double(() => ({ status: 404, body: 'Not Found' }));
+  const logger = recordingLogger();
+  const registration = new ConsulRegistrar({
+    service: { name: 'HelloEcho', id: 'HelloEcho-3', port: 1, address: '127.0.0.1' },
+    checks: { ttlMs: 4_000 },
+    consul: { address: consul.address, env: {} },
+    logger,
+  });
+  cleanups.push(() => registration.stop(500));
+  const { resolver } = recordingResolver(`consul://${consul.address}/S`);
+  cleanups.push(() => resolver.destroy());
+  registration.start();
+  resolver.updateResolution();
+  await sleep(1_500);
+  await registration.stop(500);
+  resolver.destroy();
+  const gapsOf = (path: string): number[] => {
+    const times = consul.requests.filter((request) => request.path.startsWith(path)).map((request) => request.at);
+    return times.slice(1).map((at, i) => at - (times[i] ?? 0));
+  };
+  // The registrar: one retry at once (Consul forgot us), then 250 ms doubling, capped at the 1 s heartbeat.
+  const registrations = gapsOf('/v1/agent/service/register');
+  assert.ok(
+    registrations.length >= 2 && registrations.length <= 5,
+    `${registrations.length} gaps between registrations: ${registrations.slice(0, 10)}`,
+  );
+  assert.ok(
+    registrations.slice(1).every((gap) => gap >= 150),
+    `backed off after the first retry: ${registrations}`,
+  );
+  assert.equal(logger.lines.filter((line) => line.message === 'registration lost').length, 1, 'logged once');
+  // The watch: 200 ms doubling.
+  const queries = gapsOf('/v1/health/service/S');
+  assert.ok(queries.length >= 2 && queries.length <= 5 && queries.every((gap) => gap >= 100), `gaps between queries: ${queries}`);
+});

@@ -286,10 +286,12 @@ export class ConsulRegistrar {
         const e = error instanceof ConsulError ? error : new ConsulError('bad-response', String(error));
         if (e.kind === 'not-found') {
           // Consul forgot us (restart, or reaped after a long freeze): register again at once.
+          // A 404 again, while lost, is no forgetting but a Consul (or a proxy before it) that
+          // answers 404 to the registration itself: asked at once, it would be asked in a spin.
+          const again = this.currentState === 'lost';
           this.transition('lost', e.message);
-          continue;
-        }
-        if (e.kind === 'acl' || e.kind === 'tls' || e.kind === 'token') {
+          if (!again) continue;
+        } else if (e.kind === 'acl' || e.kind === 'tls' || e.kind === 'token') {
           // Retrying at once cannot help; a new token (file) or certificate can.
           this.refusedToken = await this.http.connection.token.read().catch(() => undefined);
           this.transition('refused', `${e.message} (token: ${this.http.connection.token.description})`);
