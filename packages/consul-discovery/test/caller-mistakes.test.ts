@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { resolveConnection } from '../src/consul/connection.js';
+import { type ResolvedConnection, resolveConnection } from '../src/consul/connection.js';
 import { ConsulResolver, consulDiscoveryOptions } from '../src/discovery/consul-resolver.js';
 import { ConsulRegistrar } from '../src/registration/consul-registrar.js';
 import { eventually } from '../src/testing/eventually.js';
 import { DEFAULT_WATCH_TUNING } from '../src/discovery/health-watch.js';
-import { parseConsulTarget } from '../src/discovery/target.js';
+import { type DiscoverySpec, parseConsulTarget } from '../src/discovery/target.js';
 import { sharedWatches, type WatchEvent } from '../src/discovery/watch-pool.js';
 import { ConsulDouble } from './support/consul-double.js';
 import { recordCrashes } from './support/crashes.js';
@@ -36,29 +36,28 @@ async function double(answer: Parameters<typeof ConsulDouble.start>[0]): Promise
   return started;
 }
 
+/** Consul answering a set (a), then, `secondAfterMs` into the next query, another (a, b); later queries never answer. */
+function twoSets(secondAfterMs?: number): Promise<ConsulDouble> {
+  const second = { index: 2, instances: [['a', 1] as const, ['b', 2] as const], delayMs: secondAfterMs };
+  return double((n) => (n === 1 ? { index: 1, instances: [['a', 1]] } : n === 2 ? second : { hang: true }));
+}
+
+/** The connection and query a `consul://<double>/S` resolver shares a watch on, for subscribing to the pool beside it. */
+const watchOf = (consul: ConsulDouble): { connection: ResolvedConnection; spec: DiscoverySpec } => ({
+  connection: resolveConnection({ address: consul.address }),
+  spec: parseConsulTarget(consul.address, 'S').spec,
+});
+
 const endpointsOf = (pushes: readonly Push[]): string[][] => pushes.map((push) => ('endpoints' in push ? push.endpoints : [push.error]));
 
 test('callbacks are isolated: a throwing onEvent, async onEvent, resolver listener or pool subscriber stops no other, crashes nothing, and is logged once', async () => {
-  // Two sets, then a query that never answers.
-  const consul = await double((n) =>
-    n === 1
-      ? { index: 1, instances: [['a', 1]] }
-      : n === 2
-        ? {
-            index: 2,
-            instances: [
-              ['a', 1],
-              ['b', 2],
-            ],
-          }
-        : { hang: true },
-  );
+  const consul = await twoSets();
   const { crashes, stop } = recordCrashes();
   cleanups.push(stop);
   const logger = recordingLogger();
   // All on one shared watch: a raw subscriber of the pool first, so that it is told first.
   const events: WatchEvent['kind'][] = [];
-  const watch = { connection: resolveConnection({ address: consul.address }), spec: parseConsulTarget(consul.address, 'S').spec };
+  const watch = watchOf(consul);
   const badSubscriber = sharedWatches.subscribe(
     watch.connection,
     watch.spec,
@@ -222,4 +221,45 @@ test('Consul answering 404 to everything (a wrong path, a proxy): the registrar 
   // The watch: 200 ms doubling.
   const queries = gapsOf('/v1/health/service/S');
   assert.ok(queries.length >= 2 && queries.length <= 5 && queries.every((gap) => gap >= 100), `gaps between queries: ${queries}`);
+});
+
+test('after destroy() (or unsubscribe) nothing is told: not a channel ended by another in the same delivery, not a response in flight', async () => {
+  // The second query blocks, answering a new set after 300 ms.
+  const consul = await twoSets(300);
+  const told: string[] = [];
+  const target = `consul://${consul.address}/S`;
+  // `closer`'s onEvent closes `closed` (as a program closing a client from onEvent would) on the first set.
+  const closer = recordingResolver(target, consulDiscoveryOptions({ onEvent: () => closed.resolver.destroy() }));
+  const closed = recordingResolver(target, consulDiscoveryOptions({ onEvent: () => told.push('closed') }));
+  const inFlight = recordingResolver(target, consulDiscoveryOptions({ onEvent: () => told.push('in flight') }));
+  for (const { resolver } of [closer, closed, inFlight]) {
+    resolver.updateResolution();
+    cleanups.push(() => resolver.destroy());
+  }
+  // The same between two subscribers of the pool itself.
+  const watch = watchOf(consul);
+  const unsubscriber = sharedWatches.subscribe(watch.connection, watch.spec, () => unsubscribed.unsubscribe());
+  const unsubscribed = sharedWatches.subscribe(watch.connection, watch.spec, () => told.push('unsubscribed'));
+  cleanups.push(() => unsubscriber.unsubscribe());
+  // The first set is told; the second query is in flight: destroy `inFlight` now.
+  await sleep(150);
+  inFlight.resolver.destroy();
+  await sleep(400);
+  closer.resolver.destroy();
+  assert.equal(closer.pushes.length, 2, 'the watch went on: both sets reached the channel that stayed');
+  assert.deepEqual(closed.pushes, [], 'destroyed by the first listener of the delivery, so not told');
+  assert.deepEqual(endpointsOf(inFlight.pushes), [['127.0.0.1:1']], 'told the first set only');
+  assert.deepEqual(told, ['in flight']);
+});
+
+test("a target that cannot work: destroyed before its error is told, it tells nothing; asked again (grpc-js reuses an idle channel's resolver), it tells the error once", async () => {
+  const { resolver, pushes } = recordingResolver('consul:///S?mode=push');
+  resolver.destroy();
+  await sleep(50);
+  assert.deepEqual(pushes, [], 'nothing after destroy()');
+  resolver.updateResolution();
+  resolver.updateResolution();
+  await sleep(50);
+  assert.deepEqual(endpointsOf(pushes), [['consul target: mode must be "blocking" or "poll", got "push"']]);
+  resolver.destroy();
 });

@@ -74,6 +74,14 @@ export class ConsulResolver implements grpc.experimental.Resolver {
   private subscription: Subscription | undefined;
   /** What this channel was last told, so the same thing is never pushed twice. */
   private lastPushed: string | undefined;
+  /** Why the target or the connection options cannot work; told instead of any set. */
+  private readonly setupError: string | undefined;
+  /**
+   * False from destroy() to the next updateResolution() (grpc-js destroys an
+   * idle channel's resolver and asks it again later): meanwhile nothing is
+   * told, not even what was under way when destroy() came.
+   */
+  private live = true;
 
   constructor(target: GrpcUri, listener: ResolverListener, channelOptions: grpc.ChannelOptions) {
     this.options = (channelOptions[DISCOVERY_OPTIONS_KEY] as ConsulDiscoveryOptions | undefined) ?? {};
@@ -82,19 +90,23 @@ export class ConsulResolver implements grpc.experimental.Resolver {
     this.serviceConfig = channelOptions['grpc.service_config'] ? null : ROUND_ROBIN;
     this.service = target.path;
     const fields = { target: grpc.experimental.uriToString(target) };
-    this.onEvent = isolated(this.options.onEvent ?? (() => undefined), this.logger, "the consul: resolver's onEvent", fields);
+    const onEvent = isolated(this.options.onEvent ?? (() => undefined), this.logger, "the consul: resolver's onEvent", fields);
     // grpc-js's own listener should not throw, but a load-balancing policy it calls might.
-    this.listener = isolated(listener, this.logger, 'the grpc-js resolver listener', fields);
+    const tell = isolated(listener, this.logger, 'the grpc-js resolver listener', fields);
+    this.onEvent = (event) => {
+      if (this.live) onEvent(event);
+    };
+    this.listener = (...args) => {
+      if (this.live) tell(...args);
+    };
     try {
       const parsed = parseConsulTarget(target.authority, target.path);
       this.service = parsed.spec.service;
       const connection = resolveConnection({ ...this.options.connection, ...(parsed.address && { address: parsed.address }) });
       this.setup = { connection, spec: parsed.spec };
     } catch (error) {
-      // A constructor must not call the listener synchronously; report on the
-      // next tick. UNAVAILABLE: grpc-js turns other codes from a resolver into INTERNAL.
-      const details = (error as Error).message;
-      process.nextTick(() => this.report(grpc.status.UNAVAILABLE, details));
+      this.setupError = (error as Error).message;
+      this.reportSetupError(this.setupError);
     }
   }
 
@@ -105,6 +117,8 @@ export class ConsulResolver implements grpc.experimental.Resolver {
 
   /** Joins the shared watch when not in it; never pushes by itself (see the class comment). */
   updateResolution(): void {
+    this.live = true;
+    if (this.setupError !== undefined) this.reportSetupError(this.setupError);
     if (this.subscription || !this.setup) return;
     this.subscription = sharedWatches.subscribe(
       this.setup.connection,
@@ -117,6 +131,7 @@ export class ConsulResolver implements grpc.experimental.Resolver {
 
   /** Also called when the channel goes idle; the next updateResolution() pushes the current set again. */
   destroy(): void {
+    this.live = false;
     this.subscription?.unsubscribe();
     this.subscription = undefined;
     this.lastPushed = undefined;
@@ -148,6 +163,21 @@ export class ConsulResolver implements grpc.experimental.Resolver {
       this.onEvent({ type: 'error', service: this.service, error: event.error });
       this.report(grpc.status.UNAVAILABLE, details);
     }
+  }
+
+  /**
+   * On the next tick: a resolver must not call its listener from its
+   * constructor or updateResolution(). Told once per activation (the
+   * constructor and updateResolution() both ask). UNAVAILABLE: grpc-js turns
+   * other codes from a resolver into INTERNAL.
+   */
+  private reportSetupError(details: string): void {
+    process.nextTick(() => {
+      const key = `error:${details}`;
+      if (!this.live || key === this.lastPushed) return;
+      this.lastPushed = key;
+      this.report(grpc.status.UNAVAILABLE, details);
+    });
   }
 
   private report(code: grpc.status, details: string): void {

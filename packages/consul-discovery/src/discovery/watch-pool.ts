@@ -98,7 +98,11 @@ export class WatchPool {
 function deliver(shared: SharedWatch, event: WatchEvent): void {
   if (event.kind === 'instances') shared.lastInstances = event;
   else shared.lastError = event;
-  for (const subscriber of [...shared.subscribers]) subscriber.tell(event);
+  for (const subscriber of [...shared.subscribers]) {
+    // One subscriber may end another's subscription (a channel closed from its
+    // onEvent): from then on that one hears nothing, this event included.
+    if (shared.subscribers.has(subscriber)) subscriber.tell(event);
+  }
 }
 
 /** The process's pool, used by every consul: resolver. */
