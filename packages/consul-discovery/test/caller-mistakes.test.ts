@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ResolvedConnection, resolveConnection } from '../src/consul/connection.js';
+import { ConsulHttp } from '../src/consul/consul-http.js';
 import { ConsulResolver, consulDiscoveryOptions } from '../src/discovery/consul-resolver.js';
 import { ConsulRegistrar } from '../src/registration/consul-registrar.js';
 import { eventually } from '../src/testing/eventually.js';
@@ -262,4 +263,28 @@ test("a target that cannot work: destroyed before its error is told, it tells no
   await sleep(50);
   assert.deepEqual(endpointsOf(pushes), [['consul target: mode must be "blocking" or "poll", got "push"']]);
   resolver.destroy();
+});
+
+test("resetConnections() on a shared client closes its idle connections, not another user's blocking query in flight", async () => {
+  const entry = (value: string): string => JSON.stringify([{ Key: 'k', Value: Buffer.from(value).toString('base64') }]);
+  // A read answers at once; a blocking one (with an index) after 400 ms, with a new value.
+  const consul = await double((_n, request) =>
+    request.query.has('index') ? { index: 6, body: entry('new'), delayMs: 400 } : { index: 5, body: entry('old') },
+  );
+  const shared = new ConsulHttp({ address: consul.address, env: {} });
+  cleanups.push(() => shared.close());
+  // Two reads at once leave two idle keep-alive connections.
+  await Promise.all([shared.kvGet('k'), shared.kvGet('k')]);
+  await sleep(50);
+  assert.equal(consul.openSockets.size, 2);
+  // Another user's blocking query takes one of them; then a user (a registrar whose address moved) resets.
+  const blocking = shared.kvGet('k', { index: 5, waitMs: 10_000 });
+  await sleep(100);
+  shared.resetConnections();
+  await sleep(100);
+  assert.equal(consul.openSockets.size, 1, 'the idle connection is closed, the one the query is on is not');
+  assert.deepEqual(await blocking, { value: 'new', index: 6 }, 'the blocking query got its answer');
+  await sleep(100);
+  assert.equal(consul.openSockets.size, 0, 'the old pool closed once its last request ended');
+  assert.deepEqual(await shared.kvGet('k'), { value: 'old', index: 5 }, 'requests after the reset go out on a new pool');
 });
