@@ -3,7 +3,7 @@ import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ResolvedConnection, resolveConnection } from '../src/consul/connection.js';
 import { ConsulHttp } from '../src/consul/consul-http.js';
-import { ConsulResolver, consulDiscoveryOptions } from '../src/discovery/consul-resolver.js';
+import { ConsulResolver, consulDiscoveryOptions, type DiscoveryEvent } from '../src/discovery/consul-resolver.js';
 import { ConsulRegistrar } from '../src/registration/consul-registrar.js';
 import { eventually } from '../src/testing/eventually.js';
 import { DEFAULT_WATCH_TUNING } from '../src/discovery/health-watch.js';
@@ -287,4 +287,30 @@ test("resetConnections() on a shared client closes its idle connections, not ano
   await sleep(100);
   assert.equal(consul.openSockets.size, 0, 'the old pool closed once its last request ended');
   assert.deepEqual(await shared.kvGet('k'), { value: 'old', index: 5 }, 'requests after the reset go out on a new pool');
+});
+
+test('a target or connection options that cannot work reach onEvent (kind config) as well as the channel', async () => {
+  const events: DiscoveryEvent[] = [];
+  const badTarget = recordingResolver('consul:///S?mode=push', consulDiscoveryOptions({ onEvent: (event) => events.push(event) }));
+  const badConnection = recordingResolver(
+    'consul:///S',
+    consulDiscoveryOptions({ connection: { address: 'consul', env: {} }, onEvent: (event) => events.push(event) }),
+  );
+  for (const { resolver } of [badTarget, badConnection]) {
+    resolver.updateResolution();
+    cleanups.push(() => resolver.destroy());
+  }
+  await sleep(50);
+  const targetError = 'consul target: mode must be "blocking" or "poll", got "push"';
+  const connectionError = 'Consul address "consul" is not host:port or http(s)://host:port';
+  assert.deepEqual(
+    events.map((event) => (event.type === 'error' ? `${event.service}: ${event.error.kind}: ${event.error.message}` : event.type)),
+    [`S?mode=push: config: ${targetError}`, `S: config: ${connectionError}`],
+  );
+  assert.deepEqual(
+    events.map((event) => (event.type === 'error' ? (event.error.cause as Error).name : event.type)),
+    ['InvalidTargetError', 'ConsulConfigError'],
+  );
+  assert.deepEqual(endpointsOf(badTarget.pushes), [[targetError]], 'the channel is told as before');
+  assert.deepEqual(endpointsOf(badConnection.pushes), [[connectionError]]);
 });

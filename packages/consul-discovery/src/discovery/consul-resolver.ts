@@ -25,7 +25,11 @@ export const CONSUL_SCHEME = 'consul';
 /** The channel option that carries ConsulDiscoveryOptions; set it with consulDiscoveryOptions(). */
 export const DISCOVERY_OPTIONS_KEY = 'grpc-consul-lab.consul_discovery';
 
-/** What one channel's resolver saw, as it handed it to grpc-js. */
+/**
+ * What one channel's resolver saw, as it handed it to grpc-js. An error of
+ * kind 'config' is a target or connection options that cannot work: nothing
+ * was asked.
+ */
 export type DiscoveryEvent =
   | { readonly type: 'instances'; readonly service: string; readonly instances: readonly ServiceInstance[] }
   | { readonly type: 'error'; readonly service: string; readonly error: ConsulError };
@@ -33,7 +37,7 @@ export type DiscoveryEvent =
 export interface ConsulDiscoveryOptions {
   /** How to reach Consul (agents, token, TLS); unset fields come from CONSUL_* variables. Agents named in the target win. */
   readonly connection?: ConsulConnectionOptions;
-  /** Told every set and every error this channel's resolver pushes. What it throws is caught and logged once. */
+  /** Told every set and every error this channel's resolver pushes, its target's too. What it throws is caught and logged once. */
   readonly onEvent?: (event: DiscoveryEvent) => void;
   readonly tuning?: Partial<WatchTuning>;
   /** Where the resolver reports a callback that throws (once per callback); pino's interface. Silent by default. */
@@ -75,7 +79,7 @@ export class ConsulResolver implements grpc.experimental.Resolver {
   /** What this channel was last told, so the same thing is never pushed twice. */
   private lastPushed: string | undefined;
   /** Why the target or the connection options cannot work; told instead of any set. */
-  private readonly setupError: string | undefined;
+  private readonly setupError: ConsulError | undefined;
   /**
    * False from destroy() to the next updateResolution() (grpc-js destroys an
    * idle channel's resolver and asks it again later): meanwhile nothing is
@@ -105,7 +109,7 @@ export class ConsulResolver implements grpc.experimental.Resolver {
       const connection = resolveConnection({ ...this.options.connection, ...(parsed.address && { address: parsed.address }) });
       this.setup = { connection, spec: parsed.spec };
     } catch (error) {
-      this.setupError = (error as Error).message;
+      this.setupError = new ConsulError('config', (error as Error).message, undefined, { cause: error });
       this.reportSetupError(this.setupError);
     }
   }
@@ -156,30 +160,32 @@ export class ConsulResolver implements grpc.experimental.Resolver {
         );
       }
     } else {
-      const details = `Consul query for ${this.service} failed: ${event.error.message}`;
-      const key = `error:${details}`;
-      if (key === this.lastPushed) return;
-      this.lastPushed = key;
-      this.onEvent({ type: 'error', service: this.service, error: event.error });
-      this.report(grpc.status.UNAVAILABLE, details);
+      this.tellError(event.error, `Consul query for ${this.service} failed: ${event.error.message}`);
     }
+  }
+
+  /** onEvent and the channel are told an error, unless it is the one they were told last. */
+  private tellError(error: ConsulError, details: string): void {
+    const key = `error:${details}`;
+    if (key === this.lastPushed) return;
+    this.lastPushed = key;
+    this.onEvent({ type: 'error', service: this.service, error });
+    this.report(grpc.status.UNAVAILABLE, details);
   }
 
   /**
    * On the next tick: a resolver must not call its listener from its
    * constructor or updateResolution(). Told once per activation (the
-   * constructor and updateResolution() both ask). UNAVAILABLE: grpc-js turns
-   * other codes from a resolver into INTERNAL.
+   * constructor and updateResolution() both ask); not while destroyed, when
+   * it would count as told without being told.
    */
-  private reportSetupError(details: string): void {
+  private reportSetupError(error: ConsulError): void {
     process.nextTick(() => {
-      const key = `error:${details}`;
-      if (!this.live || key === this.lastPushed) return;
-      this.lastPushed = key;
-      this.report(grpc.status.UNAVAILABLE, details);
+      if (this.live) this.tellError(error, error.message);
     });
   }
 
+  /** UNAVAILABLE is the code to pass: grpc-js turns other codes from a resolver into INTERNAL. */
   private report(code: grpc.status, details: string): void {
     // With the service config, round_robin keeps its working instances through the error.
     this.listener(grpc.experimental.statusOrFromError({ code, details }), {}, this.serviceConfig, details);
