@@ -96,7 +96,8 @@ test('callbacks are isolated: a throwing onEvent, async onEvent, resolver listen
   const good = recordingResolver(`consul://${consul.address}/S`);
   const goodSubscriber = sharedWatches.subscribe(watch.connection, watch.spec, (event) => events.push(event.kind));
   for (const resolver of [throwing.resolver, rejecting.resolver, badListener, good.resolver]) resolver.updateResolution();
-  await sleep(500);
+  assert.ok(await eventually(() => good.pushes.length === 2 && events.length === 2 && consul.requests.length === 3, 5_000));
+  await sleep(50);
   for (const resolver of [throwing.resolver, rejecting.resolver, badListener, good.resolver]) resolver.destroy();
   badSubscriber.unsubscribe();
   goodSubscriber.unsubscribe();
@@ -242,10 +243,11 @@ test('after destroy() (or unsubscribe) nothing is told: not a channel ended by a
   const unsubscriber = sharedWatches.subscribe(watch.connection, watch.spec, () => unsubscribed.unsubscribe());
   const unsubscribed = sharedWatches.subscribe(watch.connection, watch.spec, () => told.push('unsubscribed'));
   cleanups.push(() => unsubscriber.unsubscribe());
-  // The first set is told; the second query is in flight: destroy `inFlight` now.
-  await sleep(150);
+  // The first set is told; the second query is in flight (its answer comes 300 ms after it): destroy `inFlight` now.
+  assert.ok(await eventually(() => inFlight.pushes.length === 1 && consul.requests.length === 2, 5_000, 10));
   inFlight.resolver.destroy();
-  await sleep(400);
+  assert.ok(await eventually(() => closer.pushes.length === 2, 5_000));
+  await sleep(50);
   closer.resolver.destroy();
   assert.equal(closer.pushes.length, 2, 'the watch went on: both sets reached the channel that stayed');
   assert.deepEqual(closed.pushes, [], 'destroyed by the first listener of the delivery, so not told');
@@ -275,17 +277,17 @@ test("resetConnections() on a shared client closes its idle connections, not ano
   cleanups.push(() => shared.close());
   // Two reads at once leave two idle keep-alive connections.
   await Promise.all([shared.kvGet('k'), shared.kvGet('k')]);
-  await sleep(50);
   assert.equal(consul.openSockets.size, 2);
   // Another user's blocking query takes one of them; then a user (a registrar whose address moved) resets.
   const blocking = shared.kvGet('k', { index: 5, waitMs: 10_000 });
-  await sleep(100);
+  assert.ok(await eventually(() => consul.requests.length === 3, 2_000, 10), 'the blocking query is in flight');
   shared.resetConnections();
-  await sleep(100);
-  assert.equal(consul.openSockets.size, 1, 'the idle connection is closed, the one the query is on is not');
+  assert.ok(
+    await eventually(() => consul.openSockets.size === 1, 2_000, 10),
+    'the idle connection is closed, the one the query is on is not',
+  );
   assert.deepEqual(await blocking, { value: 'new', index: 6 }, 'the blocking query got its answer');
-  await sleep(100);
-  assert.equal(consul.openSockets.size, 0, 'the old pool closed once its last request ended');
+  assert.ok(await eventually(() => consul.openSockets.size === 0, 2_000, 10), 'the old pool closed once its last request ended');
   assert.deepEqual(await shared.kvGet('k'), { value: 'old', index: 5 }, 'requests after the reset go out on a new pool');
 });
 
