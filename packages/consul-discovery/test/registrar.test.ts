@@ -3,11 +3,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
-import { ConsulHttp, ConsulRegistrar, type Logger, type RegistrarOptions } from '../src/index.js';
+import { ConsulHttp, ConsulRegistrar, type RegistrarOptions } from '../src/index.js';
 import { ConsulDevAgent } from '../src/testing/index.js';
 import { aclAgentArgs, consulRequest, createToken, eventually, passingIds } from './support/consul-api.js';
 import { CountingProxy } from '../src/testing/index.js';
 import { type EchoServer, startEchoServer } from './support/echo-server.js';
+import { recordingLogger } from './support/recording-logger.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from './support/timed-test.js';
 
@@ -28,15 +29,6 @@ after(async () => {
   await consul?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** A logger that keeps every line, to count what was said. */
-function recordingLogger(): Logger & { lines: { level: string; message: string; fields: object }[] } {
-  const lines: { level: string; message: string; fields: object }[] = [];
-  const at = (level: string) => (fields: object, message: string) => {
-    lines.push({ level, message, fields });
-  };
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
 
 function registrar(options: Partial<RegistrarOptions> & Pick<RegistrarOptions, 'consul'>): ConsulRegistrar {
   const made = new ConsulRegistrar({

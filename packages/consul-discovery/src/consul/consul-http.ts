@@ -119,6 +119,8 @@ interface AgentClient {
   readonly endpoint: ConsulEndpoint;
   readonly consul: Consul;
   readonly agent: HttpAgent;
+  /** Requests on this client now: a pool that resetConnections() retired is closed when it reaches 0. */
+  inFlight: number;
 }
 
 const withResponse: PapiMiddleware = (request, next) => {
@@ -141,6 +143,8 @@ export interface KvResult {
 export class ConsulHttp {
   readonly connection: ResolvedConnection;
   private clients: AgentClient[];
+  /** Pools resetConnections() replaced while they still carried requests; each is closed when its last ends. */
+  private readonly retired = new Set<AgentClient>();
   private current = 0;
 
   /**
@@ -347,15 +351,28 @@ export class ConsulHttp {
   /**
    * Drops the pooled keep-alive connections: after this host's address
    * changed they are bound to an address it no longer has, and a request on
-   * one would hang until its timeout instead of going out at once.
+   * one would hang until its timeout instead of going out at once. Requests
+   * from now on go out on new connections. A client may be shared, so the
+   * requests in flight are left to finish (or time out) on theirs: a reset
+   * asked by one user (a registrar whose address moved) must not abort
+   * another's blocking query. Their old pool is closed when they end.
    */
   resetConnections(): void {
-    for (const client of this.clients) client.agent.destroy();
+    for (const client of this.clients) {
+      if (client.inFlight === 0) {
+        client.agent.destroy();
+        continue;
+      }
+      for (const sockets of Object.values(client.agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+      this.retired.add(client);
+    }
     this.clients = this.connection.endpoints.map((endpoint) => this.clientFor(endpoint));
   }
 
+  /** Closes every connection, aborting the requests in flight (the owner is done with the client). */
   close(): void {
-    for (const client of this.clients) client.agent.destroy();
+    for (const client of [...this.clients, ...this.retired]) client.agent.destroy();
+    this.retired.clear();
   }
 
   private clientFor(endpoint: ConsulEndpoint): AgentClient {
@@ -373,7 +390,7 @@ export class ConsulHttp {
     const consul = new Consul({ host: endpoint.host, port: endpoint.port, secure: endpoint.https, agent } as ConstructorParameters<
       typeof Consul
     >[0]);
-    return { endpoint, consul, agent };
+    return { endpoint, consul, agent, inFlight: 0 };
   }
 
   /**
@@ -391,7 +408,8 @@ export class ConsulHttp {
     const index = options.endpoint ? this.clients.findIndex((c) => c.endpoint.url === options.endpoint?.url) : this.current;
     const client = this.clients[index];
     if (!client) throw new ConsulError('unreachable', `no Consul agent ${options.endpoint?.url} in this connection`);
-    const token = await this.connection.token.read();
+    // Counted from here: a reset while the token is read must not close the pool under this request.
+    client.inFlight += 1;
     // node-consul aborts a request when its "ctx" emitter emits 'cancel'.
     const ctx = new EventEmitter();
     const abort = (): void => {
@@ -399,6 +417,7 @@ export class ConsulHttp {
     };
     options.signal?.addEventListener('abort', abort, { once: true });
     try {
+      const token = await this.connection.token.read();
       if (options.signal?.aborted) throw new ConsulError('unreachable', `request to ${client.endpoint.url} aborted`);
       return await run(client, {
         headers: token ? { 'x-consul-token': token } : {},
@@ -416,6 +435,8 @@ export class ConsulHttp {
       throw consulError;
     } finally {
       options.signal?.removeEventListener('abort', abort);
+      client.inFlight -= 1;
+      if (client.inFlight === 0 && this.retired.delete(client)) client.agent.destroy();
     }
   }
 }

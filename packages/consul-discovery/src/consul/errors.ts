@@ -17,15 +17,22 @@ export type ConsulErrorKind =
   /** Any other status, or a body that is not what the API documents. */
   | 'bad-response'
   /** The token file cannot be read. */
-  | 'token';
+  | 'token'
+  /**
+   * Nothing was asked: the `consul:` target or the connection options cannot
+   * work (an unknown parameter, a malformed address, an unreadable CA file).
+   * Fix the configuration; `cause` holds the InvalidTargetError or ConsulConfigError.
+   */
+  | 'config';
 
 export class ConsulError extends Error {
   constructor(
     readonly kind: ConsulErrorKind,
     message: string,
     readonly statusCode?: number,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'ConsulError';
   }
 }

@@ -2,6 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import { type ConsulConnectionOptions, type ResolvedConnection, resolveConnection } from '../consul/connection.js';
 import type { ServiceInstance } from '../consul/consul-http.js';
 import { ConsulError } from '../consul/errors.js';
+import { isolated } from '../internal/isolate.js';
+import { type Logger, silentLogger } from '../internal/logger.js';
 import { DEFAULT_WATCH_TUNING, instanceKey, type WatchTuning } from './health-watch.js';
 import { parseConsulTarget } from './target.js';
 import { sharedWatches, type Subscription, type WatchEvent } from './watch-pool.js';
@@ -23,7 +25,11 @@ export const CONSUL_SCHEME = 'consul';
 /** The channel option that carries ConsulDiscoveryOptions; set it with consulDiscoveryOptions(). */
 export const DISCOVERY_OPTIONS_KEY = 'grpc-consul-lab.consul_discovery';
 
-/** What one channel's resolver saw, as it handed it to grpc-js. */
+/**
+ * What one channel's resolver saw, as it handed it to grpc-js. An error of
+ * kind 'config' is a target or connection options that cannot work: nothing
+ * was asked.
+ */
 export type DiscoveryEvent =
   | { readonly type: 'instances'; readonly service: string; readonly instances: readonly ServiceInstance[] }
   | { readonly type: 'error'; readonly service: string; readonly error: ConsulError };
@@ -31,9 +37,11 @@ export type DiscoveryEvent =
 export interface ConsulDiscoveryOptions {
   /** How to reach Consul (agents, token, TLS); unset fields come from CONSUL_* variables. Agents named in the target win. */
   readonly connection?: ConsulConnectionOptions;
-  /** Told every set and every error this channel's resolver pushes. */
+  /** Told every set and every error this channel's resolver pushes, its target's too. What it throws is caught and logged once. */
   readonly onEvent?: (event: DiscoveryEvent) => void;
   readonly tuning?: Partial<WatchTuning>;
+  /** Where the resolver reports a callback that throws (once per callback); pino's interface. Silent by default. */
+  readonly logger?: Logger;
 }
 
 /** Channel options that carry discovery options to the resolver of that channel only. */
@@ -60,32 +68,49 @@ export class ConsulResolver implements grpc.experimental.Resolver {
   private readonly service: string;
   private readonly setup: { connection: ResolvedConnection; spec: ReturnType<typeof parseConsulTarget>['spec'] } | undefined;
   private readonly options: ConsulDiscoveryOptions;
+  private readonly logger: Logger;
+  /** The channel option's onEvent and grpc-js's listener, each isolated: one that throws does not keep the other from being told. */
+  private readonly onEvent: (event: DiscoveryEvent) => void;
+  private readonly listener: (...args: Parameters<ResolverListener>) => void;
   private readonly tuning: WatchTuning;
   /** undefined: the channel's own grpc.service_config applies (grpc-js uses it when we pass null). */
   private readonly serviceConfig: typeof ROUND_ROBIN | null;
   private subscription: Subscription | undefined;
   /** What this channel was last told, so the same thing is never pushed twice. */
   private lastPushed: string | undefined;
+  /** Why the target or the connection options cannot work; told instead of any set. */
+  private readonly setupError: ConsulError | undefined;
+  /**
+   * False from destroy() to the next updateResolution() (grpc-js destroys an
+   * idle channel's resolver and asks it again later): meanwhile nothing is
+   * told, not even what was under way when destroy() came.
+   */
+  private live = true;
 
-  constructor(
-    target: GrpcUri,
-    private readonly listener: ResolverListener,
-    channelOptions: grpc.ChannelOptions,
-  ) {
+  constructor(target: GrpcUri, listener: ResolverListener, channelOptions: grpc.ChannelOptions) {
     this.options = (channelOptions[DISCOVERY_OPTIONS_KEY] as ConsulDiscoveryOptions | undefined) ?? {};
+    this.logger = this.options.logger ?? silentLogger;
     this.tuning = { ...DEFAULT_WATCH_TUNING, ...this.options.tuning };
     this.serviceConfig = channelOptions['grpc.service_config'] ? null : ROUND_ROBIN;
     this.service = target.path;
+    const fields = { target: grpc.experimental.uriToString(target) };
+    const onEvent = isolated(this.options.onEvent ?? (() => undefined), this.logger, "the consul: resolver's onEvent", fields);
+    // grpc-js's own listener should not throw, but a load-balancing policy it calls might.
+    const tell = isolated(listener, this.logger, 'the grpc-js resolver listener', fields);
+    this.onEvent = (event) => {
+      if (this.live) onEvent(event);
+    };
+    this.listener = (...args) => {
+      if (this.live) tell(...args);
+    };
     try {
       const parsed = parseConsulTarget(target.authority, target.path);
       this.service = parsed.spec.service;
       const connection = resolveConnection({ ...this.options.connection, ...(parsed.address && { address: parsed.address }) });
       this.setup = { connection, spec: parsed.spec };
     } catch (error) {
-      // A constructor must not call the listener synchronously; report on the
-      // next tick. UNAVAILABLE: grpc-js turns other codes from a resolver into INTERNAL.
-      const details = (error as Error).message;
-      process.nextTick(() => this.report(grpc.status.UNAVAILABLE, details));
+      this.setupError = new ConsulError('config', (error as Error).message, undefined, { cause: error });
+      this.reportSetupError(this.setupError);
     }
   }
 
@@ -96,12 +121,21 @@ export class ConsulResolver implements grpc.experimental.Resolver {
 
   /** Joins the shared watch when not in it; never pushes by itself (see the class comment). */
   updateResolution(): void {
+    this.live = true;
+    if (this.setupError !== undefined) this.reportSetupError(this.setupError);
     if (this.subscription || !this.setup) return;
-    this.subscription = sharedWatches.subscribe(this.setup.connection, this.setup.spec, (event) => this.onWatchEvent(event), this.tuning);
+    this.subscription = sharedWatches.subscribe(
+      this.setup.connection,
+      this.setup.spec,
+      (event) => this.onWatchEvent(event),
+      this.tuning,
+      this.logger,
+    );
   }
 
   /** Also called when the channel goes idle; the next updateResolution() pushes the current set again. */
   destroy(): void {
+    this.live = false;
     this.subscription?.unsubscribe();
     this.subscription = undefined;
     this.lastPushed = undefined;
@@ -112,7 +146,7 @@ export class ConsulResolver implements grpc.experimental.Resolver {
       const key = `instances:${event.instances.map(instanceKey).join(',')}`;
       if (key === this.lastPushed) return;
       this.lastPushed = key;
-      this.options.onEvent?.({ type: 'instances', service: this.service, instances: event.instances });
+      this.onEvent({ type: 'instances', service: this.service, instances: event.instances });
       this.listener(grpc.experimental.statusOrFromValue(event.instances.map(toEndpoint)), {}, this.serviceConfig, '');
       if (event.instances.length === 0) {
         // The empty list drops the old endpoints; this error then makes calls
@@ -126,15 +160,32 @@ export class ConsulResolver implements grpc.experimental.Resolver {
         );
       }
     } else {
-      const details = `Consul query for ${this.service} failed: ${event.error.message}`;
-      const key = `error:${details}`;
-      if (key === this.lastPushed) return;
-      this.lastPushed = key;
-      this.options.onEvent?.({ type: 'error', service: this.service, error: event.error });
-      this.report(grpc.status.UNAVAILABLE, details);
+      this.tellError(event.error, `Consul query for ${this.service} failed: ${event.error.message}`);
     }
   }
 
+  /** onEvent and the channel are told an error, unless it is the one they were told last. */
+  private tellError(error: ConsulError, details: string): void {
+    const key = `error:${details}`;
+    if (key === this.lastPushed) return;
+    this.lastPushed = key;
+    this.onEvent({ type: 'error', service: this.service, error });
+    this.report(grpc.status.UNAVAILABLE, details);
+  }
+
+  /**
+   * On the next tick: a resolver must not call its listener from its
+   * constructor or updateResolution(). Told once per activation (the
+   * constructor and updateResolution() both ask); not while destroyed, when
+   * it would count as told without being told.
+   */
+  private reportSetupError(error: ConsulError): void {
+    process.nextTick(() => {
+      if (this.live) this.tellError(error, error.message);
+    });
+  }
+
+  /** UNAVAILABLE is the code to pass: grpc-js turns other codes from a resolver into INTERNAL. */
   private report(code: grpc.status, details: string): void {
     // With the service config, round_robin keeps its working instances through the error.
     this.listener(grpc.experimental.statusOrFromError({ code, details }), {}, this.serviceConfig, details);

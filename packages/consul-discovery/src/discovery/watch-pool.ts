@@ -1,6 +1,8 @@
 import { type ResolvedConnection } from '../consul/connection.js';
 import { ConsulHttp, type ServiceInstance } from '../consul/consul-http.js';
 import type { ConsulError } from '../consul/errors.js';
+import { isolated } from '../internal/isolate.js';
+import { type Logger, silentLogger } from '../internal/logger.js';
 import { DEFAULT_WATCH_TUNING, HealthWatch, type WatchTuning } from './health-watch.js';
 import type { DiscoverySpec } from './target.js';
 
@@ -9,7 +11,8 @@ import type { DiscoverySpec } from './target.js';
  * every channel that asks: a hundred channels to one service cost Consul one
  * blocking query, not a hundred (many watchers on one agent raise its
  * latency for everyone). A subscriber that joins late gets the last result at
- * once; the watch stops when its last subscriber leaves.
+ * once; the watch stops when its last subscriber leaves. Subscribers are told
+ * in isolation: one that throws is logged once and stops no other.
  */
 export type WatchEvent =
   { readonly kind: 'instances'; readonly instances: readonly ServiceInstance[] } | { readonly kind: 'error'; readonly error: ConsulError };
@@ -18,10 +21,15 @@ export interface Subscription {
   unsubscribe(): void;
 }
 
+/** One subscription: its own object, so the same function subscribed twice is two subscribers. */
+interface Subscriber {
+  readonly tell: (event: WatchEvent) => void;
+}
+
 interface SharedWatch {
   readonly watch: HealthWatch;
   readonly http: ConsulHttp;
-  readonly listeners: Set<(event: WatchEvent) => void>;
+  readonly subscribers: Set<Subscriber>;
   /** What a late subscriber gets: the last good set when there is one (calls work with it), else the last error. */
   lastInstances: WatchEvent | undefined;
   lastError: WatchEvent | undefined;
@@ -40,15 +48,17 @@ export class WatchPool {
     spec: DiscoverySpec,
     listener: (event: WatchEvent) => void,
     tuning: WatchTuning = DEFAULT_WATCH_TUNING,
+    /** Where a listener that throws is reported (once). */
+    logger: Logger = silentLogger,
   ): Subscription {
     const key = JSON.stringify([connection.identity, spec, tuning]);
+    const subscriber: Subscriber = { tell: isolated(listener, logger, 'a Consul watch listener', { service: spec.service }) };
     let shared = this.watches.get(key);
     if (!shared) {
       const http = new ConsulHttp(connection);
-      const listeners = new Set<(event: WatchEvent) => void>();
       const created: SharedWatch = {
         http,
-        listeners,
+        subscribers: new Set(),
         lastInstances: undefined,
         lastError: undefined,
         watch: new HealthWatch(
@@ -69,14 +79,14 @@ export class WatchPool {
       // (a resolver must never be answered synchronously).
       const last = (shared.lastInstances ?? shared.lastError) as WatchEvent;
       process.nextTick(() => {
-        if (shared?.listeners.has(listener)) listener(last);
+        if (shared?.subscribers.has(subscriber)) subscriber.tell(last);
       });
     }
-    shared.listeners.add(listener);
+    shared.subscribers.add(subscriber);
     const owner = shared;
     return {
       unsubscribe: () => {
-        if (!owner.listeners.delete(listener) || owner.listeners.size > 0) return;
+        if (!owner.subscribers.delete(subscriber) || owner.subscribers.size > 0) return;
         owner.watch.stop();
         owner.http.close();
         this.watches.delete(key);
@@ -88,7 +98,11 @@ export class WatchPool {
 function deliver(shared: SharedWatch, event: WatchEvent): void {
   if (event.kind === 'instances') shared.lastInstances = event;
   else shared.lastError = event;
-  for (const listener of [...shared.listeners]) listener(event);
+  for (const subscriber of [...shared.subscribers]) {
+    // One subscriber may end another's subscription (a channel closed from its
+    // onEvent): from then on that one hears nothing, this event included.
+    if (shared.subscribers.has(subscriber)) subscriber.tell(event);
+  }
 }
 
 /** The process's pool, used by every consul: resolver. */

@@ -2,6 +2,7 @@ import type { ConsulConnectionOptions, ConsulEndpoint, ResolvedConnection } from
 import { type CheckDefinition, ConsulHttp, type ServiceDefinition } from '../consul/consul-http.js';
 import { ConsulError } from '../consul/errors.js';
 import { Backoff } from '../internal/backoff.js';
+import { isolated } from '../internal/isolate.js';
 import { type Logger, silentLogger } from '../internal/logger.js';
 import { sleep } from '../internal/sleep.js';
 
@@ -30,6 +31,8 @@ export interface RegistrarOptions {
      * Where Consul and clients reach the instance: fixed, or asked again and
      * again (`addressCheckMs`), so the registration follows an address that
      * changes. Undefined while the instance has no address on its network.
+     * A function that throws or rejects is logged once and counts as no
+     * address: the registration is retried with backoff, as one that failed.
      */
     readonly address: string | (() => Promise<string | undefined>);
     readonly tags?: readonly string[];
@@ -60,7 +63,7 @@ export interface RegistrarOptions {
   /** How often the address (and, while refused, the token) is looked at between heartbeats. Default 500. */
   readonly recheckMs?: number;
   readonly logger?: Logger;
-  /** Told the new address each time the registration moves. */
+  /** Told the new address each time the registration moves. What it throws is caught and logged once. */
   readonly onAddressChange?: (address: string) => void;
 }
 
@@ -106,6 +109,9 @@ export class ConsulRegistrar {
   private readonly staleOn = new Map<string, ConsulEndpoint>();
   private refusedToken: string | undefined;
   private unreachableWarned = false;
+  /** Set while the address function fails: its first failure is logged, the rest only counted as no address. */
+  private addressFailure: string | undefined;
+  private readonly onAddressChange: (address: string) => void;
 
   constructor(private readonly options: RegistrarOptions) {
     this.instanceId = options.service.id;
@@ -113,6 +119,9 @@ export class ConsulRegistrar {
     // Instances start with the agent their id hashes to: with several agents, registrations spread.
     this.http = options.consul instanceof ConsulHttp ? options.consul : new ConsulHttp(options.consul, hashOf(this.instanceId));
     this.logger = options.logger ?? silentLogger;
+    this.onAddressChange = isolated(options.onAddressChange ?? (() => undefined), this.logger, "the registrar's onAddressChange", {
+      instanceId: this.instanceId,
+    });
     this.ttlMs = options.checks?.ttlMs ?? DEFAULT_TTL_MS;
     this.heartbeatMs = options.checks?.heartbeatMs ?? (this.ttlMs > 0 ? Math.floor(this.ttlMs / 4) : 5_000);
     this.ttlCheckId = `${this.instanceId}:ttl`;
@@ -226,9 +235,26 @@ export class ConsulRegistrar {
     };
   }
 
-  private currentAddress(): Promise<string | undefined> {
+  /** The address now; undefined when there is none, or when the caller's address function failed (never a rejection). */
+  private async currentAddress(): Promise<string | undefined> {
     const source = this.options.service.address;
-    return typeof source === 'string' ? Promise.resolve(source) : source();
+    if (typeof source === 'string') return source;
+    try {
+      const address = await source();
+      if (this.addressFailure !== undefined) this.logger.info({ instanceId: this.instanceId }, 'the address function answers again');
+      this.addressFailure = undefined;
+      return address;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (this.addressFailure === undefined) {
+        this.logger.warn(
+          { instanceId: this.instanceId, err: message },
+          'the address function failed; the registrar goes on and asks it again (not logged again while it fails)',
+        );
+      }
+      this.addressFailure = message;
+      return undefined;
+    }
   }
 
   private async run(): Promise<void> {
@@ -238,7 +264,12 @@ export class ConsulRegistrar {
       try {
         const address = await this.currentAddress();
         if (address === undefined) {
-          throw new ConsulError('unreachable', 'no route to Consul: this host has no address on its network');
+          throw new ConsulError(
+            'unreachable',
+            this.addressFailure !== undefined
+              ? 'the address function failed (logged once when it began)'
+              : 'no route to Consul: this host has no address on its network',
+          );
         }
         const moved = this.registeredOn !== undefined && this.registeredOn.url !== this.http.endpoint.url;
         if (this.currentState !== 'registered' || address !== this.registeredAddress || moved) {
@@ -255,10 +286,12 @@ export class ConsulRegistrar {
         const e = error instanceof ConsulError ? error : new ConsulError('bad-response', String(error));
         if (e.kind === 'not-found') {
           // Consul forgot us (restart, or reaped after a long freeze): register again at once.
+          // A 404 again, while lost, is no forgetting but a Consul (or a proxy before it) that
+          // answers 404 to the registration itself: asked at once, it would be asked in a spin.
+          const again = this.currentState === 'lost';
           this.transition('lost', e.message);
-          continue;
-        }
-        if (e.kind === 'acl' || e.kind === 'tls' || e.kind === 'token') {
+          if (!again) continue;
+        } else if (e.kind === 'acl' || e.kind === 'tls' || e.kind === 'token') {
           // Retrying at once cannot help; a new token (file) or certificate can.
           this.refusedToken = await this.http.connection.token.read().catch(() => undefined);
           this.transition('refused', `${e.message} (token: ${this.http.connection.token.description})`);
@@ -308,7 +341,7 @@ export class ConsulRegistrar {
         { instanceId: this.instanceId, from: `${previousAddress}:${port}`, to: `${address}:${port}` },
         'advertised address changed: registration moved to the new address',
       );
-      this.options.onAddressChange?.(address);
+      this.onAddressChange(address);
     }
     this.transition('registered');
   }

@@ -15,6 +15,8 @@ export interface DoubleAnswer {
   readonly body?: string;
   /** Never answer this request. */
   readonly hang?: boolean;
+  /** Answer after this long: a blocking query that returns when the index moves. */
+  readonly delayMs?: number;
 }
 
 export interface RecordedRequest {
@@ -51,9 +53,16 @@ export class ConsulDouble {
         );
       const status = reply.status ?? 200;
       // As Consul does: JSON when it answers, plain text when it fails.
-      outgoing
-        .writeHead(status, { 'content-type': status < 300 ? 'application/json' : 'text/plain', 'x-consul-index': String(reply.index ?? 1) })
-        .end(body);
+      const send = (): void => {
+        outgoing
+          .writeHead(status, {
+            'content-type': status < 300 ? 'application/json' : 'text/plain',
+            'x-consul-index': String(reply.index ?? 1),
+          })
+          .end(body);
+      };
+      if (reply.delayMs === undefined) send();
+      else setTimeout(send, reply.delayMs);
     });
     server.on('connection', (socket: Socket) => {
       openSockets.add(socket);
