@@ -61,6 +61,8 @@ export function createHelloClient(options: HelloClientOptions): HelloClient {
   const keepalive = options.keepalive ?? DEFAULT_KEEPALIVE;
   const discovery: ConsulDiscoveryOptions = {
     ...(options.consul && { connection: options.consul }),
+    // Where the library reports a callback of ours that throws (isolated, logged once).
+    logger: options.logger,
     onEvent: (event) => {
       if (event.type === 'instances') {
         const keys = event.instances.map(instanceKey);
