@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,33 +13,37 @@ import { eventually } from '../packages/testing/eventually.js';
 import { test } from '../packages/testing/timed-test.js';
 
 /**
- * The discovery library as a user gets it: `npm pack`, installed into an
- * empty directory with @grpc/grpc-js (and proto-loader for HelloService's
- * proto), then used there to call a real HelloService found through a real
- * Consul. The package's own example runs from the installed copy too.
+ * The discovery library as a user gets it: `npm pack` (which builds it: its
+ * prepack), installed into two empty projects, one ESM and one CommonJS,
+ * each with @grpc/grpc-js (and proto-loader for HelloService's proto), then
+ * used from each, by import and by require(), to call a real HelloService
+ * found through a real Consul; TypeScript finds the types of each build. The
+ * package's own example runs from the installed copy too.
  */
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const LIBRARY = join(ROOT, 'packages/consul-discovery');
 const work = mkdtempSync(join(tmpdir(), 'consul-discovery-pack-'));
+const APPS = { esm: join(work, 'app'), cjs: join(work, 'app-cjs') } as const;
 let consul: ConsulDevAgent;
 let server: HelloProcess;
 let tarball: string;
 
-before(async () => {
-  const { stdout } = await run('npm', ['pack', '--silent', '--pack-destination', work], { cwd: LIBRARY });
-  tarball = join(work, stdout.trim().split('\n').at(-1) ?? '');
-  const app = join(work, 'app');
-  await run('mkdir', ['-p', app]);
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'pack-test', private: true, type: 'module' }));
+/** An empty project of the given module type with the packed library and grpc-js installed. */
+async function installInto(app: string, type: 'module' | 'commonjs'): Promise<void> {
+  mkdirSync(app, { recursive: true });
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: `pack-test-${type}`, private: true, type }));
   await run(
     'npm',
     ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, '@grpc/grpc-js@1.14.7', '@grpc/proto-loader@0.8.1'],
-    {
-      cwd: app,
-      timeout: 180_000,
-    },
+    { cwd: app, timeout: 180_000 },
   );
+}
+
+before(async () => {
+  const { stdout } = await run('npm', ['pack', '--silent', '--pack-destination', work], { cwd: LIBRARY, timeout: 120_000 });
+  tarball = join(work, stdout.trim().split('\n').at(-1) ?? '');
+  await Promise.all([installInto(APPS.esm, 'module'), installInto(APPS.cjs, 'commonjs')]);
   consul = await ConsulDevAgent.start();
   server = HelloProcess.start({ port: await freePort(), consulAddress: consul.address });
   assert.ok(await eventually(async () => (await passingIds(consul.address)).includes(server.instanceId), 15_000), server.logs);
@@ -51,14 +55,19 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-test('the tarball ships the compiled library, its types, README and example, and no tests', async () => {
+test('the tarball ships the compiled library (ESM and CommonJS), their types, README, LICENSE and example, and no tests', async () => {
   const { stdout } = await run('tar', ['-tzf', tarball]);
   const files = stdout.split('\n').filter(Boolean);
   for (const expected of [
     'package/dist/src/index.js',
     'package/dist/src/index.d.ts',
     'package/dist/src/testing/index.js',
+    'package/dist/cjs/index.js',
+    'package/dist/cjs/index.d.ts',
+    'package/dist/cjs/package.json',
+    'package/dist/cjs/testing/index.js',
     'package/README.md',
+    'package/LICENSE',
     'package/examples/round-robin.mjs',
   ]) {
     assert.ok(files.includes(expected), `${expected} in ${files.join(', ')}`);
@@ -69,39 +78,89 @@ test('the tarball ships the compiled library, its types, README and example, and
   );
 });
 
-test('installed in an empty directory, it finds HelloService through Consul and calls it', async () => {
-  const app = join(work, 'app');
-  writeFileSync(
-    join(app, 'call.mjs'),
-    `import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { registerConsulResolver, consulDiscoveryOptions } from '@grpc-consul-lab/consul-discovery';
-registerConsulResolver();
+/** A program that finds HelloService through Consul with the installed library and prints its answer; `load` is how it gets the modules. */
+function callProgram(load: (module: string) => string): string {
+  return `${load('grpc')}
+${load('protoLoader')}
+${load('discovery')}
+discovery.registerConsulResolver();
 const proto = grpc.loadPackageDefinition(protoLoader.loadSync(${JSON.stringify(join(ROOT, 'proto/hello.proto'))}, { keepCase: true }));
-const client = new proto.hello.HelloService('consul://${consul.address}/HelloService', grpc.credentials.createInsecure(), consulDiscoveryOptions({ connection: { env: {} } }));
+const client = new proto.hello.HelloService('consul://${consul.address}/HelloService', grpc.credentials.createInsecure(), discovery.consulDiscoveryOptions({ connection: { env: {} } }));
 client.SayHello({ name: 'packed', num1: 40, num2: 2 }, { deadline: Date.now() + 5000 }, (error, answer) => {
   if (error) { console.error(error.message); process.exit(1); }
   console.log(JSON.stringify(answer));
   client.close();
 });
-`,
-  );
-  const { stdout } = await run(process.execPath, ['call.mjs'], { cwd: app, timeout: 20_000 });
-  const answer = JSON.parse(stdout) as { message: string; result: number };
-  assert.equal(answer.result, 42);
-  assert.match(answer.message, new RegExp(`^Hello packed, from ${server.instanceId} at `));
-  assert.deepEqual(readdirSync(join(app, 'node_modules/@grpc-consul-lab/consul-discovery')).sort(), [
-    'README.md',
-    'dist',
-    'examples',
-    'package.json',
-  ]);
+`;
+}
+const PACKAGES = { grpc: '@grpc/grpc-js', protoLoader: '@grpc/proto-loader', discovery: '@grpc-consul-lab/consul-discovery' } as const;
+const PROGRAMS = {
+  esm: { file: 'call.mjs', source: () => callProgram((name) => `import * as ${name} from '${PACKAGES[name as keyof typeof PACKAGES]}';`) },
+  cjs: { file: 'call.cjs', source: () => callProgram((name) => `const ${name} = require('${PACKAGES[name as keyof typeof PACKAGES]}');`) },
+} as const;
+
+for (const kind of ['esm', 'cjs'] as const) {
+  test(`installed in an empty ${kind === 'esm' ? 'ESM' : 'CommonJS'} project, it finds HelloService through Consul and calls it (${kind === 'esm' ? 'import' : 'require()'})`, async () => {
+    const app = APPS[kind];
+    writeFileSync(join(app, PROGRAMS[kind].file), PROGRAMS[kind].source());
+    const { stdout } = await run(process.execPath, [PROGRAMS[kind].file], { cwd: app, timeout: 20_000 });
+    const answer = JSON.parse(stdout) as { message: string; result: number };
+    assert.equal(answer.result, 42);
+    assert.match(answer.message, new RegExp(`^Hello packed, from ${server.instanceId} at `));
+    assert.deepEqual(readdirSync(join(app, 'node_modules/@grpc-consul-lab/consul-discovery')).sort(), [
+      'LICENSE',
+      'README.md',
+      'dist',
+      'examples',
+      'package.json',
+    ]);
+  });
+}
+
+test('TypeScript finds the types of the build each project loads: dist/src for ESM, dist/cjs for CommonJS, and checks a call against them', async () => {
+  const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+  const source = `import { consulDiscoveryOptions, registerConsulResolver, type ConsulDiscoveryOptions } from '@grpc-consul-lab/consul-discovery';
+registerConsulResolver();
+const options: ConsulDiscoveryOptions = { connection: { env: {} } };
+export const channelOptions: Record<string, unknown> = consulDiscoveryOptions(options);
+`;
+  for (const [kind, expected] of [
+    ['esm', 'dist/src/index.d.ts'],
+    ['cjs', 'dist/cjs/index.d.ts'],
+  ] as const) {
+    const app = APPS[kind];
+    writeFileSync(join(app, 'typed.ts'), source);
+    const { stdout } = await run(
+      process.execPath,
+      [
+        tsc,
+        '--noEmit',
+        '--strict',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        '--skipLibCheck',
+        '--typeRoots',
+        join(ROOT, 'node_modules/@types'),
+        '--types',
+        'node',
+        '--listFiles',
+        'typed.ts',
+      ],
+      { cwd: app, timeout: 60_000 },
+    );
+    const library = stdout.split('\n').filter((file) => file.includes('@grpc-consul-lab/consul-discovery/'));
+    assert.ok(
+      library.some((file) => file.endsWith(`consul-discovery/${expected}`)),
+      `${kind}: ${library.join(', ')}`,
+    );
+  }
 });
 
 test("the package's example runs from the installed copy: two servers, round robin, drained", async () => {
-  const app = join(work, 'app');
   const { stdout } = await run(process.execPath, ['node_modules/@grpc-consul-lab/consul-discovery/examples/round-robin.mjs'], {
-    cwd: app,
+    cwd: APPS.esm,
     timeout: 30_000,
     env: { ...process.env, CONSUL_HTTP_ADDR: consul.address },
   });
