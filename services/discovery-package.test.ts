@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,18 +24,25 @@ const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const LIBRARY = join(ROOT, 'packages/consul-discovery');
 const work = mkdtempSync(join(tmpdir(), 'consul-discovery-pack-'));
-const APPS = { esm: join(work, 'app'), cjs: join(work, 'app-cjs') } as const;
+/**
+ * The peer range (>=1.14.0 <1.15.0) claims only what is tested: its lowest
+ * grpc-js here, its highest (the newest published, which the lab pins) in
+ * the other two projects.
+ */
+const LOWEST_GRPC = '1.14.0';
+const HIGHEST_GRPC = '1.14.7';
+const APPS = { esm: join(work, 'app'), cjs: join(work, 'app-cjs'), lowest: join(work, `app-grpc-${LOWEST_GRPC}`) } as const;
 let consul: ConsulDevAgent;
 let server: HelloProcess;
 let tarball: string;
 
-/** An empty project of the given module type with the packed library and grpc-js installed. */
-async function installInto(app: string, type: 'module' | 'commonjs'): Promise<void> {
+/** An empty project of the given module type with the packed library and that grpc-js installed. */
+async function installInto(app: string, type: 'module' | 'commonjs', grpcVersion = HIGHEST_GRPC): Promise<void> {
   mkdirSync(app, { recursive: true });
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: `pack-test-${type}`, private: true, type }));
   await run(
     'npm',
-    ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, '@grpc/grpc-js@1.14.7', '@grpc/proto-loader@0.8.1'],
+    ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, `@grpc/grpc-js@${grpcVersion}`, '@grpc/proto-loader@0.8.1'],
     { cwd: app, timeout: 180_000 },
   );
 }
@@ -43,7 +50,7 @@ async function installInto(app: string, type: 'module' | 'commonjs'): Promise<vo
 before(async () => {
   const { stdout } = await run('npm', ['pack', '--silent', '--pack-destination', work], { cwd: LIBRARY, timeout: 120_000 });
   tarball = join(work, stdout.trim().split('\n').at(-1) ?? '');
-  await Promise.all([installInto(APPS.esm, 'module'), installInto(APPS.cjs, 'commonjs')]);
+  await Promise.all([installInto(APPS.esm, 'module'), installInto(APPS.cjs, 'commonjs'), installInto(APPS.lowest, 'module', LOWEST_GRPC)]);
   consul = await ConsulDevAgent.start();
   server = HelloProcess.start({ port: await freePort(), consulAddress: consul.address });
   assert.ok(await eventually(async () => (await passingIds(consul.address)).includes(server.instanceId), 15_000), server.logs);
@@ -99,23 +106,33 @@ const PROGRAMS = {
   cjs: { file: 'call.cjs', source: () => callProgram((name) => `const ${name} = require('${PACKAGES[name as keyof typeof PACKAGES]}');`) },
 } as const;
 
-for (const kind of ['esm', 'cjs'] as const) {
-  test(`installed in an empty ${kind === 'esm' ? 'ESM' : 'CommonJS'} project, it finds HelloService through Consul and calls it (${kind === 'esm' ? 'import' : 'require()'})`, async () => {
-    const app = APPS[kind];
-    writeFileSync(join(app, PROGRAMS[kind].file), PROGRAMS[kind].source());
-    const { stdout } = await run(process.execPath, [PROGRAMS[kind].file], { cwd: app, timeout: 20_000 });
-    const answer = JSON.parse(stdout) as { message: string; result: number };
-    assert.equal(answer.result, 42);
-    assert.match(answer.message, new RegExp(`^Hello packed, from ${server.instanceId} at `));
-    assert.deepEqual(readdirSync(join(app, 'node_modules/@grpc-consul-lab/consul-discovery')).sort(), [
-      'LICENSE',
-      'README.md',
-      'dist',
-      'examples',
-      'package.json',
-    ]);
-  });
+/** Runs the call program in `app` and checks the answer; the installed package's files, too. */
+async function assertCalls(app: string, program: { readonly file: string; readonly source: () => string }): Promise<void> {
+  writeFileSync(join(app, program.file), program.source());
+  const { stdout } = await run(process.execPath, [program.file], { cwd: app, timeout: 20_000 });
+  const answer = JSON.parse(stdout) as { message: string; result: number };
+  assert.equal(answer.result, 42);
+  assert.match(answer.message, new RegExp(`^Hello packed, from ${server.instanceId} at `));
+  assert.deepEqual(readdirSync(join(app, 'node_modules/@grpc-consul-lab/consul-discovery')).sort(), [
+    'LICENSE',
+    'README.md',
+    'dist',
+    'examples',
+    'package.json',
+  ]);
 }
+
+test('installed in an empty ESM project, it finds HelloService through Consul and calls it (import)', () =>
+  assertCalls(APPS.esm, PROGRAMS.esm));
+
+test('installed in an empty CommonJS project, it finds HelloService through Consul and calls it (require())', () =>
+  assertCalls(APPS.cjs, PROGRAMS.cjs));
+
+test(`with the lowest grpc-js of its peer range (${LOWEST_GRPC}) it finds and calls HelloService too`, async () => {
+  const installed = JSON.parse(readFileSync(join(APPS.lowest, 'node_modules/@grpc/grpc-js/package.json'), 'utf8')) as { version: string };
+  assert.equal(installed.version, LOWEST_GRPC);
+  await assertCalls(APPS.lowest, PROGRAMS.esm);
+});
 
 test('TypeScript finds the types of the build each project loads: dist/src for ESM, dist/cjs for CommonJS, and checks a call against them', async () => {
   const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
