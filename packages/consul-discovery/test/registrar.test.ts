@@ -40,7 +40,7 @@ function registrar(options: Partial<RegistrarOptions> & Pick<RegistrarOptions, '
   return made;
 }
 
-test('registers with a TTL check and a gRPC check that asks for the instance by id, both pass; stop deregisters', async () => {
+test('registers with a TTL check and a gRPC check, both pass; stop deregisters', async () => {
   const registration = registrar({ consul: { address: consul.address, env: {} } });
   registration.start();
   assert.ok(
@@ -182,4 +182,31 @@ test('drain(): NOT_SERVING and Consul maintenance take the instance out at once,
   assert.equal(registration.state, 'stopped');
   const left = (await consulRequest(consul.address, 'GET', '/v1/agent/services')) as Record<string, unknown>;
   assert.ok(!(echo.name in left), 'deregistered');
+});
+
+test("the gRPC check asks for the server's overall status ('') by default, so a stock health server passes; healthService asks for another name", async () => {
+  const stock = await startEchoServer('HelloEcho-stock', ['']);
+  cleanups.push(() => stock.stop());
+  const service = { name: 'HelloEcho', port: stock.port, address: '127.0.0.1' };
+  const byDefault = registrar({ consul: { address: consul.address, env: {} }, service: { ...service, id: 'HelloEcho-stock' } });
+  const byName = registrar({
+    consul: { address: consul.address, env: {} },
+    service: { ...service, id: 'HelloEcho-stock-named' },
+    checks: { ttlMs: 4_000, grpc: { intervalMs: 1_000, healthService: 'HelloEcho-stock-named' } },
+  });
+  byDefault.start();
+  byName.start();
+  assert.ok(
+    await eventually(async () => (await passingIds(consul.address, 'HelloEcho')).includes('HelloEcho-stock'), 5_000),
+    'passing with the default options',
+  );
+  const namedCheck = async (): Promise<{ Status: string; Output: string } | undefined> =>
+    ((await consulRequest(consul.address, 'GET', '/v1/agent/checks')) as Record<string, { Status: string; Output: string }>)[
+      'HelloEcho-stock-named:grpc'
+    ];
+  assert.ok(await eventually(async () => ((await namedCheck())?.Output ?? '') !== '', 5_000), 'the named check ran');
+  const check = await namedCheck();
+  assert.equal(check?.Status, 'critical', check?.Output);
+  assert.match(check?.Output ?? '', /HelloEcho-stock-named/);
+  await Promise.all([byDefault.stop(), byName.stop()]);
 });

@@ -47,9 +47,10 @@ export interface RegistrarOptions {
     readonly grpc?: {
       readonly intervalMs: number;
       /**
-       * The grpc.health.v1 service name Consul asks about. Default: the
-       * instance's id, which only this instance answers SERVING for, so a
-       * check that reaches another process at this address fails.
+       * The grpc.health.v1 service name Consul asks about. Default '': the
+       * server's overall status, which a stock health server sets. Give the
+       * instance's id (and have the server answer SERVING for it) and a check
+       * that reaches another process at this address fails instead of passing.
        */
       readonly healthService?: string;
       /** Consul checks over TLS (the agent presents its own certificate to servers that ask for one). */
@@ -216,7 +217,8 @@ export class ConsulRegistrar {
       checks.push({
         checkId: this.grpcCheckId,
         name: 'gRPC health',
-        grpc: `${address}:${o.service.port}/${grpc.healthService ?? this.instanceId}`,
+        // No "/service" suffix: Consul asks for '', the overall status.
+        grpc: `${address}:${o.service.port}${grpc.healthService ? `/${grpc.healthService}` : ''}`,
         grpcUseTls: grpc.tls ?? false,
         ...(grpc.tlsServerName !== undefined && { tlsServerName: grpc.tlsServerName }),
         intervalMs: grpc.intervalMs,
