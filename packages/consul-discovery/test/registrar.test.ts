@@ -30,6 +30,12 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** Whether the agent holds `serviceId` in maintenance (Consul's own check for it). */
+async function inMaintenance(address: string, serviceId: string): Promise<boolean> {
+  const checks = (await consulRequest(address, 'GET', '/v1/agent/checks')) as Record<string, { CheckID: string; ServiceID: string }>;
+  return Object.values(checks).some((check) => check.ServiceID === serviceId && check.CheckID.startsWith('_service_maintenance'));
+}
+
 function registrar(options: Partial<RegistrarOptions> & Pick<RegistrarOptions, 'consul'>): ConsulRegistrar {
   const made = new ConsulRegistrar({
     service: { name: 'HelloEcho', id: echo.name, port: echo.port, address: '127.0.0.1' },
@@ -172,13 +178,30 @@ test('drain(): NOT_SERVING and Consul maintenance take the instance out at once,
     await eventually(async () => !(await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 500, 20),
     'out of the passing set at once',
   );
-  const checks = (await consulRequest(consul.address, 'GET', '/v1/agent/checks')) as Record<string, { CheckID: string; ServiceID: string }>;
-  assert.ok(
-    Object.values(checks).some((check) => check.ServiceID === echo.name && check.CheckID.startsWith('_service_maintenance')),
-    'in maintenance',
-  );
+  assert.ok(await inMaintenance(consul.address, echo.name), 'in maintenance');
   await draining;
   assert.ok(notServingAt > 0 && shutDownAt - notServingAt >= 1_000, `shutdown ${shutDownAt - notServingAt} ms after NOT_SERVING`);
+  assert.equal(registration.state, 'stopped');
+  const left = (await consulRequest(consul.address, 'GET', '/v1/agent/services')) as Record<string, unknown>;
+  assert.ok(!(echo.name in left), 'deregistered');
+});
+
+test('drain() while the first registration is under way waits for it, then takes the instance out of rotation', async () => {
+  const proxy = await CountingProxy.start({ host: '127.0.0.1', port: consul.httpPort });
+  cleanups.push(() => proxy.close());
+  // Consul takes the registration at once; its answer reaches the registrar 1.5 s later.
+  proxy.holdAnswers('PUT', '/v1/agent/service/register', 1_500);
+  const registration = registrar({ consul: { address: proxy.address, env: {} }, checks: { ttlMs: 4_000 } });
+  registration.start();
+  assert.ok(await eventually(() => proxy.count('/v1/agent/service/register') === 1, 2_000, 10), 'the registration is under way');
+  const draining = registration.drain({ propagationMs: 3_000 });
+  assert.ok(
+    await eventually(async () => (await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 1_200, 20),
+    'Consul took the registration (passing) while its answer is held',
+  );
+  assert.ok(await eventually(() => inMaintenance(consul.address, echo.name), 2_500), 'in maintenance once the registration landed');
+  assert.ok(!(await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 'out of rotation while draining');
+  await draining;
   assert.equal(registration.state, 'stopped');
   const left = (await consulRequest(consul.address, 'GET', '/v1/agent/services')) as Record<string, unknown>;
   assert.ok(!(echo.name in left), 'deregistered');
