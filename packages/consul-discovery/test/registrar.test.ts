@@ -189,17 +189,17 @@ test('drain(): NOT_SERVING and Consul maintenance take the instance out at once,
 test('drain() while the first registration is under way waits for it, then takes the instance out of rotation', async () => {
   const proxy = await CountingProxy.start({ host: '127.0.0.1', port: consul.httpPort });
   cleanups.push(() => proxy.close());
-  // Consul takes the registration at once; its answer reaches the registrar 1.5 s later.
-  proxy.holdAnswers('PUT', '/v1/agent/service/register', 1_500);
-  const registration = registrar({ consul: { address: proxy.address, env: {} }, checks: { ttlMs: 4_000 } });
+  // Consul takes the registration at once; its answer reaches the registrar 4 s later (room for busy cores to see it land first).
+  proxy.holdAnswers('PUT', '/v1/agent/service/register', 4_000);
+  const registration = registrar({ consul: { address: proxy.address, env: {} }, checks: { ttlMs: 10_000 } });
   registration.start();
   assert.ok(await eventually(() => proxy.count('/v1/agent/service/register') === 1, 2_000, 10), 'the registration is under way');
   const draining = registration.drain({ propagationMs: 3_000 });
   assert.ok(
-    await eventually(async () => (await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 1_200, 20),
+    await eventually(async () => (await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 3_500, 20),
     'Consul took the registration (passing) while its answer is held',
   );
-  assert.ok(await eventually(() => inMaintenance(consul.address, echo.name), 2_500), 'in maintenance once the registration landed');
+  assert.ok(await eventually(() => inMaintenance(consul.address, echo.name), 6_000), 'in maintenance once the registration landed');
   assert.ok(!(await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 'out of rotation while draining');
   await draining;
   assert.equal(registration.state, 'stopped');
