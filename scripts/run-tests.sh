@@ -28,6 +28,7 @@ services/address-change.test.ts                   consul, root (a network namesp
 packages/consul-discovery/test/registrar.test.ts  consul
 packages/consul-discovery/test/resolver.test.ts   consul
 services/discovery-package.test.ts                consul, npm install from the registry
+services/consul-tls.test.ts                       consul
 services/discovery.test.ts                        consul
 services/failover.test.ts                         consul
 services/gray-recovery.test.ts                    consul

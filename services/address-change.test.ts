@@ -91,12 +91,18 @@ test('a registration whose address another process answers never passes: the gRP
   const other = HelloProcess.start({ port: await freePort(), consulAddress: consul.address, env: { GRPC_CHECK_INTERVAL_MS: '1000' } });
   cleanups.push(() => other.dispose());
   assert.ok(await eventually(async () => (await passingIds(consul.address)).includes(other.instanceId), 15_000), other.logs);
+  const otherCheck = (await checksOf(consul.address, other.instanceId)).find((check) => check.Type === 'grpc');
+  assert.ok(
+    otherCheck?.Output.includes(`:${other.port}/${other.instanceId}:`),
+    `the server's check asks for its id: ${otherCheck?.Output}`,
+  );
 
-  // An instance that believes it lives where `other` now listens (its old address, taken over).
+  // An instance that believes it lives where `other` now listens (its old address, taken over),
+  // its gRPC check asking for its own id, as the server's registration does.
   const stale = new ConsulRegistrar({
     consul: { address: consul.address, env: {} },
     service: { name: 'HelloService', id: 'HelloService-moved-away', port: other.port, address: '127.0.0.1' },
-    checks: { ttlMs: 0, heartbeatMs: 1_000, grpc: { intervalMs: 1_000 } },
+    checks: { ttlMs: 0, heartbeatMs: 1_000, grpc: { intervalMs: 1_000, healthService: 'HelloService-moved-away' } },
   });
   stale.start();
   cleanups.push(() => stale.stop());

@@ -6,6 +6,8 @@ export interface CheckState {
   readonly CheckID: string;
   readonly Status: string;
   readonly Type: string;
+  /** What the check last said; a gRPC check names what it asked ("gRPC check host:port/service: success"). */
+  readonly Output: string;
 }
 
 export async function checksOf(consulAddress: string, instanceId: string): Promise<CheckState[]> {

@@ -40,9 +40,11 @@ export function instanceRegistrar({
     checks: {
       ttlMs: config.TTL_MS,
       ...(config.HEARTBEAT_MS !== undefined && { heartbeatMs: config.HEARTBEAT_MS }),
-      // Consul asks for the instance's own id (the default): another process at our old address fails the check.
+      // Consul asks for the instance's own id (InstanceHealth serves it), not the library's default '':
+      // another process at our old address answers '' SERVING but not our id, so it fails the check.
       grpc: {
         intervalMs: config.GRPC_CHECK_INTERVAL_MS,
+        healthService: instance.id,
         ...(tls && { tls: true, tlsServerName: config.TLS_SERVER_NAME || config.SERVICE_NAME }),
       },
       deregisterCriticalAfterMs: config.DEREGISTER_CRITICAL_AFTER_MS,

@@ -30,6 +30,12 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** Whether the agent holds `serviceId` in maintenance (Consul's own check for it). */
+async function inMaintenance(address: string, serviceId: string): Promise<boolean> {
+  const checks = (await consulRequest(address, 'GET', '/v1/agent/checks')) as Record<string, { CheckID: string; ServiceID: string }>;
+  return Object.values(checks).some((check) => check.ServiceID === serviceId && check.CheckID.startsWith('_service_maintenance'));
+}
+
 function registrar(options: Partial<RegistrarOptions> & Pick<RegistrarOptions, 'consul'>): ConsulRegistrar {
   const made = new ConsulRegistrar({
     service: { name: 'HelloEcho', id: echo.name, port: echo.port, address: '127.0.0.1' },
@@ -40,7 +46,7 @@ function registrar(options: Partial<RegistrarOptions> & Pick<RegistrarOptions, '
   return made;
 }
 
-test('registers with a TTL check and a gRPC check that asks for the instance by id, both pass; stop deregisters', async () => {
+test('registers with a TTL check and a gRPC check, both pass; stop deregisters', async () => {
   const registration = registrar({ consul: { address: consul.address, env: {} } });
   registration.start();
   assert.ok(
@@ -172,14 +178,58 @@ test('drain(): NOT_SERVING and Consul maintenance take the instance out at once,
     await eventually(async () => !(await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 500, 20),
     'out of the passing set at once',
   );
-  const checks = (await consulRequest(consul.address, 'GET', '/v1/agent/checks')) as Record<string, { CheckID: string; ServiceID: string }>;
-  assert.ok(
-    Object.values(checks).some((check) => check.ServiceID === echo.name && check.CheckID.startsWith('_service_maintenance')),
-    'in maintenance',
-  );
+  assert.ok(await inMaintenance(consul.address, echo.name), 'in maintenance');
   await draining;
   assert.ok(notServingAt > 0 && shutDownAt - notServingAt >= 1_000, `shutdown ${shutDownAt - notServingAt} ms after NOT_SERVING`);
   assert.equal(registration.state, 'stopped');
   const left = (await consulRequest(consul.address, 'GET', '/v1/agent/services')) as Record<string, unknown>;
   assert.ok(!(echo.name in left), 'deregistered');
+});
+
+test('drain() while the first registration is under way waits for it, then takes the instance out of rotation', async () => {
+  const proxy = await CountingProxy.start({ host: '127.0.0.1', port: consul.httpPort });
+  cleanups.push(() => proxy.close());
+  // Consul takes the registration at once; its answer reaches the registrar 4 s later (room for busy cores to see it land first).
+  proxy.holdAnswers('PUT', '/v1/agent/service/register', 4_000);
+  const registration = registrar({ consul: { address: proxy.address, env: {} }, checks: { ttlMs: 10_000 } });
+  registration.start();
+  assert.ok(await eventually(() => proxy.count('/v1/agent/service/register') === 1, 2_000, 10), 'the registration is under way');
+  const draining = registration.drain({ propagationMs: 3_000 });
+  assert.ok(
+    await eventually(async () => (await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 3_500, 20),
+    'Consul took the registration (passing) while its answer is held',
+  );
+  assert.ok(await eventually(() => inMaintenance(consul.address, echo.name), 6_000), 'in maintenance once the registration landed');
+  assert.ok(!(await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 'out of rotation while draining');
+  await draining;
+  assert.equal(registration.state, 'stopped');
+  const left = (await consulRequest(consul.address, 'GET', '/v1/agent/services')) as Record<string, unknown>;
+  assert.ok(!(echo.name in left), 'deregistered');
+});
+
+test("the gRPC check asks for the server's overall status ('') by default, so a stock health server passes; healthService asks for another name", async () => {
+  const stock = await startEchoServer('HelloEcho-stock', ['']);
+  cleanups.push(() => stock.stop());
+  const service = { name: 'HelloEcho', port: stock.port, address: '127.0.0.1' };
+  const byDefault = registrar({ consul: { address: consul.address, env: {} }, service: { ...service, id: 'HelloEcho-stock' } });
+  const byName = registrar({
+    consul: { address: consul.address, env: {} },
+    service: { ...service, id: 'HelloEcho-stock-named' },
+    checks: { ttlMs: 4_000, grpc: { intervalMs: 1_000, healthService: 'HelloEcho-stock-named' } },
+  });
+  byDefault.start();
+  byName.start();
+  assert.ok(
+    await eventually(async () => (await passingIds(consul.address, 'HelloEcho')).includes('HelloEcho-stock'), 5_000),
+    'passing with the default options',
+  );
+  const namedCheck = async (): Promise<{ Status: string; Output: string } | undefined> =>
+    ((await consulRequest(consul.address, 'GET', '/v1/agent/checks')) as Record<string, { Status: string; Output: string }>)[
+      'HelloEcho-stock-named:grpc'
+    ];
+  assert.ok(await eventually(async () => ((await namedCheck())?.Output ?? '') !== '', 5_000), 'the named check ran');
+  const check = await namedCheck();
+  assert.equal(check?.Status, 'critical', check?.Output);
+  assert.match(check?.Output ?? '', /HelloEcho-stock-named/);
+  await Promise.all([byDefault.stop(), byName.stop()]);
 });

@@ -85,7 +85,7 @@ test('a body that is not what the API documents is an error, not an empty set', 
   assert.deepEqual(
     pushes.map((push) => ('error' in push ? push.error.replace(/127\.0\.0\.1:\d+/, 'consul') : `endpoints ${push.endpoints}`)),
     [
-      'Consul query for S failed: Consul at http://consul sent a body that cannot be read: decode (application/json) failed: Unexpected token \'<\', "<html>prox"... is not valid JSON',
+      'Consul query for S failed: Consul at http://consul sent a body that cannot be read: Unexpected token \'<\', "<html>prox"... is not valid JSON',
       'Consul query for S failed: Consul at http://consul answered a health query with a body that is not a list',
     ],
   );

@@ -4,14 +4,25 @@ import { Agent as HttpsAgent } from 'node:https';
 import Consul from 'consul';
 import { consulDuration } from '../internal/duration.js';
 import { type ConsulConnectionOptions, type ConsulEndpoint, type ResolvedConnection, resolveConnection } from './connection.js';
+import { type ConsulAnswer, type ConsulGetRequest, consulGet } from './consul-get.js';
 import { ConsulError, toConsulError } from './errors.js';
 
 /**
- * The one place that talks to Consul's HTTP API, through the npm `consul`
- * client: one client per agent, sharing a keep-alive (and TLS) connection
- * pool; the token read at every request; every request abortable and bounded.
- * With several agents, a request that finds the current agent unreachable
- * makes the next one current for the following requests (the caller retries).
+ * The one place that talks to Consul's HTTP API: one keep-alive (and TLS)
+ * connection pool per agent; the token read at every request; every request
+ * abortable and bounded. With several agents, a request that finds the
+ * current agent unreachable makes the next one current for the following
+ * requests (the caller retries).
+ *
+ * Writes and plain reads go through the npm `consul` client's documented
+ * API. The three reads that need more (health queries, KV reads, key
+ * listings) are GETs of our own (consulGet) on the same pool: a blocking
+ * query needs the X-Consul-Index header, which the client's documented API
+ * does not return (only an undocumented `ctx.includeResponse`, absent from
+ * its typings, does), its health.service() cannot send `cached`, `max_stale`
+ * or Cache-Control, and a missing key or prefix (404) is an answer, not an
+ * error. One small GET for the three is simpler than bending the client
+ * for two and writing our own for the third.
  */
 
 /** One instance as Consul's health endpoint reports it. */
@@ -63,7 +74,7 @@ export interface CheckDefinition {
   readonly checkId: string;
   readonly name: string;
   readonly ttlMs?: number;
-  /** host:port/service: Consul asks grpc.health.v1 at host:port about `service`. */
+  /** host:port/service: Consul asks grpc.health.v1 at host:port about `service`; host:port alone: about '', the overall status. */
   readonly grpc?: string;
   /** Consul's gRPC check over TLS (the agent presents its own certificate when it has one). */
   readonly grpcUseTls?: boolean;
@@ -91,22 +102,6 @@ export interface RequestOptions {
   readonly timeoutMs?: number;
 }
 
-interface PapiRequest {
-  readonly name: string;
-  readonly path: string;
-  readonly params?: Record<string, string>;
-  readonly query?: Record<string, string | readonly string[]>;
-  readonly headers?: Record<string, string>;
-  readonly ctx?: EventEmitter;
-  readonly timeout?: number;
-}
-type PapiMiddleware = (
-  request: { err?: unknown; res?: { statusCode?: number; headers: Record<string, string>; body: unknown } },
-  next: (...args: unknown[]) => void,
-) => void;
-/** papi's request method, which node-consul's own endpoints call; see healthService for why we call it too. */
-type PapiGet = (request: PapiRequest, ...middleware: PapiMiddleware[]) => Promise<unknown>;
-
 interface HealthEntry {
   Node: { Node: string; Address: string };
   Service: { ID: string; Address: string; Port: number; Tags: string[] | null; Meta: Record<string, string> | null };
@@ -122,17 +117,6 @@ interface AgentClient {
   /** Requests on this client now: a pool that resetConnections() retired is closed when it reaches 0. */
   inFlight: number;
 }
-
-const withResponse: PapiMiddleware = (request, next) => {
-  if (request.err) next(false, request.err);
-  else next(false, undefined, [request.res?.headers ?? {}, request.res?.body]);
-};
-
-/** As withResponse, but a missing key (404) is an answer: no body, and the index to block on. */
-const withMissingAsEmpty: PapiMiddleware = (request, next) => {
-  if (request.res?.statusCode === 404) next(false, undefined, [request.res.headers, undefined]);
-  else withResponse(request, next);
-};
 
 /** A KV read: the value (undefined when the key does not exist) and the index to block on next. */
 export interface KvResult {
@@ -167,12 +151,7 @@ export class ConsulHttp {
     return this.connection.endpoints;
   }
 
-  /**
-   * Instances of a service whose every check passes. node-consul 2.0.1's
-   * health.service() drops `cached` and `max_stale` and cannot send
-   * Cache-Control, so the query goes through the client's own request method
-   * (papi's `_get`, which node-consul's endpoints use) with everything set.
-   */
+  /** Instances of a service whose every check passes (or all, with passingOnly false). */
   async healthService(query: HealthQuery, options: RequestOptions = {}): Promise<HealthResult> {
     // Index 0 (or none) asks without blocking: the first query of a watch, and the one after an error.
     const blocking = query.index !== undefined && query.index > 0 && query.waitMs !== undefined;
@@ -193,27 +172,18 @@ export class ConsulHttp {
       query.cached?.maxAgeMs !== undefined && `max-age=${Math.round(query.cached.maxAgeMs / 1_000)}`,
       query.cached?.staleIfErrorMs !== undefined && `stale-if-error=${Math.round(query.cached.staleIfErrorMs / 1_000)}`,
     ].filter(Boolean);
-    // A blocking query may legitimately take wait + wait/16 (Consul's jitter).
-    const timeoutMs = blocking ? (query.waitMs ?? 0) * 1.1 + this.connection.requestTimeoutMs : this.connection.requestTimeoutMs;
-    return this.call(options, async ({ consul, endpoint }, request) => {
-      const get = (consul as unknown as { _get: PapiGet })._get.bind(consul);
-      const [headers, body] = (await get(
-        {
-          name: 'health.service',
-          path: '/health/service/{service}',
-          params: { service: query.service },
-          query: q,
-          headers: { ...request.headers, ...(cacheControl.length > 0 && { 'cache-control': cacheControl.join(', ') }) },
-          ctx: request.ctx,
-          timeout: options.timeoutMs ?? timeoutMs,
-        },
-        withResponse,
-      )) as [Record<string, string | undefined>, unknown];
-      if (!Array.isArray(body))
-        throw new ConsulError('bad-response', `Consul at ${endpoint.url} answered a health query with a body that is not a list`);
-      const index = Number(headers['x-consul-index'] ?? 0);
-      return { index: Number.isFinite(index) && index >= 0 ? index : 0, instances: body.map(toInstance), endpoint: endpoint.url };
-    });
+    const { answer, endpoint } = await this.get(
+      options,
+      {
+        path: `/health/service/${encodeURIComponent(query.service)}`,
+        query: q,
+        ...(cacheControl.length > 0 && { headers: { 'cache-control': cacheControl.join(', ') } }),
+      },
+      blocking ? query.waitMs : undefined,
+    );
+    if (!Array.isArray(answer.body))
+      throw new ConsulError('bad-response', `Consul at ${endpoint.url} answered a health query with a body that is not a list`);
+    return { index: answer.index, instances: (answer.body as HealthEntry[]).map(toInstance), endpoint: endpoint.url };
   }
 
   /**
@@ -222,27 +192,19 @@ export class ConsulHttp {
    */
   async kvGet(key: string, query: { index?: number; waitMs?: number } = {}, options: RequestOptions = {}): Promise<KvResult> {
     const blocking = query.index !== undefined && query.index > 0 && query.waitMs !== undefined;
-    const q: Record<string, string> = blocking ? { index: String(query.index), wait: consulDuration(query.waitMs ?? 0) } : {};
-    const timeoutMs = blocking ? (query.waitMs ?? 0) * 1.1 + this.connection.requestTimeoutMs : this.connection.requestTimeoutMs;
-    return this.call(options, async ({ consul }, request) => {
-      const get = (consul as unknown as { _get: PapiGet })._get.bind(consul);
-      const [headers, body] = (await get(
-        {
-          name: 'kv.get',
-          path: '/kv/{key}',
-          params: { key },
-          query: q,
-          headers: request.headers,
-          ctx: request.ctx,
-          timeout: options.timeoutMs ?? timeoutMs,
-        },
-        withMissingAsEmpty,
-      )) as [Record<string, string | undefined>, unknown];
-      const index = Number(headers['x-consul-index'] ?? 0);
-      const entry = Array.isArray(body) ? (body[0] as { Value?: string | null } | undefined) : undefined;
-      const value = typeof entry?.Value === 'string' ? Buffer.from(entry.Value, 'base64').toString('utf8') : undefined;
-      return { value, index: Number.isFinite(index) && index >= 0 ? index : 0 };
-    });
+    const { answer } = await this.get(
+      options,
+      {
+        path: `/kv/${encodeURIComponent(key)}`,
+        ...(blocking && { query: { index: String(query.index), wait: consulDuration(query.waitMs ?? 0) } }),
+        // A missing key is an answer, with the index to block on until it exists.
+        answers: [404],
+      },
+      blocking ? query.waitMs : undefined,
+    );
+    const entry = Array.isArray(answer.body) ? (answer.body[0] as { Value?: string | null } | undefined) : undefined;
+    const value = typeof entry?.Value === 'string' ? Buffer.from(entry.Value, 'base64').toString('utf8') : undefined;
+    return { value, index: answer.index };
   }
 
   /**
@@ -250,25 +212,15 @@ export class ConsulHttp {
    * empty list, not an error (Consul answers a prefix without keys with 404).
    */
   async kvKeys(prefix: string, options: RequestOptions = {}): Promise<string[]> {
-    return this.call(options, async ({ consul }, request) => {
-      const get = (consul as unknown as { _get: PapiGet })._get.bind(consul);
-      const [, body] = (await get(
-        {
-          name: 'kv.keys',
-          path: '/kv/{key}',
-          params: { key: prefix },
-          query: { keys: 'true' },
-          headers: request.headers,
-          ctx: request.ctx,
-          timeout: options.timeoutMs ?? this.connection.requestTimeoutMs,
-        },
-        withMissingAsEmpty,
-      )) as [Record<string, string | undefined>, unknown];
-      if (body === undefined) return [];
-      if (!Array.isArray(body) || !body.every((key) => typeof key === 'string'))
-        throw new ConsulError('bad-response', `Consul answered a key listing of ${prefix} with a body that is not a list of keys`);
-      return [...(body as string[])].sort();
+    const { answer } = await this.get(options, {
+      path: `/kv/${encodeURIComponent(prefix)}`,
+      query: { keys: 'true' },
+      answers: [404],
     });
+    if (answer.status === 404) return [];
+    if (!Array.isArray(answer.body) || !answer.body.every((key) => typeof key === 'string'))
+      throw new ConsulError('bad-response', `Consul answered a key listing of ${prefix} with a body that is not a list of keys`);
+    return [...(answer.body as string[])].sort();
   }
 
   async kvPut(key: string, value: string, options: RequestOptions = {}): Promise<void> {
@@ -375,6 +327,28 @@ export class ConsulHttp {
     this.retired.clear();
   }
 
+  /**
+   * One consulGet on the agent call() picks, with the token and the caller's
+   * abort signal. Its deadline is the caller's, else the default; a blocking
+   * query's is stretched by its `waitMs` and the wait/16 jitter Consul may add.
+   */
+  private get(
+    options: RequestOptions,
+    request: Omit<ConsulGetRequest, 'signal' | 'timeoutMs'>,
+    waitMs?: number,
+  ): Promise<{ answer: ConsulAnswer; endpoint: ConsulEndpoint }> {
+    const deadlineMs = (waitMs === undefined ? 0 : waitMs * 1.1) + this.connection.requestTimeoutMs;
+    return this.call(options, async ({ endpoint, agent }, { headers }) => ({
+      endpoint,
+      answer: await consulGet(endpoint, agent, {
+        ...request,
+        headers: { ...headers, ...request.headers },
+        timeoutMs: options.timeoutMs ?? deadlineMs,
+        ...(options.signal && { signal: options.signal }),
+      }),
+    }));
+  }
+
   private clientFor(endpoint: ConsulEndpoint): AgentClient {
     const tls = this.connection.tls;
     const agent = endpoint.https
@@ -402,7 +376,12 @@ export class ConsulHttp {
     options: RequestOptions,
     run: (
       client: AgentClient,
-      request: { headers: Record<string, string>; ctx: EventEmitter; common: { token?: string; ctx: EventEmitter; timeout: number } },
+      request: {
+        /** The token header, for consulGet. */
+        headers: Record<string, string>;
+        /** The per-request options of the `consul` client's methods. */
+        common: { token?: string; ctx: EventEmitter; timeout: number };
+      },
     ) => Promise<T>,
   ): Promise<T> {
     const index = options.endpoint ? this.clients.findIndex((c) => c.endpoint.url === options.endpoint?.url) : this.current;
@@ -421,7 +400,6 @@ export class ConsulHttp {
       if (options.signal?.aborted) throw new ConsulError('unreachable', `request to ${client.endpoint.url} aborted`);
       return await run(client, {
         headers: token ? { 'x-consul-token': token } : {},
-        ctx,
         common: { ...(token && { token }), ctx, timeout: options.timeoutMs ?? this.connection.requestTimeoutMs },
       });
     } catch (error) {

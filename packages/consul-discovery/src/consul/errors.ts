@@ -70,19 +70,21 @@ function bodyText(body: unknown): string {
   return text.trim().split('\n')[0]?.slice(0, 300) ?? '';
 }
 
-/** Turns what the HTTP client threw into a ConsulError naming the agent that was asked. */
+/** Consul answered with a status that is not an answer: what it said (first line), sorted by what to do. */
+export function statusError(status: number, body: unknown, endpoint: string, reason?: string): ConsulError {
+  const message = `Consul at ${endpoint} answered ${status}: ${bodyText(body) || reason || `HTTP ${status}`}`;
+  if (status === 401 || status === 403) return new ConsulError('acl', message, status);
+  if (status === 404) return new ConsulError('not-found', message, status);
+  if (status >= 500) return new ConsulError('server', message, status);
+  return new ConsulError('bad-response', message, status);
+}
+
+/** Turns what an HTTP request threw (the `consul` client's or consulGet's) into a ConsulError naming the agent that was asked. */
 export function toConsulError(error: unknown, endpoint: string): ConsulError {
   if (error instanceof ConsulError) return error;
   const e = (error ?? {}) as PapiResponseError;
   const status = e.response?.statusCode;
-  if (status !== undefined) {
-    const detail = bodyText(e.response?.body) || e.message || `HTTP ${status}`;
-    const message = `Consul at ${endpoint} answered ${status}: ${detail}`;
-    if (status === 401 || status === 403) return new ConsulError('acl', message, status);
-    if (status === 404) return new ConsulError('not-found', message, status);
-    if (status >= 500) return new ConsulError('server', message, status);
-    return new ConsulError('bad-response', message, status);
-  }
+  if (status !== undefined) return statusError(status, e.response?.body, endpoint, e.message);
   const code = e.code ?? '';
   const text = e.message ?? String(error);
   if (e.isCodec || error instanceof SyntaxError) {

@@ -47,9 +47,10 @@ export interface RegistrarOptions {
     readonly grpc?: {
       readonly intervalMs: number;
       /**
-       * The grpc.health.v1 service name Consul asks about. Default: the
-       * instance's id, which only this instance answers SERVING for, so a
-       * check that reaches another process at this address fails.
+       * The grpc.health.v1 service name Consul asks about. Default '': the
+       * server's overall status, which a stock health server sets. Give the
+       * instance's id (and have the server answer SERVING for it) and a check
+       * that reaches another process at this address fails instead of passing.
        */
       readonly healthService?: string;
       /** Consul checks over TLS (the agent presents its own certificate to servers that ask for one). */
@@ -101,6 +102,8 @@ export class ConsulRegistrar {
   private readonly stopController = new AbortController();
   private readonly backoff: Backoff;
   private loop: Promise<void> | undefined;
+  /** The registration under way, if any (it never rejects): drain() waits for it, to take out what it leaves in Consul. */
+  private registering: Promise<void> | undefined;
   private currentState: RegistrationState = 'stopped';
   /** Where the registration Consul holds points, and which agent holds it. */
   private registeredAddress: string | undefined;
@@ -181,11 +184,17 @@ export class ConsulRegistrar {
    * Takes the instance out of rotation before it stops: NOT_SERVING in its
    * own health service, Consul maintenance (every health query skips it at
    * once), one propagation for clients to move away, then, with a server,
-   * its graceful shutdown, and the deregistration.
+   * its graceful shutdown, and the deregistration. A registration under way
+   * is waited for and put in maintenance too.
    */
   async drain(options: DrainOptions = {}): Promise<void> {
     this.transition('draining');
     options.setNotServing?.();
+    // No registration starts from here on (the loop looks at `draining` first),
+    // but one under way may yet land: the first one, say, when a process is
+    // stopped as it starts. Wait for it (one request's deadline at most), so
+    // what it leaves is what maintenance takes out of rotation.
+    await this.registering;
     const holder = this.registeredOn;
     if (holder) {
       try {
@@ -216,7 +225,8 @@ export class ConsulRegistrar {
       checks.push({
         checkId: this.grpcCheckId,
         name: 'gRPC health',
-        grpc: `${address}:${o.service.port}/${grpc.healthService ?? this.instanceId}`,
+        // No "/service" suffix: Consul asks for '', the overall status.
+        grpc: `${address}:${o.service.port}${grpc.healthService ? `/${grpc.healthService}` : ''}`,
         grpcUseTls: grpc.tls ?? false,
         ...(grpc.tlsServerName !== undefined && { tlsServerName: grpc.tlsServerName }),
         intervalMs: grpc.intervalMs,
@@ -271,9 +281,20 @@ export class ConsulRegistrar {
               : 'no route to Consul: this host has no address on its network',
           );
         }
+        // drain() may have begun while the address was asked: it takes no registration that starts after it.
+        if (this.draining) break;
         const moved = this.registeredOn !== undefined && this.registeredOn.url !== this.http.endpoint.url;
         if (this.currentState !== 'registered' || address !== this.registeredAddress || moved) {
-          await this.register(address, signal);
+          const registration = this.register(address, signal);
+          this.registering = registration.then(
+            () => undefined,
+            () => undefined,
+          );
+          try {
+            await registration;
+          } finally {
+            this.registering = undefined;
+          }
         } else {
           if (this.ttlMs > 0) await this.http.passTtl(this.ttlCheckId, { signal, endpoint: this.registeredOn });
           if (this.options.checks?.grpc?.intervalMs) await this.checkReachable(address, signal);
@@ -321,10 +342,8 @@ export class ConsulRegistrar {
       }
       throw error;
     }
-    // A re-registration keeps each existing check's status (Consul restores it
-    // from a snapshot, ignoring the definition's): a TTL that lapsed while we
-    // were cut off would stay critical until the next heartbeat. We are alive now.
-    if (this.ttlMs > 0) await this.http.passTtl(this.ttlCheckId, { signal, endpoint: agent });
+    // Consul holds the registration from here: recorded before anything else
+    // can fail, so drain() and stop() find it.
     this.registeredAddress = address;
     this.registeredOn = agent;
     this.staleOn.delete(agent.url);
@@ -343,6 +362,10 @@ export class ConsulRegistrar {
       );
       this.onAddressChange(address);
     }
+    // A re-registration keeps each existing check's status (Consul restores it
+    // from a snapshot, ignoring the definition's): a TTL that lapsed while we
+    // were cut off would stay critical until the next heartbeat. We are alive now.
+    if (this.ttlMs > 0) await this.http.passTtl(this.ttlCheckId, { signal, endpoint: agent });
     this.transition('registered');
   }
 

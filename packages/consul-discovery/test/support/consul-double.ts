@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
  * A stand-in for Consul's health endpoint, for what a real agent cannot be
  * made to do on demand: an index that goes backwards or is 0, garbage
  * bodies, 500s, a query that never answers. Each request is recorded with
- * its query parameters; `answer` decides the reply to the n-th request.
+ * its query parameters and headers; `answer` decides the reply to the n-th request.
  */
 export interface DoubleAnswer {
   readonly status?: number;
@@ -23,6 +23,7 @@ export interface RecordedRequest {
   readonly at: number;
   readonly path: string;
   readonly query: URLSearchParams;
+  readonly headers: IncomingMessage['headers'];
 }
 
 export class ConsulDouble {
@@ -39,7 +40,7 @@ export class ConsulDouble {
     const openSockets = new Set<Socket>();
     const server = createServer((incoming: IncomingMessage, outgoing: ServerResponse) => {
       const url = new URL(incoming.url ?? '/', 'http://double');
-      const recorded = { at: Date.now(), path: url.pathname, query: url.searchParams };
+      const recorded = { at: Date.now(), path: url.pathname, query: url.searchParams, headers: incoming.headers };
       requests.push(recorded);
       const reply = answer(requests.length, recorded);
       if (reply.hang) return;

@@ -41,13 +41,16 @@ export interface EchoServer {
   stop(): void;
 }
 
-/** Serves Echo (answering `name`) and grpc.health.v1 (SERVING for '' and `name`) on 127.0.0.1. */
-export async function startEchoServer(name: string): Promise<EchoServer> {
+/**
+ * Serves Echo (answering `name`) and grpc.health.v1 on 127.0.0.1, SERVING for
+ * each of `healthServices`: '' and `name` unless told; [''] is a stock health server.
+ */
+export async function startEchoServer(name: string, healthServices: readonly string[] = ['', name]): Promise<EchoServer> {
   const server = new grpc.Server();
   server.addService(ECHO, {
     Say: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => callback(null, Buffer.from(name)),
   });
-  const health = new HealthImplementation({ '': 'SERVING', [name]: 'SERVING' });
+  const health = new HealthImplementation(Object.fromEntries(healthServices.map((service) => [service, 'SERVING' as const])));
   health.addToServer(server);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
