@@ -4,7 +4,8 @@ import type { ServiceInstance } from '../consul/consul-http.js';
 import { ConsulError } from '../consul/errors.js';
 import { isolated } from '../internal/isolate.js';
 import { type Logger, silentLogger } from '../internal/logger.js';
-import { DEFAULT_WATCH_TUNING, instanceKey, type WatchTuning } from './health-watch.js';
+import { ConsulWeights, type WeightsRejectedEvent } from './consul-weights.js';
+import { DEFAULT_WATCH_TUNING, identityIn, type WatchTuning } from './health-watch.js';
 import { parseConsulTarget } from './target.js';
 import { sharedWatches, type Subscription, type WatchEvent } from './watch-pool.js';
 
@@ -32,7 +33,8 @@ export const DISCOVERY_OPTIONS_KEY = 'grpc-consul-lab.consul_discovery';
  */
 export type DiscoveryEvent =
   | { readonly type: 'instances'; readonly service: string; readonly instances: readonly ServiceInstance[] }
-  | { readonly type: 'error'; readonly service: string; readonly error: ConsulError };
+  | { readonly type: 'error'; readonly service: string; readonly error: ConsulError }
+  | WeightsRejectedEvent;
 
 export interface ConsulDiscoveryOptions {
   /** How to reach Consul (agents, token, TLS); unset fields come from CONSUL_* variables. Agents named in the target win. */
@@ -76,6 +78,8 @@ export class ConsulResolver implements grpc.experimental.Resolver {
   /** undefined: the channel's own grpc.service_config applies (grpc-js uses it when we pass null). */
   private readonly serviceConfig: typeof ROUND_ROBIN | null;
   private subscription: Subscription | undefined;
+  /** With `weights=consul` in the target: endpoints repeated by Consul's Weights. */
+  private readonly weights: ConsulWeights | undefined;
   /** What this channel was last told, so the same thing is never pushed twice. */
   private lastPushed: string | undefined;
   /** Why the target or the connection options cannot work; told instead of any set. */
@@ -108,6 +112,7 @@ export class ConsulResolver implements grpc.experimental.Resolver {
       this.service = parsed.spec.service;
       const connection = resolveConnection({ ...this.options.connection, ...(parsed.address && { address: parsed.address }) });
       this.setup = { connection, spec: parsed.spec };
+      if (parsed.spec.weights) this.weights = new ConsulWeights(this.service, this.logger, this.onEvent);
     } catch (error) {
       this.setupError = new ConsulError('config', (error as Error).message, undefined, { cause: error });
       this.reportSetupError(this.setupError);
@@ -143,12 +148,13 @@ export class ConsulResolver implements grpc.experimental.Resolver {
 
   private onWatchEvent(event: WatchEvent): void {
     if (event.kind === 'instances') {
-      const key = `instances:${event.instances.map(instanceKey).join(',')}`;
+      const key = `instances:${event.instances.map(identityIn(this.setup?.spec ?? {})).join(',')}`;
       if (key === this.lastPushed) return;
       this.lastPushed = key;
       this.onEvent({ type: 'instances', service: this.service, instances: event.instances });
-      this.listener(grpc.experimental.statusOrFromValue(event.instances.map(toEndpoint)), {}, this.serviceConfig, '');
-      if (event.instances.length === 0) {
+      const endpoints = this.weights?.endpoints(event.instances) ?? event.instances.map(toEndpoint);
+      this.listener(grpc.experimental.statusOrFromValue(endpoints), {}, this.serviceConfig, '');
+      if (endpoints.length === 0) {
         // The empty list drops the old endpoints; this error then makes calls
         // fail at once, UNAVAILABLE naming the service (only waitForReady calls
         // wait). The list alone would not: grpc-js 1.14.7's round_robin leaves

@@ -1,5 +1,6 @@
 import type { Consistency } from '../consul/consul-http.js';
 import { parseDurationMs } from '../internal/duration.js';
+import { weightsParam } from './consul-weights.js';
 
 /**
  * The `consul:` target grammar:
@@ -11,6 +12,7 @@ import { parseDurationMs } from '../internal/duration.js';
  *   consul:///HelloService?consistency=stale&max-stale=30s
  *   consul:///HelloService?cached&max-age=10s&stale-if-error=5m
  *   consul:///HelloService?mode=poll&interval=500ms  (the seed demo's polling)
+ *   consul:///HelloService?weights=consul
  *
  * Secrets (tokens, keys) never go in a target: targets end up in logs.
  */
@@ -31,6 +33,8 @@ export interface DiscoverySpec {
   readonly waitMs: number;
   /** Poll mode: time between queries. */
   readonly pollIntervalMs: number;
+  /** 'consul': Consul's service Weights count, and instances in warning state are called too (consul-weights.ts). */
+  readonly weights?: 'consul';
 }
 
 export interface ConsulTarget {
@@ -61,6 +65,7 @@ const PARAMS = [
   'wait',
   'mode',
   'interval',
+  'weights',
 ];
 const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
@@ -121,6 +126,7 @@ export function parseConsulTarget(authority: string | undefined, path: string): 
   const near = params.get('near') ?? undefined;
   const filter = params.get('filter') ?? undefined;
   if (filter !== undefined && filter.trim() === '') fail('filter must not be empty');
+  const weights = weightsParam(params, fail);
 
   return {
     ...(authority ? { address: authority } : {}),
@@ -138,6 +144,7 @@ export function parseConsulTarget(authority: string | undefined, path: string): 
       mode,
       waitMs: duration(params, 'wait', 1_000, MAX_WAIT_MS) ?? DEFAULT_WAIT_MS,
       pollIntervalMs: duration(params, 'interval', 10, MAX_WAIT_MS) ?? DEFAULT_POLL_INTERVAL_MS,
+      ...(weights !== undefined && { weights }),
     },
   };
 }

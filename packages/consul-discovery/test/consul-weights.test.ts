@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { registerConsulResolver } from '../src/index.js';
+import { agentFixture, answersOf } from './support/agent-fixture.js';
+import { consulRequest, eventually } from './support/consul-api.js';
+import type { EchoClient, EchoServer } from './support/echo-server.js';
+import { test } from './support/timed-test.js';
+
+/**
+ * Consul's service Weights (`weights=consul` in the target) against a real
+ * agent and real servers. round_robin over the repeated endpoints makes the
+ * split exact once every copy is READY, so the tests count exactly.
+ */
+registerConsulResolver();
+const fixture = agentFixture(['heavy', 'light']);
+const { client } = fixture;
+
+/** The ConsulRegistrar has no Weights option; the test registers through the agent's HTTP API. */
+async function register(service: string, server: EchoServer, weights: { Passing: number; Warning: number }): Promise<void> {
+  await consulRequest(fixture.consul.address, 'PUT', '/v1/agent/service/register', {
+    Name: service,
+    ID: `${service}-${server.name}`,
+    Address: '127.0.0.1',
+    Port: server.port,
+    Weights: weights,
+    Check: { CheckID: `${service}-${server.name}:ttl`, TTL: '60s', Status: 'passing' },
+  });
+}
+
+/** Until both servers answer within one cycle: every copy is connected (copies of one address share one connection). */
+async function warmUp(channel: InstanceType<typeof EchoClient>): Promise<void> {
+  assert.ok(await eventually(async () => Object.keys(await answersOf(channel, 4)).length === 2, 5_000), 'both servers answer');
+}
+
+test('Weights 3 and 1: exactly 3 of every 4 calls go to the heavy instance; without weights=consul, 1 of 2', async () => {
+  const [heavy, light] = fixture.servers as [EchoServer, EchoServer];
+  await register('WeightEcho', heavy, { Passing: 3, Warning: 1 });
+  await register('WeightEcho', light, { Passing: 1, Warning: 1 });
+  const weighted = client(`consul://${fixture.consul.address}/WeightEcho?weights=consul`);
+  await warmUp(weighted);
+  assert.deepEqual(await answersOf(weighted, 400), { heavy: 300, light: 100 });
+  const plain = client(`consul://${fixture.consul.address}/WeightEcho`);
+  await warmUp(plain);
+  assert.deepEqual(await answersOf(plain, 400), { heavy: 200, light: 200 });
+});
+
+test('an instance in warning is called at its Warning weight with weights=consul, and not at all without', async () => {
+  const [heavy, light] = fixture.servers as [EchoServer, EchoServer];
+  await register('WarnEcho', heavy, { Passing: 3, Warning: 1 });
+  await register('WarnEcho', light, { Passing: 1, Warning: 1 });
+  const weighted = client(`consul://${fixture.consul.address}/WarnEcho?weights=consul`);
+  const plain = client(`consul://${fixture.consul.address}/WarnEcho`);
+  await warmUp(weighted);
+  await warmUp(plain);
+  await consulRequest(fixture.consul.address, 'PUT', `/v1/agent/check/warn/${encodeURIComponent('WarnEcho-heavy:ttl')}`);
+  // 3:1 becomes 1:1 once the warning reaches the channel.
+  assert.ok(await eventually(async () => (await answersOf(weighted, 4)).heavy === 2, 5_000), 'heavy at its Warning weight');
+  assert.deepEqual(await answersOf(weighted, 400), { heavy: 200, light: 200 });
+  assert.ok(await eventually(async () => (await answersOf(plain, 4)).light === 4, 5_000), 'warning instances are skipped by default');
+  assert.deepEqual(await answersOf(plain, 40), { light: 40 });
+});
