@@ -58,3 +58,39 @@ test('an instance in warning is called at its Warning weight with weights=consul
   assert.ok(await eventually(async () => (await answersOf(plain, 4)).light === 4, 5_000), 'warning instances are skipped by default');
   assert.deepEqual(await answersOf(plain, 40), { light: 40 });
 });
+
+test('under outlier_detection over round_robin the split holds; weighted_round_robin merges the copies of an address', async () => {
+  const [heavy, light] = fixture.servers as [EchoServer, EchoServer];
+  await register('PolicyEcho', heavy, { Passing: 3, Warning: 1 });
+  await register('PolicyEcho', light, { Passing: 1, Warning: 1 });
+  const serviceConfig = (policy: object): string => JSON.stringify({ loadBalancingConfig: [policy] });
+  const outlier = client(`consul://${fixture.consul.address}/PolicyEcho?weights=consul`, {
+    'grpc.service_config': serviceConfig({ outlier_detection: { child_policy: [{ round_robin: {} }] } }),
+  });
+  await warmUp(outlier);
+  assert.deepEqual(await answersOf(outlier, 400), { heavy: 300, light: 100 });
+  // Without load reports weighted_round_robin is round robin over distinct addresses. Its picker is
+  // rebuilt (with random offsets) at each weight update, so the count is near 200 rather than exact;
+  // Consul's weights would have given light exactly 100.
+  const wrr = client(`consul://${fixture.consul.address}/PolicyEcho?weights=consul`, {
+    'grpc.service_config': serviceConfig({ weighted_round_robin: {} }),
+  });
+  await warmUp(wrr);
+  const split = await answersOf(wrr, 400);
+  assert.ok((split.light ?? 0) >= 180 && (split.light ?? 0) <= 220, JSON.stringify(split));
+});
+
+test('a Warning weight of 0 takes an instance in warning out of the rotation, and it comes back when it passes again', async () => {
+  const [heavy, light] = fixture.servers as [EchoServer, EchoServer];
+  await register('ZeroEcho', heavy, { Passing: 1, Warning: 0 });
+  await register('ZeroEcho', light, { Passing: 1, Warning: 1 });
+  const weighted = client(`consul://${fixture.consul.address}/ZeroEcho?weights=consul`);
+  await warmUp(weighted);
+  const check = encodeURIComponent('ZeroEcho-heavy:ttl');
+  await consulRequest(fixture.consul.address, 'PUT', `/v1/agent/check/warn/${check}`);
+  assert.ok(await eventually(async () => (await answersOf(weighted, 4)).light === 4, 5_000), 'heavy out while it warns');
+  assert.deepEqual(await answersOf(weighted, 40), { light: 40 });
+  await consulRequest(fixture.consul.address, 'PUT', `/v1/agent/check/pass/${check}`);
+  await warmUp(weighted);
+  assert.deepEqual(await answersOf(weighted, 40), { heavy: 20, light: 20 });
+});
