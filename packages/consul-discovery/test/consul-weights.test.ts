@@ -14,16 +14,28 @@ registerConsulResolver();
 const fixture = agentFixture(['heavy', 'light']);
 const { client } = fixture;
 
-/** The ConsulRegistrar has no Weights option; the test registers through the agent's HTTP API. */
-async function register(service: string, server: EchoServer, weights: { Passing: number; Warning: number }): Promise<void> {
-  await consulRequest(fixture.consul.address, 'PUT', '/v1/agent/service/register', {
-    Name: service,
-    ID: `${service}-${server.name}`,
-    Address: '127.0.0.1',
-    Port: server.port,
-    Weights: weights,
-    Check: { CheckID: `${service}-${server.name}:ttl`, TTL: '60s', Status: 'passing' },
-  });
+type Weights = { Passing: number; Warning: number };
+
+/**
+ * Registers the two servers as `service`, 'heavy' and 'light', with these
+ * Weights and a passing TTL check each (`<service>-<name>:ttl`). The
+ * ConsulRegistrar has no Weights option: the agent's HTTP API does it.
+ */
+async function registerPair(service: string, heavy: Weights, light: Weights): Promise<void> {
+  const [heavyServer, lightServer] = fixture.servers as [EchoServer, EchoServer];
+  for (const [server, weights] of [
+    [heavyServer, heavy],
+    [lightServer, light],
+  ] as const) {
+    await consulRequest(fixture.consul.address, 'PUT', '/v1/agent/service/register', {
+      Name: service,
+      ID: `${service}-${server.name}`,
+      Address: '127.0.0.1',
+      Port: server.port,
+      Weights: weights,
+      Check: { CheckID: `${service}-${server.name}:ttl`, TTL: '60s', Status: 'passing' },
+    });
+  }
 }
 
 /** Until both servers answer within one cycle: every copy is connected (copies of one address share one connection). */
@@ -32,9 +44,7 @@ async function warmUp(channel: InstanceType<typeof EchoClient>): Promise<void> {
 }
 
 test('Weights 3 and 1: exactly 3 of every 4 calls go to the heavy instance; without weights=consul, 1 of 2', async () => {
-  const [heavy, light] = fixture.servers as [EchoServer, EchoServer];
-  await register('WeightEcho', heavy, { Passing: 3, Warning: 1 });
-  await register('WeightEcho', light, { Passing: 1, Warning: 1 });
+  await registerPair('WeightEcho', { Passing: 3, Warning: 1 }, { Passing: 1, Warning: 1 });
   const weighted = client(`consul://${fixture.consul.address}/WeightEcho?weights=consul`);
   await warmUp(weighted);
   assert.deepEqual(await answersOf(weighted, 400), { heavy: 300, light: 100 });
@@ -44,9 +54,7 @@ test('Weights 3 and 1: exactly 3 of every 4 calls go to the heavy instance; with
 });
 
 test('an instance in warning is called at its Warning weight with weights=consul, and not at all without', async () => {
-  const [heavy, light] = fixture.servers as [EchoServer, EchoServer];
-  await register('WarnEcho', heavy, { Passing: 3, Warning: 1 });
-  await register('WarnEcho', light, { Passing: 1, Warning: 1 });
+  await registerPair('WarnEcho', { Passing: 3, Warning: 1 }, { Passing: 1, Warning: 1 });
   const weighted = client(`consul://${fixture.consul.address}/WarnEcho?weights=consul`);
   const plain = client(`consul://${fixture.consul.address}/WarnEcho`);
   await warmUp(weighted);
@@ -60,9 +68,7 @@ test('an instance in warning is called at its Warning weight with weights=consul
 });
 
 test('under outlier_detection over round_robin the split holds; weighted_round_robin merges the copies of an address', async () => {
-  const [heavy, light] = fixture.servers as [EchoServer, EchoServer];
-  await register('PolicyEcho', heavy, { Passing: 3, Warning: 1 });
-  await register('PolicyEcho', light, { Passing: 1, Warning: 1 });
+  await registerPair('PolicyEcho', { Passing: 3, Warning: 1 }, { Passing: 1, Warning: 1 });
   const serviceConfig = (policy: object): string => JSON.stringify({ loadBalancingConfig: [policy] });
   const outlier = client(`consul://${fixture.consul.address}/PolicyEcho?weights=consul`, {
     'grpc.service_config': serviceConfig({ outlier_detection: { child_policy: [{ round_robin: {} }] } }),
@@ -81,9 +87,7 @@ test('under outlier_detection over round_robin the split holds; weighted_round_r
 });
 
 test('a Warning weight of 0 takes an instance in warning out of the rotation, and it comes back when it passes again', async () => {
-  const [heavy, light] = fixture.servers as [EchoServer, EchoServer];
-  await register('ZeroEcho', heavy, { Passing: 1, Warning: 0 });
-  await register('ZeroEcho', light, { Passing: 1, Warning: 1 });
+  await registerPair('ZeroEcho', { Passing: 1, Warning: 0 }, { Passing: 1, Warning: 1 });
   const weighted = client(`consul://${fixture.consul.address}/ZeroEcho?weights=consul`);
   await warmUp(weighted);
   const check = encodeURIComponent('ZeroEcho-heavy:ttl');
