@@ -3,6 +3,7 @@ import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { consulDiscoveryOptions, parseConsulTargetString } from '../src/index.js';
 import { parseServiceConfig } from '../src/discovery/kv-service-config.js';
+import { ConsulResolver } from '../src/discovery/consul-resolver.js';
 import { ConsulDouble } from './support/consul-double.js';
 import { recordingResolver } from './support/recording-listener.js';
 import { recordingLogger } from './support/recording-logger.js';
@@ -75,4 +76,38 @@ test('a key Consul refuses to read (403): one line, and the instances go out wit
   const warnings = logger.lines.filter((line) => line.level === 'warn').map((line) => line.message);
   assert.equal(warnings.length, 1, JSON.stringify(warnings));
   assert.match(warnings[0] ?? '', /^consul: service config key grpc\/s\.json cannot be read: .*403.*; S keeps the default$/);
+});
+
+test('a channel that joins a key watch after Consul began failing gets the last good config, not the default', async () => {
+  let kvReads = 0;
+  const consul = await ConsulDouble.start((_n, request) => {
+    if (!request.path.startsWith('/v1/kv/')) return { index: 5, instances: [['a', 1001]] };
+    kvReads += 1;
+    return kvReads === 1
+      ? { index: 7, body: JSON.stringify([{ Value: Buffer.from('{"loadBalancingConfig":[{"pick_first":{}}]}').toString('base64') }]) }
+      : { status: 500, body: 'boom' };
+  });
+  doubles.push(consul);
+  const policies = (): { policies: string[]; resolver: ConsulResolver } => {
+    const policies: string[] = [];
+    const resolver = new ConsulResolver(
+      { scheme: 'consul', authority: consul.address, path: 'S?service-config=grpc/s.json' },
+      (_endpoints, _attributes, serviceConfig) => {
+        policies.push(serviceConfig?.ok ? Object.keys(serviceConfig.value.loadBalancingConfig[0] ?? {}).join() : String(serviceConfig));
+        return true;
+      },
+      consulDiscoveryOptions({ tuning: { minQueryIntervalMs: 10, backoff: { initialMs: 20, maxMs: 40 } } }),
+    );
+    resolver.updateResolution();
+    return { policies, resolver };
+  };
+  const first = policies();
+  await sleep(300);
+  assert.ok(kvReads > 2, 'the key watch is failing now');
+  const late = policies();
+  await sleep(100);
+  first.resolver.destroy();
+  late.resolver.destroy();
+  assert.deepEqual(first.policies, ['pick_first']);
+  assert.deepEqual(late.policies, ['pick_first']);
 });

@@ -60,13 +60,15 @@ interface SharedKey {
   readonly http: ConsulHttp;
   readonly controller: AbortController;
   readonly subscribers: Set<{ readonly tell: (event: KeyEvent) => void }>;
-  last: KeyEvent | undefined;
+  /** What a late subscriber is told: the last value when there is one (a channel can use it), else the last error. */
+  lastValue: KeyEvent | undefined;
+  lastError: KeyEvent | undefined;
 }
 
 export class KeyWatchPool {
   private readonly watches = new Map<string, SharedKey>();
 
-  /** A late subscriber is told the last event on the next tick; the watch stops with its last subscriber. */
+  /** A late subscriber is told the last value (or error) on the next tick; the watch stops with its last subscriber. */
   subscribe(
     connection: ResolvedConnection,
     key: string,
@@ -82,17 +84,19 @@ export class KeyWatchPool {
         http: new ConsulHttp(connection),
         controller: new AbortController(),
         subscribers: new Set(),
-        last: undefined,
+        lastValue: undefined,
+        lastError: undefined,
       };
       shared = created;
       this.watches.set(poolKey, created);
       const tell = (event: KeyEvent): void => {
-        created.last = event;
+        if (event.kind === 'value') created.lastValue = event;
+        else created.lastError = event;
         for (const one of [...created.subscribers]) if (created.subscribers.has(one)) one.tell(event);
       };
       void watchKey(created.http, key, tell, tuning, created.controller.signal);
-    } else if (shared.last !== undefined) {
-      const { last } = shared;
+    } else if ((shared.lastValue ?? shared.lastError) !== undefined) {
+      const last = (shared.lastValue ?? shared.lastError) as KeyEvent;
       const owner = shared;
       process.nextTick(() => {
         if (owner.subscribers.has(subscriber)) subscriber.tell(last);
