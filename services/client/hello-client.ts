@@ -71,7 +71,7 @@ export function createHelloClient(options: HelloClientOptions): HelloClient {
           { service: event.service, count: keys.length, instances: keys },
           `resolved ${keys.length} instance(s) of ${event.service}`,
         );
-      } else {
+      } else if (event.type === 'error') {
         stats.recordResolverError();
         options.logger.warn(
           { service: event.service, kind: event.error.kind, err: event.error.message },

@@ -36,6 +36,8 @@ export interface ServiceInstance {
   readonly node: string;
   /** The worst of its checks. */
   readonly status: 'passing' | 'warning' | 'critical';
+  /** Consul's `Service.Weights` as answered, unchecked (`{Passing, Warning}` from a sane Consul); read with `weights=consul`. */
+  readonly weights?: unknown;
 }
 
 export type Consistency = 'default' | 'stale' | 'consistent';
@@ -104,7 +106,7 @@ export interface RequestOptions {
 
 interface HealthEntry {
   Node: { Node: string; Address: string };
-  Service: { ID: string; Address: string; Port: number; Tags: string[] | null; Meta: Record<string, string> | null };
+  Service: { ID: string; Address: string; Port: number; Tags: string[] | null; Meta: Record<string, string> | null; Weights?: unknown };
   Checks?: { Status: string }[];
 }
 
@@ -428,6 +430,7 @@ function toInstance(entry: HealthEntry): ServiceInstance {
     tags: entry.Service.Tags ?? [],
     meta: entry.Service.Meta ?? {},
     node: entry.Node.Node,
+    ...(entry.Service.Weights !== undefined && { weights: entry.Service.Weights }),
     status: (entry.Checks ?? []).reduce<ServiceInstance['status']>(
       (worst, check) =>
         SEVERITY.indexOf(check.Status as ServiceInstance['status']) > SEVERITY.indexOf(worst)

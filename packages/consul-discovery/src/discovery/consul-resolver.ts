@@ -4,7 +4,9 @@ import type { ServiceInstance } from '../consul/consul-http.js';
 import { ConsulError } from '../consul/errors.js';
 import { isolated } from '../internal/isolate.js';
 import { type Logger, silentLogger } from '../internal/logger.js';
-import { DEFAULT_WATCH_TUNING, instanceKey, type WatchTuning } from './health-watch.js';
+import { ConsulWeights, type WeightsRejectedEvent } from './consul-weights.js';
+import { DEFAULT_WATCH_TUNING, identityIn, type WatchTuning } from './health-watch.js';
+import { KvServiceConfig, type ServiceConfigEvent } from './kv-service-config.js';
 import { parseConsulTarget } from './target.js';
 import { sharedWatches, type Subscription, type WatchEvent } from './watch-pool.js';
 
@@ -32,7 +34,9 @@ export const DISCOVERY_OPTIONS_KEY = 'grpc-consul-lab.consul_discovery';
  */
 export type DiscoveryEvent =
   | { readonly type: 'instances'; readonly service: string; readonly instances: readonly ServiceInstance[] }
-  | { readonly type: 'error'; readonly service: string; readonly error: ConsulError };
+  | { readonly type: 'error'; readonly service: string; readonly error: ConsulError }
+  | ServiceConfigEvent
+  | WeightsRejectedEvent;
 
 export interface ConsulDiscoveryOptions {
   /** How to reach Consul (agents, token, TLS); unset fields come from CONSUL_* variables. Agents named in the target win. */
@@ -76,6 +80,12 @@ export class ConsulResolver implements grpc.experimental.Resolver {
   /** undefined: the channel's own grpc.service_config applies (grpc-js uses it when we pass null). */
   private readonly serviceConfig: typeof ROUND_ROBIN | null;
   private subscription: Subscription | undefined;
+  /** With `service-config` in the target: the service config kept in Consul KV, above the channel's own. */
+  private readonly kvConfig: KvServiceConfig | undefined;
+  /** With `weights=consul` in the target: endpoints repeated by Consul's Weights. */
+  private readonly weights: ConsulWeights | undefined;
+  /** The watch's last event, pushed again when the service config changes. */
+  private lastWatchEvent: WatchEvent | undefined;
   /** What this channel was last told, so the same thing is never pushed twice. */
   private lastPushed: string | undefined;
   /** Why the target or the connection options cannot work; told instead of any set. */
@@ -108,6 +118,18 @@ export class ConsulResolver implements grpc.experimental.Resolver {
       this.service = parsed.spec.service;
       const connection = resolveConnection({ ...this.options.connection, ...(parsed.address && { address: parsed.address }) });
       this.setup = { connection, spec: parsed.spec };
+      if (parsed.serviceConfigKey !== undefined) {
+        this.kvConfig = new KvServiceConfig({
+          connection,
+          key: parsed.serviceConfigKey,
+          service: this.service,
+          tuning: this.tuning,
+          logger: this.logger,
+          onEvent: this.onEvent,
+          onChange: () => this.onServiceConfigChange(),
+        });
+      }
+      if (parsed.spec.weights) this.weights = new ConsulWeights(this.service, this.logger, this.onEvent);
     } catch (error) {
       this.setupError = new ConsulError('config', (error as Error).message, undefined, { cause: error });
       this.reportSetupError(this.setupError);
@@ -123,6 +145,7 @@ export class ConsulResolver implements grpc.experimental.Resolver {
   updateResolution(): void {
     this.live = true;
     if (this.setupError !== undefined) this.reportSetupError(this.setupError);
+    this.kvConfig?.start();
     if (this.subscription || !this.setup) return;
     this.subscription = sharedWatches.subscribe(
       this.setup.connection,
@@ -138,17 +161,34 @@ export class ConsulResolver implements grpc.experimental.Resolver {
     this.live = false;
     this.subscription?.unsubscribe();
     this.subscription = undefined;
+    this.kvConfig?.stop();
+    this.lastWatchEvent = undefined;
     this.lastPushed = undefined;
   }
 
+  /** A new service config from Consul KV (or its first answer): the current set goes out again with it. */
+  private onServiceConfigChange(): void {
+    this.lastPushed = undefined;
+    if (this.lastWatchEvent) this.onWatchEvent(this.lastWatchEvent);
+  }
+
+  /** The KV config while its key holds a valid one, else the default (the channel's own, or round robin). */
+  private currentServiceConfig(): grpc.experimental.StatusOr<grpc.ServiceConfig> | null {
+    return this.kvConfig?.current ?? this.serviceConfig;
+  }
+
   private onWatchEvent(event: WatchEvent): void {
+    this.lastWatchEvent = event;
+    // Until the service config key is first read, nothing goes out: calls would start on the default policy.
+    if (this.kvConfig?.settled === false) return;
     if (event.kind === 'instances') {
-      const key = `instances:${event.instances.map(instanceKey).join(',')}`;
+      const key = `instances:${event.instances.map(identityIn(this.setup?.spec ?? {})).join(',')}`;
       if (key === this.lastPushed) return;
       this.lastPushed = key;
       this.onEvent({ type: 'instances', service: this.service, instances: event.instances });
-      this.listener(grpc.experimental.statusOrFromValue(event.instances.map(toEndpoint)), {}, this.serviceConfig, '');
-      if (event.instances.length === 0) {
+      const endpoints = this.weights?.endpoints(event.instances) ?? event.instances.map(toEndpoint);
+      this.listener(grpc.experimental.statusOrFromValue(endpoints), {}, this.currentServiceConfig(), '');
+      if (endpoints.length === 0) {
         // The empty list drops the old endpoints; this error then makes calls
         // fail at once, UNAVAILABLE naming the service (only waitForReady calls
         // wait). The list alone would not: grpc-js 1.14.7's round_robin leaves
@@ -188,7 +228,7 @@ export class ConsulResolver implements grpc.experimental.Resolver {
   /** UNAVAILABLE is the code to pass: grpc-js turns other codes from a resolver into INTERNAL. */
   private report(code: grpc.status, details: string): void {
     // With the service config, round_robin keeps its working instances through the error.
-    this.listener(grpc.experimental.statusOrFromError({ code, details }), {}, this.serviceConfig, details);
+    this.listener(grpc.experimental.statusOrFromError({ code, details }), {}, this.currentServiceConfig(), details);
   }
 }
 

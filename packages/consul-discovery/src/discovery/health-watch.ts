@@ -2,6 +2,7 @@ import type { ConsulHttp, ServiceInstance } from '../consul/consul-http.js';
 import { ConsulError } from '../consul/errors.js';
 import { Backoff } from '../internal/backoff.js';
 import { sleep } from '../internal/sleep.js';
+import { servingInstances, weightsIdentity } from './consul-weights.js';
 import type { DiscoverySpec } from './target.js';
 
 /**
@@ -42,6 +43,11 @@ export const DEFAULT_WATCH_TUNING: WatchTuning = {
 /** An instance's identity in a set: the same id at another address is another endpoint. */
 export function instanceKey(instance: ServiceInstance): string {
   return `${instance.id}@${instance.address}:${instance.port}`;
+}
+
+/** An instance's identity for a watch of `spec`: with weights on, a new state or new Weights is a change too. */
+export function identityIn(spec: Pick<DiscoverySpec, 'weights'>): (instance: ServiceInstance) => string {
+  return spec.weights ? (instance) => `${instanceKey(instance)}:${weightsIdentity(instance)}` : instanceKey;
 }
 
 /** The instance id of an instanceKey (`id@address:port`); the key itself when it has no '@'. */
@@ -92,6 +98,8 @@ export class HealthWatch {
         const result = await this.http.healthService(
           {
             service: this.spec.service,
+            // With weights on, instances in warning state are called too (at their Warning weight).
+            passingOnly: this.spec.weights === undefined,
             tags: this.spec.tags,
             ...(this.spec.dc !== undefined && { dc: this.spec.dc }),
             ...(this.spec.near !== undefined && { near: this.spec.near }),
@@ -104,15 +112,16 @@ export class HealthWatch {
           { signal },
         );
         if (signal.aborted) return;
+        const instances = this.spec.weights ? servingInstances(result.instances) : result.instances;
         backoff.reset();
         if (blocking) {
           if (result.index < index) suspectRestart = true;
           index = result.index < index ? 0 : Math.max(1, result.index);
         }
-        if (result.instances.length > 0) {
+        if (instances.length > 0) {
           suspectRestart = false;
           emptySince = undefined;
-          this.publish(result.instances);
+          this.publish(instances);
         } else if (suspectRestart && this.lastKeys !== undefined && this.lastKeys !== '') {
           emptySince ??= Date.now();
           if (Date.now() - emptySince >= this.tuning.emptyAfterRestartGraceMs) {
@@ -142,7 +151,8 @@ export class HealthWatch {
   }
 
   private publish(instances: readonly ServiceInstance[]): void {
-    const unique = new Map(instances.map((instance) => [instanceKey(instance), instance]));
+    const identity = identityIn(this.spec);
+    const unique = new Map(instances.map((instance) => [identity(instance), instance]));
     const sorted = [...unique.keys()].sort();
     const keys = sorted.join(',');
     if (keys === this.lastKeys) return;

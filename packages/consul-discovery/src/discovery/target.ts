@@ -1,5 +1,7 @@
 import type { Consistency } from '../consul/consul-http.js';
 import { parseDurationMs } from '../internal/duration.js';
+import { weightsParam } from './consul-weights.js';
+import { serviceConfigKeyParam } from './kv-service-config.js';
 
 /**
  * The `consul:` target grammar:
@@ -11,6 +13,7 @@ import { parseDurationMs } from '../internal/duration.js';
  *   consul:///HelloService?consistency=stale&max-stale=30s
  *   consul:///HelloService?cached&max-age=10s&stale-if-error=5m
  *   consul:///HelloService?mode=poll&interval=500ms  (the seed demo's polling)
+ *   consul:///HelloService?service-config=grpc/hello.json&weights=consul
  *
  * Secrets (tokens, keys) never go in a target: targets end up in logs.
  */
@@ -31,12 +34,16 @@ export interface DiscoverySpec {
   readonly waitMs: number;
   /** Poll mode: time between queries. */
   readonly pollIntervalMs: number;
+  /** 'consul': Consul's service Weights count, and instances in warning state are called too (consul-weights.ts). */
+  readonly weights?: 'consul';
 }
 
 export interface ConsulTarget {
   /** The agents named in the target's authority, when it names any. */
   readonly address?: string;
   readonly spec: DiscoverySpec;
+  /** The Consul KV key holding this channel's gRPC service config (kv-service-config.ts). Not in the spec: it does not change the health query. */
+  readonly serviceConfigKey?: string;
 }
 
 export class InvalidTargetError extends Error {
@@ -61,6 +68,8 @@ const PARAMS = [
   'wait',
   'mode',
   'interval',
+  'service-config',
+  'weights',
 ];
 const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
@@ -121,9 +130,12 @@ export function parseConsulTarget(authority: string | undefined, path: string): 
   const near = params.get('near') ?? undefined;
   const filter = params.get('filter') ?? undefined;
   if (filter !== undefined && filter.trim() === '') fail('filter must not be empty');
+  const serviceConfigKey = serviceConfigKeyParam(params, service, fail);
+  const weights = weightsParam(params, fail);
 
   return {
     ...(authority ? { address: authority } : {}),
+    ...(serviceConfigKey !== undefined && { serviceConfigKey }),
     spec: {
       service,
       tags,
@@ -138,6 +150,7 @@ export function parseConsulTarget(authority: string | undefined, path: string): 
       mode,
       waitMs: duration(params, 'wait', 1_000, MAX_WAIT_MS) ?? DEFAULT_WAIT_MS,
       pollIntervalMs: duration(params, 'interval', 10, MAX_WAIT_MS) ?? DEFAULT_POLL_INTERVAL_MS,
+      ...(weights !== undefined && { weights }),
     },
   };
 }
