@@ -6,6 +6,7 @@ import { isolated } from '../internal/isolate.js';
 import { type Logger, silentLogger } from '../internal/logger.js';
 import { DEFAULT_WATCH_TUNING, instanceKey, type WatchTuning } from './health-watch.js';
 import { parseConsulTarget } from './target.js';
+import { trace } from './trace.js';
 import { sharedWatches, type Subscription, type WatchEvent } from './watch-pool.js';
 
 /**
@@ -66,6 +67,7 @@ function toEndpoint(instance: ServiceInstance): Endpoint {
 
 export class ConsulResolver implements grpc.experimental.Resolver {
   private readonly service: string;
+  private readonly target: string;
   private readonly setup: { connection: ResolvedConnection; spec: ReturnType<typeof parseConsulTarget>['spec'] } | undefined;
   private readonly options: ConsulDiscoveryOptions;
   private readonly logger: Logger;
@@ -93,7 +95,9 @@ export class ConsulResolver implements grpc.experimental.Resolver {
     this.tuning = { ...DEFAULT_WATCH_TUNING, ...this.options.tuning };
     this.serviceConfig = channelOptions['grpc.service_config'] ? null : ROUND_ROBIN;
     this.service = target.path;
-    const fields = { target: grpc.experimental.uriToString(target) };
+    this.target = grpc.experimental.uriToString(target);
+    trace(`resolver constructed for target ${this.target}`);
+    const fields = { target: this.target };
     const onEvent = isolated(this.options.onEvent ?? (() => undefined), this.logger, "the consul: resolver's onEvent", fields);
     // grpc-js's own listener should not throw, but a load-balancing policy it calls might.
     const tell = isolated(listener, this.logger, 'the grpc-js resolver listener', fields);
@@ -135,6 +139,7 @@ export class ConsulResolver implements grpc.experimental.Resolver {
 
   /** Also called when the channel goes idle; the next updateResolution() pushes the current set again. */
   destroy(): void {
+    trace(`resolver destroyed for target ${this.target}`);
     this.live = false;
     this.subscription?.unsubscribe();
     this.subscription = undefined;
@@ -147,6 +152,7 @@ export class ConsulResolver implements grpc.experimental.Resolver {
       if (key === this.lastPushed) return;
       this.lastPushed = key;
       this.onEvent({ type: 'instances', service: this.service, instances: event.instances });
+      trace(`${this.target}: pushing ${event.instances.length} endpoints [${event.instances.map(instanceKey).join(', ')}]`);
       this.listener(grpc.experimental.statusOrFromValue(event.instances.map(toEndpoint)), {}, this.serviceConfig, '');
       if (event.instances.length === 0) {
         // The empty list drops the old endpoints; this error then makes calls
@@ -187,6 +193,7 @@ export class ConsulResolver implements grpc.experimental.Resolver {
 
   /** UNAVAILABLE is the code to pass: grpc-js turns other codes from a resolver into INTERNAL. */
   private report(code: grpc.status, details: string): void {
+    trace(`${this.target}: pushing error ${details}`);
     // With the service config, round_robin keeps its working instances through the error.
     this.listener(grpc.experimental.statusOrFromError({ code, details }), {}, this.serviceConfig, details);
   }

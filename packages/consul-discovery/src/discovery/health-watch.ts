@@ -3,6 +3,7 @@ import { ConsulError } from '../consul/errors.js';
 import { Backoff } from '../internal/backoff.js';
 import { sleep } from '../internal/sleep.js';
 import type { DiscoverySpec } from './target.js';
+import { trace } from './trace.js';
 
 /**
  * Watches the passing instances of one service and reports only real
@@ -86,9 +87,11 @@ export class HealthWatch {
     // Set when Consul may have lost its state; cleared by the next non-empty answer.
     let suspectRestart = false;
     let emptySince: number | undefined;
+    const service = this.spec.service;
     while (!signal.aborted) {
       const startedAt = Date.now();
       try {
+        trace(`${service}: query sent${blocking && index > 0 ? `, blocking on index ${index}` : ''}`);
         const result = await this.http.healthService(
           {
             service: this.spec.service,
@@ -104,6 +107,7 @@ export class HealthWatch {
           { signal },
         );
         if (signal.aborted) return;
+        trace(`${service}: answer from ${result.endpoint}, index ${result.index}, ${result.instances.length} passing`);
         backoff.reset();
         if (blocking) {
           if (result.index < index) suspectRestart = true;
@@ -118,7 +122,10 @@ export class HealthWatch {
           if (Date.now() - emptySince >= this.tuning.emptyAfterRestartGraceMs) {
             suspectRestart = false;
             this.publish([]);
-          } else if (blocking) {
+          } else {
+            trace(`${service}: empty answer held back (Consul may have restarted and lost its registrations)`);
+          }
+          if (suspectRestart && blocking) {
             // Re-ask soon rather than block: the grace period must be able to end.
             index = 0;
             await sleep(Math.min(1_000, this.tuning.emptyAfterRestartGraceMs), signal);
@@ -135,8 +142,11 @@ export class HealthWatch {
         // from 0 so the next answer comes at once instead of after the wait.
         index = 0;
         suspectRestart = true;
-        this.handlers.onError(error instanceof ConsulError ? error : new ConsulError('bad-response', String(error)));
-        await sleep(backoff.nextDelayMs(), signal);
+        const reported = error instanceof ConsulError ? error : new ConsulError('bad-response', String(error));
+        const delayMs = backoff.nextDelayMs();
+        trace(`${service}: query failed (${reported.message}), next in ${delayMs} ms`);
+        this.handlers.onError(reported);
+        await sleep(delayMs, signal);
       }
     }
   }
