@@ -25,6 +25,7 @@ cd "$PROJECT_ROOT"
 # (the discovery library's: test/support/timed-test.ts), a time limit each.
 NEEDS='
 services/address-change.test.ts                   consul, root (a network namespace of its own)
+packages/consul-discovery/test/near-limit.test.ts consul
 packages/consul-discovery/test/registrar.test.ts  consul
 packages/consul-discovery/test/resolver.test.ts   consul
 services/discovery-package.test.ts                consul, npm install from the registry

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { consulDiscoveryOptions, registerConsulResolver, sharedWatches } from '../src/index.js';
+import { consulDiscoveryOptions, type DiscoveryEvent, registerConsulResolver, sharedWatches } from '../src/index.js';
 import { ConsulDevAgent } from '../src/testing/index.js';
 import { aclAgentArgs, consulRequest, createToken, deregisterInstance, eventually, registerInstance } from './support/consul-api.js';
 import { CountingProxy } from '../src/testing/index.js';
 import { EchoClient, type EchoServer, say, startEchoServer } from './support/echo-server.js';
 import { recordingResolver } from './support/recording-listener.js';
+import { TcpRelay } from './support/tcp-relay.js';
 import { test } from './support/timed-test.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -26,6 +27,12 @@ after(async () => {
   for (const server of servers) server.stop();
   await consul?.stop();
 });
+
+/** `<prefix>-a` and `<prefix>-b` of `service`, on echo-a's and echo-b's ports unless told others. */
+async function registerTwo(service: string, prefix: string, ports = [servers[0]?.port ?? 0, servers[1]?.port ?? 0]): Promise<void> {
+  await registerInstance(consul.address, service, `${prefix}-a`, ports[0] ?? 0);
+  await registerInstance(consul.address, service, `${prefix}-b`, ports[1] ?? 0);
+}
 
 function client(target: string, options: grpc.ChannelOptions = {}): InstanceType<typeof EchoClient> {
   const made = new EchoClient(target, grpc.credentials.createInsecure(), options);
@@ -98,9 +105,7 @@ test('no passing instance: calls fail UNAVAILABLE naming the service, and wait f
 });
 
 test('one watch per (Consul, service, options): 100 channels to one service cost one blocking query, and it stops with the last channel', async () => {
-  const [a, b] = servers as [EchoServer, EchoServer];
-  await registerInstance(consul.address, 'SharedEcho', 'shared-a', a.port);
-  await registerInstance(consul.address, 'SharedEcho', 'shared-b', b.port);
+  await registerTwo('SharedEcho', 'shared');
   const proxy = await CountingProxy.start({ host: '127.0.0.1', port: consul.httpPort });
   cleanups.push(() => proxy.close());
   const watchesBefore = sharedWatches.size;
@@ -160,4 +165,35 @@ test('two channels in one process: two Consul agents, two tokens, two load-balan
     say(wrongToken),
     (error: grpc.ServiceError) => error.code === grpc.status.UNAVAILABLE && /answered 403: ACL not found/.test(error.details),
   );
+});
+
+test('Consul away, then back with the same instances: the channel is told the set again and onEvent hears it after the error (regression)', async () => {
+  const [a, b] = servers as [EchoServer, EchoServer];
+  await registerTwo('BackEcho', 'back');
+  // Consul behind a relay that can be cut: gone for its clients, its registrations kept.
+  const link = await TcpRelay.start({ host: '127.0.0.1', port: consul.httpPort });
+  cleanups.push(() => link.cut());
+  const events: DiscoveryEvent[] = [];
+  const told = (): string[] =>
+    events.map((event) => (event.type === 'error' ? 'error' : event.instances.map((instance) => instance.id).join(',')));
+  const target = `consul://${link.address}/BackEcho`;
+  const options = consulDiscoveryOptions({ onEvent: (event) => events.push(event), tuning: { backoff: { initialMs: 100, maxMs: 300 } } });
+  const back = client(target, options);
+  const { resolver, pushes } = recordingResolver(target, options);
+  cleanups.push(() => resolver.destroy());
+  resolver.updateResolution();
+  assert.match(await say(back), /^echo-[ab]$/);
+  await link.cut();
+  assert.ok(await eventually(() => told().includes('error'), 5_000), `the error was told: ${told()}`);
+  await link.restore();
+  assert.ok(
+    await eventually(() => told().slice(told().indexOf('error')).includes('back-a,back-b'), 5_000),
+    `the set after the error: ${told()}`,
+  );
+  const lastPush = pushes.at(-1);
+  assert.ok(lastPush && 'endpoints' in lastPush, `the channel was told the set last: ${JSON.stringify(pushes)}`);
+  assert.deepEqual(lastPush.endpoints, [`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`]);
+  const answered = new Set<string>();
+  for (let i = 0; i < 10; i += 1) answered.add(await say(back));
+  assert.deepEqual([...answered].sort(), ['echo-a', 'echo-b']);
 });

@@ -12,10 +12,15 @@ import { trace } from './trace.js';
  * 0; an index is never sent below 1; and the loop keeps a floor between
  * queries, because an answer does not mean that anything changed. Poll mode
  * asks on a fixed interval (the seed demo's design). Errors are reported and
- * retried with jittered backoff; the last good set stays what it was.
+ * retried with jittered backoff; the last good set stays what it was, and
+ * is reported again when Consul answers with it after an error (whoever was
+ * told the error must hear that it is over).
  */
 export interface WatchHandlers {
-  /** A new set of passing instances (sorted, de-duplicated). */
+  /**
+   * A new set of passing instances, de-duplicated: in Consul's order when
+   * the query has `near` (nearest first), else sorted; at most `limit`.
+   */
   readonly onInstances: (instances: readonly ServiceInstance[]) => void;
   /** Consul failed to answer; the watch retries on its own. */
   readonly onError: (error: ConsulError) => void;
@@ -54,6 +59,8 @@ export function instanceIdOf(key: string): string {
 export class HealthWatch {
   private controller: AbortController | undefined;
   private lastKeys: string | undefined;
+  /** An error was reported after the last set: the next set is reported even if it is the same. */
+  private errorSinceSet = false;
 
   constructor(
     private readonly http: ConsulHttp,
@@ -78,6 +85,7 @@ export class HealthWatch {
     this.controller?.abort();
     this.controller = undefined;
     this.lastKeys = undefined;
+    this.errorSinceSet = false;
   }
 
   private async run(signal: AbortSignal): Promise<void> {
@@ -142,6 +150,7 @@ export class HealthWatch {
         // from 0 so the next answer comes at once instead of after the wait.
         index = 0;
         suspectRestart = true;
+        this.errorSinceSet = true;
         const reported = error instanceof ConsulError ? error : new ConsulError('bad-response', String(error));
         const delayMs = backoff.nextDelayMs();
         trace(`${service}: query failed (${reported.message}), next in ${delayMs} ms`);
@@ -152,11 +161,18 @@ export class HealthWatch {
   }
 
   private publish(instances: readonly ServiceInstance[]): void {
-    const unique = new Map(instances.map((instance) => [instanceKey(instance), instance]));
-    const sorted = [...unique.keys()].sort();
-    const keys = sorted.join(',');
-    if (keys === this.lastKeys) return;
+    const unique = new Map<string, ServiceInstance>();
+    for (const instance of instances) if (!unique.has(instanceKey(instance))) unique.set(instanceKey(instance), instance);
+    // The limit takes the first in Consul's order (with near: the nearest).
+    const chosen = [...unique.keys()].slice(0, this.spec.limit);
+    // With near, the order is the answer (pick_first tries the nearest
+    // first), so a new order is a change; without, Consul's order means
+    // nothing and sorting keeps it from counting as one.
+    if (this.spec.near === undefined) chosen.sort();
+    const keys = chosen.join(',');
+    if (keys === this.lastKeys && !this.errorSinceSet) return;
     this.lastKeys = keys;
-    this.handlers.onInstances(sorted.map((key) => unique.get(key) as ServiceInstance));
+    this.errorSinceSet = false;
+    this.handlers.onInstances(chosen.map((key) => unique.get(key) as ServiceInstance));
   }
 }
