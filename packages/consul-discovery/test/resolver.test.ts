@@ -197,3 +197,27 @@ test('Consul away, then back with the same instances: the channel is told the se
   for (let i = 0; i < 10; i += 1) answered.add(await say(back));
   assert.deepEqual([...answered].sort(), ['echo-a', 'echo-b']);
 });
+
+test('a channel whose service config sets only methods (a retry policy) still balances round robin over the instances (regression)', async () => {
+  await registerTwo('MethodsEcho', 'methods');
+  const retryPolicy = {
+    maxAttempts: 3,
+    initialBackoff: '0.1s',
+    maxBackoff: '1s',
+    backoffMultiplier: 2,
+    retryableStatusCodes: ['UNAVAILABLE'],
+  };
+  const retrying = client(`consul://${consul.address}/MethodsEcho`, {
+    'grpc.service_config': JSON.stringify({ methodConfig: [{ name: [{ service: 'example.Echo' }], retryPolicy }] }),
+  });
+  const perServer = new Map<string, number>();
+  for (let i = 0; i < 20; i += 1) {
+    const answer = await say(retrying);
+    perServer.set(answer, (perServer.get(answer) ?? 0) + 1);
+  }
+  assert.deepEqual([...perServer.keys()].sort(), ['echo-a', 'echo-b'], JSON.stringify([...perServer]));
+  assert.ok(
+    [...perServer.values()].every((calls) => calls >= 5),
+    JSON.stringify([...perServer]),
+  );
+});

@@ -5,6 +5,7 @@ import { ConsulError } from '../consul/errors.js';
 import { isolated } from '../internal/isolate.js';
 import { type Logger, silentLogger } from '../internal/logger.js';
 import { DEFAULT_WATCH_TUNING, instanceKey, type WatchTuning } from './health-watch.js';
+import { serviceConfigFor } from './load-balancing-default.js';
 import { parseConsulTarget } from './target.js';
 import { trace } from './trace.js';
 import { sharedWatches, type Subscription, type WatchEvent } from './watch-pool.js';
@@ -50,15 +51,6 @@ export function consulDiscoveryOptions(options: ConsulDiscoveryOptions): grpc.Ch
   return { [DISCOVERY_OPTIONS_KEY]: options };
 }
 
-/**
- * The service config given with every result when the channel has none of
- * its own (`grpc.service_config`): round robin over the instances. It must go
- * along with errors too: with none, grpc-js would fall back to pick_first,
- * drop round_robin's working connections and fail every call (measured: 701
- * failed calls over a 3 s Consul restart).
- */
-const ROUND_ROBIN = grpc.experimental.statusOrFromValue({ loadBalancingConfig: [{ round_robin: {} }], methodConfig: [] });
-
 function toEndpoint(instance: ServiceInstance): Endpoint {
   // One endpoint per instance: several addresses in one endpoint would be
   // treated by round_robin as a single backend.
@@ -75,8 +67,8 @@ export class ConsulResolver implements grpc.experimental.Resolver {
   private readonly onEvent: (event: DiscoveryEvent) => void;
   private readonly listener: (...args: Parameters<ResolverListener>) => void;
   private readonly tuning: WatchTuning;
-  /** undefined: the channel's own grpc.service_config applies (grpc-js uses it when we pass null). */
-  private readonly serviceConfig: typeof ROUND_ROBIN | null;
+  /** null: the channel's own grpc.service_config applies (grpc-js uses it when we pass null). */
+  private readonly serviceConfig: ReturnType<typeof serviceConfigFor>;
   private subscription: Subscription | undefined;
   /** What this channel was last told, so the same thing is never pushed twice. */
   private lastPushed: string | undefined;
@@ -93,7 +85,7 @@ export class ConsulResolver implements grpc.experimental.Resolver {
     this.options = (channelOptions[DISCOVERY_OPTIONS_KEY] as ConsulDiscoveryOptions | undefined) ?? {};
     this.logger = this.options.logger ?? silentLogger;
     this.tuning = { ...DEFAULT_WATCH_TUNING, ...this.options.tuning };
-    this.serviceConfig = channelOptions['grpc.service_config'] ? null : ROUND_ROBIN;
+    this.serviceConfig = serviceConfigFor(channelOptions['grpc.service_config']);
     this.service = target.path;
     this.target = grpc.experimental.uriToString(target);
     trace(`resolver constructed for target ${this.target}`);
