@@ -221,3 +221,34 @@ test('a channel whose service config sets only methods (a retry policy) still ba
     JSON.stringify([...perServer]),
   );
 });
+
+test('100 channels with equal discovery settings, each its own options object and onEvent, share one connection per instance', async () => {
+  const [a, b] = servers as [EchoServer, EchoServer];
+  // Relays count the TCP connections each backend accepts.
+  const backends = [await TcpRelay.start({ host: '127.0.0.1', port: a.port }), await TcpRelay.start({ host: '127.0.0.1', port: b.port })];
+  cleanups.push(...backends.map((backend) => () => backend.cut()));
+  await registerTwo(
+    'PooledEcho',
+    'pooled',
+    backends.map((backend) => backend.port),
+  );
+  const channels = Array.from(
+    { length: 100 },
+    () =>
+      new EchoClient(
+        `consul://${consul.address}/PooledEcho`,
+        grpc.credentials.createInsecure(),
+        consulDiscoveryOptions({ connection: { env: {} }, onEvent: () => undefined, tuning: { minQueryIntervalMs: 50 } }),
+      ),
+  );
+  const answers = await Promise.all(channels.map((channel) => say(channel)));
+  assert.ok(answers.every((answer) => answer === 'echo-a' || answer === 'echo-b'));
+  // round_robin connects to every instance; give connections still under way time to arrive.
+  await sleep(1_000);
+  assert.deepEqual(
+    backends.map((backend) => backend.accepted),
+    [1, 1],
+    'connections accepted per instance',
+  );
+  for (const channel of channels) channel.close();
+});

@@ -24,8 +24,16 @@ type ResolverListener = grpc.experimental.ResolverListener;
 type Endpoint = grpc.experimental.Endpoint;
 
 export const CONSUL_SCHEME = 'consul';
-/** The channel option that carries ConsulDiscoveryOptions; set it with consulDiscoveryOptions(). */
-export const DISCOVERY_OPTIONS_KEY = 'grpc-consul-lab.consul_discovery';
+/**
+ * The channel option that carries ConsulDiscoveryOptions; set it with
+ * consulDiscoveryOptions(). Under grpc-js's prefix for channel options that
+ * are not handed to subchannels: grpc-js shares a connection between
+ * channels only when their subchannel options are identical (compared with
+ * ===), and a fresh options object per channel (another onEvent, say) would
+ * otherwise give every channel connections of its own. Only the resolver
+ * reads it.
+ */
+export const DISCOVERY_OPTIONS_KEY = `${grpc.experimental.SUBCHANNEL_ARGS_EXCLUDE_KEY_PREFIX}.grpc-consul-lab.consul_discovery`;
 
 /**
  * What one channel's resolver saw, as it handed it to grpc-js. An error of
