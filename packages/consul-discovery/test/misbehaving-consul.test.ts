@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { registerConsulResolver } from '../src/index.js';
+import { DISCOVERY_OPTIONS_KEY, registerConsulResolver } from '../src/index.js';
 import { ConsulDouble } from './support/consul-double.js';
 import { EchoClient, say } from './support/echo-server.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -57,7 +57,7 @@ test('a malformed target is refused when the client is made, with the reason, no
 
 test('a connection that cannot work (an unreadable CA file) fails calls with UNAVAILABLE naming it', async () => {
   const client = new EchoClient('consul://https:8501/Echo', grpc.credentials.createInsecure(), {
-    'grpc-consul-lab.consul_discovery': { connection: { https: true, tls: { caFile: '/nonexistent/ca.pem' }, env: {} } },
+    [DISCOVERY_OPTIONS_KEY]: { connection: { https: true, tls: { caFile: '/nonexistent/ca.pem' }, env: {} } },
   });
   try {
     await assert.rejects(

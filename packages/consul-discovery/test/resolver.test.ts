@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { consulDiscoveryOptions, registerConsulResolver, sharedWatches } from '../src/index.js';
+import { consulDiscoveryOptions, type DiscoveryEvent, registerConsulResolver, sharedWatches } from '../src/index.js';
 import { ConsulDevAgent } from '../src/testing/index.js';
 import { aclAgentArgs, consulRequest, createToken, deregisterInstance, eventually, registerInstance } from './support/consul-api.js';
 import { CountingProxy } from '../src/testing/index.js';
 import { EchoClient, type EchoServer, say, startEchoServer } from './support/echo-server.js';
 import { recordingResolver } from './support/recording-listener.js';
+import { TcpRelay } from './support/tcp-relay.js';
 import { test } from './support/timed-test.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -26,6 +27,12 @@ after(async () => {
   for (const server of servers) server.stop();
   await consul?.stop();
 });
+
+/** `<prefix>-a` and `<prefix>-b` of `service`, on echo-a's and echo-b's ports unless told others. */
+async function registerTwo(service: string, prefix: string, ports = [servers[0]?.port ?? 0, servers[1]?.port ?? 0]): Promise<void> {
+  await registerInstance(consul.address, service, `${prefix}-a`, ports[0] ?? 0);
+  await registerInstance(consul.address, service, `${prefix}-b`, ports[1] ?? 0);
+}
 
 function client(target: string, options: grpc.ChannelOptions = {}): InstanceType<typeof EchoClient> {
   const made = new EchoClient(target, grpc.credentials.createInsecure(), options);
@@ -98,9 +105,7 @@ test('no passing instance: calls fail UNAVAILABLE naming the service, and wait f
 });
 
 test('one watch per (Consul, service, options): 100 channels to one service cost one blocking query, and it stops with the last channel', async () => {
-  const [a, b] = servers as [EchoServer, EchoServer];
-  await registerInstance(consul.address, 'SharedEcho', 'shared-a', a.port);
-  await registerInstance(consul.address, 'SharedEcho', 'shared-b', b.port);
+  await registerTwo('SharedEcho', 'shared');
   const proxy = await CountingProxy.start({ host: '127.0.0.1', port: consul.httpPort });
   cleanups.push(() => proxy.close());
   const watchesBefore = sharedWatches.size;
@@ -160,4 +165,93 @@ test('two channels in one process: two Consul agents, two tokens, two load-balan
     say(wrongToken),
     (error: grpc.ServiceError) => error.code === grpc.status.UNAVAILABLE && /answered 403: ACL not found/.test(error.details),
   );
+});
+
+test('Consul away, then back with the same instances: the channel is told the set again and onEvent hears it after the error (regression)', async () => {
+  const [a, b] = servers as [EchoServer, EchoServer];
+  await registerTwo('BackEcho', 'back');
+  // Consul behind a relay that can be cut: gone for its clients, its registrations kept.
+  const link = await TcpRelay.start({ host: '127.0.0.1', port: consul.httpPort });
+  cleanups.push(() => link.cut());
+  const events: DiscoveryEvent[] = [];
+  const told = (): string[] =>
+    events.flatMap((event) => {
+      if (event.type === 'error') return ['error'];
+      return event.type === 'instances' ? [event.instances.map((instance) => instance.id).join(',')] : [];
+    });
+  const target = `consul://${link.address}/BackEcho`;
+  const options = consulDiscoveryOptions({ onEvent: (event) => events.push(event), tuning: { backoff: { initialMs: 100, maxMs: 300 } } });
+  const back = client(target, options);
+  const { resolver, pushes } = recordingResolver(target, options);
+  cleanups.push(() => resolver.destroy());
+  resolver.updateResolution();
+  assert.match(await say(back), /^echo-[ab]$/);
+  await link.cut();
+  assert.ok(await eventually(() => told().includes('error'), 5_000), `the error was told: ${told()}`);
+  await link.restore();
+  assert.ok(
+    await eventually(() => told().slice(told().indexOf('error')).includes('back-a,back-b'), 5_000),
+    `the set after the error: ${told()}`,
+  );
+  const lastPush = pushes.at(-1);
+  assert.ok(lastPush && 'endpoints' in lastPush, `the channel was told the set last: ${JSON.stringify(pushes)}`);
+  assert.deepEqual(lastPush.endpoints, [`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`]);
+  const answered = new Set<string>();
+  for (let i = 0; i < 10; i += 1) answered.add(await say(back));
+  assert.deepEqual([...answered].sort(), ['echo-a', 'echo-b']);
+});
+
+test('a channel whose service config sets only methods (a retry policy) still balances round robin over the instances (regression)', async () => {
+  await registerTwo('MethodsEcho', 'methods');
+  const retryPolicy = {
+    maxAttempts: 3,
+    initialBackoff: '0.1s',
+    maxBackoff: '1s',
+    backoffMultiplier: 2,
+    retryableStatusCodes: ['UNAVAILABLE'],
+  };
+  const retrying = client(`consul://${consul.address}/MethodsEcho`, {
+    'grpc.service_config': JSON.stringify({ methodConfig: [{ name: [{ service: 'example.Echo' }], retryPolicy }] }),
+  });
+  const perServer = new Map<string, number>();
+  for (let i = 0; i < 20; i += 1) {
+    const answer = await say(retrying);
+    perServer.set(answer, (perServer.get(answer) ?? 0) + 1);
+  }
+  assert.deepEqual([...perServer.keys()].sort(), ['echo-a', 'echo-b'], JSON.stringify([...perServer]));
+  assert.ok(
+    [...perServer.values()].every((calls) => calls >= 5),
+    JSON.stringify([...perServer]),
+  );
+});
+
+test('100 channels with equal discovery settings, each its own options object and onEvent, share one connection per instance', async () => {
+  const [a, b] = servers as [EchoServer, EchoServer];
+  // Relays count the TCP connections each backend accepts.
+  const backends = [await TcpRelay.start({ host: '127.0.0.1', port: a.port }), await TcpRelay.start({ host: '127.0.0.1', port: b.port })];
+  cleanups.push(...backends.map((backend) => () => backend.cut()));
+  await registerTwo(
+    'PooledEcho',
+    'pooled',
+    backends.map((backend) => backend.port),
+  );
+  const channels = Array.from(
+    { length: 100 },
+    () =>
+      new EchoClient(
+        `consul://${consul.address}/PooledEcho`,
+        grpc.credentials.createInsecure(),
+        consulDiscoveryOptions({ connection: { env: {} }, onEvent: () => undefined, tuning: { minQueryIntervalMs: 50 } }),
+      ),
+  );
+  const answers = await Promise.all(channels.map((channel) => say(channel)));
+  assert.ok(answers.every((answer) => answer === 'echo-a' || answer === 'echo-b'));
+  // round_robin connects to every instance; give connections still under way time to arrive.
+  await sleep(1_000);
+  assert.deepEqual(
+    backends.map((backend) => backend.accepted),
+    [1, 1],
+    'connections accepted per instance',
+  );
+  for (const channel of channels) channel.close();
 });

@@ -39,6 +39,13 @@ test("agent-cached reads with max-age and stale-if-error; consistent reads; the 
   assert.equal(poll.pollIntervalMs, 250);
 });
 
+test('limit: at most N instances, the nearest N with near', () => {
+  const spec = parseConsulTargetString('consul:///S?near=_agent&limit=3').spec;
+  assert.equal(spec.near, '_agent');
+  assert.equal(spec.limit, 3);
+  assert.equal(parseConsulTargetString('consul:///S').spec.limit, undefined);
+});
+
 for (const [target, reason] of [
   ['dns:///HelloService', /expected consul:/],
   ['consul:///', /service name/],
@@ -57,11 +64,21 @@ for (const [target, reason] of [
   ['consul:///HelloService?interval=1s', /interval is for mode=poll/],
   ['consul:///HelloService?cached=yes', /cached takes no value/],
   ['consul:///HelloService?filter=', /filter must not be empty/],
+  ['consul:///HelloService?limit=abc', /limit must be a whole number from 1 to 999999999, got "abc"/],
+  ['consul:///HelloService?limit=0', /limit must be a whole number from 1 to 999999999, got "0"/],
+  ['consul:///HelloService?limit=-2', /limit must be a whole number from 1 to 999999999, got "-2"/],
+  ['consul:///HelloService?limit=1.5', /limit must be a whole number/],
+  ['consul:///HelloService?limit=', /limit must be a whole number/],
+  ['consul:///HelloService?near=_agent&nearest=3', /^consul target: unknown parameter "nearest" \(known: tag, dc, near, limit, /],
 ] as const) {
   test(`malformed target ${target} is refused with one clear reason`, () => {
     assert.throws(
       () => parseConsulTargetString(target),
-      (error: unknown) => error instanceof InvalidTargetError && reason.test(error.message) && error.message.startsWith('consul target: '),
+      (error: unknown) =>
+        error instanceof InvalidTargetError &&
+        reason.test(error.message) &&
+        error.message.startsWith('consul target: ') &&
+        !error.message.includes('\n'),
     );
   });
 }

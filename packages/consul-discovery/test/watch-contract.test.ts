@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { consulDiscoveryOptions } from '../src/discovery/consul-resolver.js';
-import { ConsulDouble } from './support/consul-double.js';
-import { recordingResolver } from './support/recording-listener.js';
+import { ConsulDouble, type DoubleAnswer } from './support/consul-double.js';
+import { type Push, recordingResolver } from './support/recording-listener.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -22,6 +22,29 @@ async function double(answer: Parameters<typeof ConsulDouble.start>[0]): Promise
 }
 
 const indexOf = (query: URLSearchParams): string => query.get('index') ?? 'none';
+
+/** Instances as Consul lists them, written as their ports: "31" is instance c on port 3, then a on port 1. */
+const listed = (ports: string): [string, number][] => [...ports].map((port) => [String.fromCharCode(96 + Number(port)), Number(port)]);
+
+/** Answers these lists in turn (the n-th with index n), then hangs. */
+const inTurn =
+  (lists: readonly string[]) =>
+  (n: number): DoubleAnswer =>
+    n <= lists.length ? { index: n, instances: listed(lists[n - 1] ?? '') } : { hang: true };
+
+/** Each push as its endpoints' ports in order ("312"), or its error. */
+const portsOf = (pushes: readonly Push[]): string[] =>
+  pushes.map((push) => ('endpoints' in push ? push.endpoints.map((endpoint) => endpoint.split(':')[1]).join('') : push.error));
+
+/** What a resolver for `S<query>` pushed (as portsOf) in 400 ms, against a Consul answering `lists` in turn. */
+async function pushedFor(query: string, lists: readonly string[]): Promise<{ pushed: string[]; consul: ConsulDouble }> {
+  const consul = await double(inTurn(lists));
+  const { resolver, pushes } = recordingResolver(`consul://${consul.address}/S${query}`);
+  resolver.updateResolution();
+  await sleep(400);
+  resolver.destroy();
+  return { pushed: portsOf(pushes), consul };
+}
 
 test('an index that goes backwards starts over from 0 (a query that does not block), and an index is never sent below 1', async () => {
   // 1: first query, index 10. 2: blocking on 10, answers 5 (backwards). 3: must not block; answers 0.
@@ -100,4 +123,45 @@ test('destroy aborts the query in flight: the connection to Consul closes at onc
   resolver.destroy();
   await sleep(200);
   assert.equal(consul.openSockets.size, 0, 'the query was aborted and its connection closed');
+});
+
+test('after an error, the same set as before is pushed again: the channel and onEvent hear that the error is over (regression)', async () => {
+  // The set, an error, then the same set (listed in another order) at every later answer.
+  const consul = await double((n) =>
+    n === 1
+      ? { index: 3, instances: listed('12') }
+      : n === 2
+        ? { status: 500, body: 'No cluster leader' }
+        : { index: 4, instances: listed('21') },
+  );
+  const events: string[] = [];
+  const { resolver, pushes } = recordingResolver(
+    `consul://${consul.address}/S`,
+    consulDiscoveryOptions({ onEvent: (event) => events.push(event.type), tuning: { backoff: { initialMs: 50, maxMs: 50 } } }),
+  );
+  resolver.updateResolution();
+  await sleep(400);
+  resolver.destroy();
+  assert.deepEqual(portsOf(pushes).slice(0, 3), [
+    '12',
+    'Consul query for S failed: Consul at http://' + consul.address + ' answered 500: No cluster leader',
+    '12',
+  ]);
+  assert.equal(pushes.length, 3, 'once again, not at every answer after');
+  assert.deepEqual(events, ['instances', 'error', 'instances']);
+});
+
+test("near: Consul's order is kept (nearest first), and a new order alone is pushed; without near the set is sorted", async () => {
+  const answers = ['312', '312', '132'];
+  const near = await pushedFor('?near=_agent', answers);
+  assert.equal(near.consul.requests[0]?.query.get('near'), '_agent');
+  assert.deepEqual(near.pushed, ['312', '132']);
+  assert.deepEqual((await pushedFor('', answers)).pushed, ['123']);
+});
+
+test("limit=N: the first N instances in Consul's order; with near, the nearest N", async () => {
+  const answers = ['312', '231'];
+  assert.deepEqual((await pushedFor('?near=_agent&limit=2', answers)).pushed, ['31', '23']);
+  // Without near: the first two Consul listed, then sorted.
+  assert.deepEqual((await pushedFor('?limit=2', answers)).pushed, ['13', '23']);
 });

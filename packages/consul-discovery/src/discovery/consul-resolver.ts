@@ -5,9 +5,11 @@ import { ConsulError } from '../consul/errors.js';
 import { isolated } from '../internal/isolate.js';
 import { type Logger, silentLogger } from '../internal/logger.js';
 import { ConsulWeights, type WeightsRejectedEvent } from './consul-weights.js';
-import { DEFAULT_WATCH_TUNING, identityIn, type WatchTuning } from './health-watch.js';
+import { DEFAULT_WATCH_TUNING, identityIn, instanceKey, type WatchTuning } from './health-watch.js';
 import { KvServiceConfig, type ServiceConfigEvent } from './kv-service-config.js';
+import { serviceConfigFor } from './load-balancing-default.js';
 import { parseConsulTarget } from './target.js';
+import { trace } from './trace.js';
 import { sharedWatches, type Subscription, type WatchEvent } from './watch-pool.js';
 
 /**
@@ -24,8 +26,16 @@ type ResolverListener = grpc.experimental.ResolverListener;
 type Endpoint = grpc.experimental.Endpoint;
 
 export const CONSUL_SCHEME = 'consul';
-/** The channel option that carries ConsulDiscoveryOptions; set it with consulDiscoveryOptions(). */
-export const DISCOVERY_OPTIONS_KEY = 'grpc-consul-lab.consul_discovery';
+/**
+ * The channel option that carries ConsulDiscoveryOptions; set it with
+ * consulDiscoveryOptions(). Under grpc-js's prefix for channel options that
+ * are not handed to subchannels: grpc-js shares a connection between
+ * channels only when their subchannel options are identical (compared with
+ * ===), and a fresh options object per channel (another onEvent, say) would
+ * otherwise give every channel connections of its own. Only the resolver
+ * reads it.
+ */
+export const DISCOVERY_OPTIONS_KEY = `${grpc.experimental.SUBCHANNEL_ARGS_EXCLUDE_KEY_PREFIX}.grpc-consul-lab.consul_discovery`;
 
 /**
  * What one channel's resolver saw, as it handed it to grpc-js. An error of
@@ -53,15 +63,6 @@ export function consulDiscoveryOptions(options: ConsulDiscoveryOptions): grpc.Ch
   return { [DISCOVERY_OPTIONS_KEY]: options };
 }
 
-/**
- * The service config given with every result when the channel has none of
- * its own (`grpc.service_config`): round robin over the instances. It must go
- * along with errors too: with none, grpc-js would fall back to pick_first,
- * drop round_robin's working connections and fail every call (measured: 701
- * failed calls over a 3 s Consul restart).
- */
-const ROUND_ROBIN = grpc.experimental.statusOrFromValue({ loadBalancingConfig: [{ round_robin: {} }], methodConfig: [] });
-
 function toEndpoint(instance: ServiceInstance): Endpoint {
   // One endpoint per instance: several addresses in one endpoint would be
   // treated by round_robin as a single backend.
@@ -70,6 +71,7 @@ function toEndpoint(instance: ServiceInstance): Endpoint {
 
 export class ConsulResolver implements grpc.experimental.Resolver {
   private readonly service: string;
+  private readonly target: string;
   private readonly setup: { connection: ResolvedConnection; spec: ReturnType<typeof parseConsulTarget>['spec'] } | undefined;
   private readonly options: ConsulDiscoveryOptions;
   private readonly logger: Logger;
@@ -77,8 +79,8 @@ export class ConsulResolver implements grpc.experimental.Resolver {
   private readonly onEvent: (event: DiscoveryEvent) => void;
   private readonly listener: (...args: Parameters<ResolverListener>) => void;
   private readonly tuning: WatchTuning;
-  /** undefined: the channel's own grpc.service_config applies (grpc-js uses it when we pass null). */
-  private readonly serviceConfig: typeof ROUND_ROBIN | null;
+  /** null: the channel's own grpc.service_config applies (grpc-js uses it when we pass null). */
+  private readonly serviceConfig: ReturnType<typeof serviceConfigFor>;
   private subscription: Subscription | undefined;
   /** With `service-config` in the target: the service config kept in Consul KV, above the channel's own. */
   private readonly kvConfig: KvServiceConfig | undefined;
@@ -101,9 +103,11 @@ export class ConsulResolver implements grpc.experimental.Resolver {
     this.options = (channelOptions[DISCOVERY_OPTIONS_KEY] as ConsulDiscoveryOptions | undefined) ?? {};
     this.logger = this.options.logger ?? silentLogger;
     this.tuning = { ...DEFAULT_WATCH_TUNING, ...this.options.tuning };
-    this.serviceConfig = channelOptions['grpc.service_config'] ? null : ROUND_ROBIN;
+    this.serviceConfig = serviceConfigFor(channelOptions['grpc.service_config']);
     this.service = target.path;
-    const fields = { target: grpc.experimental.uriToString(target) };
+    this.target = grpc.experimental.uriToString(target);
+    trace(`resolver constructed for target ${this.target}`);
+    const fields = { target: this.target };
     const onEvent = isolated(this.options.onEvent ?? (() => undefined), this.logger, "the consul: resolver's onEvent", fields);
     // grpc-js's own listener should not throw, but a load-balancing policy it calls might.
     const tell = isolated(listener, this.logger, 'the grpc-js resolver listener', fields);
@@ -158,6 +162,7 @@ export class ConsulResolver implements grpc.experimental.Resolver {
 
   /** Also called when the channel goes idle; the next updateResolution() pushes the current set again. */
   destroy(): void {
+    trace(`resolver destroyed for target ${this.target}`);
     this.live = false;
     this.subscription?.unsubscribe();
     this.subscription = undefined;
@@ -187,6 +192,7 @@ export class ConsulResolver implements grpc.experimental.Resolver {
       this.lastPushed = key;
       this.onEvent({ type: 'instances', service: this.service, instances: event.instances });
       const endpoints = this.weights?.endpoints(event.instances) ?? event.instances.map(toEndpoint);
+      trace(`${this.target}: pushing ${endpoints.length} endpoints [${event.instances.map(instanceKey).join(', ')}]`);
       this.listener(grpc.experimental.statusOrFromValue(endpoints), {}, this.currentServiceConfig(), '');
       if (endpoints.length === 0) {
         // The empty list drops the old endpoints; this error then makes calls
@@ -227,6 +233,7 @@ export class ConsulResolver implements grpc.experimental.Resolver {
 
   /** UNAVAILABLE is the code to pass: grpc-js turns other codes from a resolver into INTERNAL. */
   private report(code: grpc.status, details: string): void {
+    trace(`${this.target}: pushing error ${details}`);
     // With the service config, round_robin keeps its working instances through the error.
     this.listener(grpc.experimental.statusOrFromError({ code, details }), {}, this.currentServiceConfig(), details);
   }

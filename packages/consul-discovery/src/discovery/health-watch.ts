@@ -4,6 +4,7 @@ import { Backoff } from '../internal/backoff.js';
 import { sleep } from '../internal/sleep.js';
 import { servingInstances, weightsIdentity } from './consul-weights.js';
 import type { DiscoverySpec } from './target.js';
+import { trace } from './trace.js';
 
 /**
  * Watches the passing instances of one service and reports only real
@@ -12,10 +13,15 @@ import type { DiscoverySpec } from './target.js';
  * 0; an index is never sent below 1; and the loop keeps a floor between
  * queries, because an answer does not mean that anything changed. Poll mode
  * asks on a fixed interval (the seed demo's design). Errors are reported and
- * retried with jittered backoff; the last good set stays what it was.
+ * retried with jittered backoff; the last good set stays what it was, and
+ * is reported again when Consul answers with it after an error (whoever was
+ * told the error must hear that it is over).
  */
 export interface WatchHandlers {
-  /** A new set of passing instances (sorted, de-duplicated). */
+  /**
+   * A new set of passing instances, de-duplicated: in Consul's order when
+   * the query has `near` (nearest first), else sorted; at most `limit`.
+   */
   readonly onInstances: (instances: readonly ServiceInstance[]) => void;
   /** Consul failed to answer; the watch retries on its own. */
   readonly onError: (error: ConsulError) => void;
@@ -59,6 +65,8 @@ export function instanceIdOf(key: string): string {
 export class HealthWatch {
   private controller: AbortController | undefined;
   private lastKeys: string | undefined;
+  /** An error was reported after the last set: the next set is reported even if it is the same. */
+  private errorSinceSet = false;
 
   constructor(
     private readonly http: ConsulHttp,
@@ -83,6 +91,7 @@ export class HealthWatch {
     this.controller?.abort();
     this.controller = undefined;
     this.lastKeys = undefined;
+    this.errorSinceSet = false;
   }
 
   private async run(signal: AbortSignal): Promise<void> {
@@ -92,9 +101,11 @@ export class HealthWatch {
     // Set when Consul may have lost its state; cleared by the next non-empty answer.
     let suspectRestart = false;
     let emptySince: number | undefined;
+    const service = this.spec.service;
     while (!signal.aborted) {
       const startedAt = Date.now();
       try {
+        trace(`${service}: query sent${blocking && index > 0 ? `, blocking on index ${index}` : ''}`);
         const result = await this.http.healthService(
           {
             service: this.spec.service,
@@ -113,6 +124,9 @@ export class HealthWatch {
         );
         if (signal.aborted) return;
         const instances = this.spec.weights ? servingInstances(result.instances) : result.instances;
+        trace(
+          `${service}: answer from ${result.endpoint}, index ${result.index}, ${instances.length} ${this.spec.weights ? 'serving' : 'passing'}`,
+        );
         backoff.reset();
         if (blocking) {
           if (result.index < index) suspectRestart = true;
@@ -127,7 +141,10 @@ export class HealthWatch {
           if (Date.now() - emptySince >= this.tuning.emptyAfterRestartGraceMs) {
             suspectRestart = false;
             this.publish([]);
-          } else if (blocking) {
+          } else {
+            trace(`${service}: empty answer held back (Consul may have restarted and lost its registrations)`);
+          }
+          if (suspectRestart && blocking) {
             // Re-ask soon rather than block: the grace period must be able to end.
             index = 0;
             await sleep(Math.min(1_000, this.tuning.emptyAfterRestartGraceMs), signal);
@@ -144,19 +161,30 @@ export class HealthWatch {
         // from 0 so the next answer comes at once instead of after the wait.
         index = 0;
         suspectRestart = true;
-        this.handlers.onError(error instanceof ConsulError ? error : new ConsulError('bad-response', String(error)));
-        await sleep(backoff.nextDelayMs(), signal);
+        this.errorSinceSet = true;
+        const reported = error instanceof ConsulError ? error : new ConsulError('bad-response', String(error));
+        const delayMs = backoff.nextDelayMs();
+        trace(`${service}: query failed (${reported.message}), next in ${delayMs} ms`);
+        this.handlers.onError(reported);
+        await sleep(delayMs, signal);
       }
     }
   }
 
   private publish(instances: readonly ServiceInstance[]): void {
     const identity = identityIn(this.spec);
-    const unique = new Map(instances.map((instance) => [identity(instance), instance]));
-    const sorted = [...unique.keys()].sort();
-    const keys = sorted.join(',');
-    if (keys === this.lastKeys) return;
+    const unique = new Map<string, ServiceInstance>();
+    for (const instance of instances) if (!unique.has(identity(instance))) unique.set(identity(instance), instance);
+    // The limit takes the first in Consul's order (with near: the nearest).
+    const chosen = [...unique.keys()].slice(0, this.spec.limit);
+    // With near, the order is the answer (pick_first tries the nearest
+    // first), so a new order is a change; without, Consul's order means
+    // nothing and sorting keeps it from counting as one.
+    if (this.spec.near === undefined) chosen.sort();
+    const keys = chosen.join(',');
+    if (keys === this.lastKeys && !this.errorSinceSet) return;
     this.lastKeys = keys;
-    this.handlers.onInstances(sorted.map((key) => unique.get(key) as ServiceInstance));
+    this.errorSinceSet = false;
+    this.handlers.onInstances(chosen.map((key) => unique.get(key) as ServiceInstance));
   }
 }

@@ -14,6 +14,7 @@ import { serviceConfigKeyParam } from './kv-service-config.js';
  *   consul:///HelloService?cached&max-age=10s&stale-if-error=5m
  *   consul:///HelloService?mode=poll&interval=500ms  (the seed demo's polling)
  *   consul:///HelloService?service-config=grpc/hello.json&weights=consul
+ *   consul:///HelloService?near=_agent&limit=3       the 3 nearest, nearest first
  *
  * Secrets (tokens, keys) never go in a target: targets end up in logs.
  */
@@ -24,7 +25,10 @@ export interface DiscoverySpec {
   readonly service: string;
   readonly tags: readonly string[];
   readonly dc?: string;
+  /** Sort by round-trip time from this node; the instances keep Consul's order. */
   readonly near?: string;
+  /** At most this many instances: the first in Consul's order (with near, the nearest). */
+  readonly limit?: number;
   readonly filter?: string;
   readonly consistency: Consistency;
   readonly maxStaleMs?: number;
@@ -59,6 +63,7 @@ const PARAMS = [
   'tag',
   'dc',
   'near',
+  'limit',
   'filter',
   'consistency',
   'max-stale',
@@ -84,6 +89,13 @@ function duration(params: URLSearchParams, name: string, min: number, max: numbe
   if (value === undefined || value < min || value > max)
     fail(`${name} must be a duration from ${min}ms to ${max / 1_000}s, got ${JSON.stringify(raw)}`);
   return value;
+}
+
+function positiveInteger(params: URLSearchParams, name: string): number | undefined {
+  const raw = params.get(name);
+  if (raw === null) return undefined;
+  if (!/^[1-9][0-9]{0,8}$/.test(raw)) fail(`${name} must be a whole number from 1 to 999999999, got ${JSON.stringify(raw)}`);
+  return Number(raw);
 }
 
 function flag(params: URLSearchParams, name: string): boolean {
@@ -128,6 +140,7 @@ export function parseConsulTarget(authority: string | undefined, path: string): 
   const dc = params.get('dc') ?? undefined;
   if (dc !== undefined && !/^[A-Za-z0-9_-]+$/.test(dc)) fail(`dc must be a datacenter name, got ${JSON.stringify(dc)}`);
   const near = params.get('near') ?? undefined;
+  const limit = positiveInteger(params, 'limit');
   const filter = params.get('filter') ?? undefined;
   if (filter !== undefined && filter.trim() === '') fail('filter must not be empty');
   const serviceConfigKey = serviceConfigKeyParam(params, service, fail);
@@ -141,6 +154,7 @@ export function parseConsulTarget(authority: string | undefined, path: string): 
       tags,
       ...(dc !== undefined && { dc }),
       ...(near !== undefined && { near }),
+      ...(limit !== undefined && { limit }),
       ...(filter !== undefined && { filter }),
       consistency,
       ...(maxStaleMs !== undefined && { maxStaleMs }),
