@@ -186,3 +186,19 @@ test("the package's example runs from the installed copy: two servers, round rob
   assert.deepEqual([...new Set(answers)].sort(), ['alpha', 'beta'], `round robin over both servers:\n${stdout}`);
   assert.match(stdout, /drained/);
 });
+
+test("the README's quick start, run as written from the installed copy, prints the server's greeting and leaves Consul as it found it", async () => {
+  const readme = readFileSync(join(LIBRARY, 'README.md'), 'utf8');
+  const block = /<!-- quick-start:[^>]*-->\s*```js\n([\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(block, 'README.md has a quick-start js block after its marker');
+  writeFileSync(join(APPS.esm, 'quick-start.mjs'), block);
+  const { stdout } = await run(process.execPath, ['quick-start.mjs'], {
+    cwd: APPS.esm,
+    timeout: 30_000,
+    env: { ...process.env, CONSUL_HTTP_ADDR: consul.address },
+  });
+  assert.equal(stdout, 'hello, world\n');
+  // The greeting came through a consul: target, so the server was registered; drain() took it out again.
+  const left = (await (await fetch(`http://${consul.address}/v1/catalog/service/greeter`)).json()) as unknown[];
+  assert.deepEqual(left, [], 'drain() deregistered the quick start server');
+});
