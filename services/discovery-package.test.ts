@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,13 +37,29 @@ let consul: ConsulDevAgent;
 let server: HelloProcess;
 let tarball: string;
 
+/**
+ * The library's contract tests (they need only the library, grpc-js, Consul
+ * and grpc-health-check), run again against the lowest grpc-js; the
+ * highest is the one every other run of them uses.
+ */
+const CONTRACT_TESTS = ['resolver', 'watch-contract', 'caller-mistakes', 'misbehaving-consul'];
+
 /** An empty project of the given module type with the packed library and that grpc-js installed. */
-async function installInto(app: string, type: 'module' | 'commonjs', grpcVersion = HIGHEST_GRPC): Promise<void> {
+async function installInto(app: string, type: 'module' | 'commonjs', grpcVersion = HIGHEST_GRPC, extra: string[] = []): Promise<void> {
   mkdirSync(app, { recursive: true });
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: `pack-test-${type}`, private: true, type }));
   await run(
     'npm',
-    ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, `@grpc/grpc-js@${grpcVersion}`, '@grpc/proto-loader@0.8.1'],
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+      tarball,
+      `@grpc/grpc-js@${grpcVersion}`,
+      '@grpc/proto-loader@0.8.1',
+      ...extra,
+    ],
     { cwd: app, timeout: 180_000 },
   );
 }
@@ -50,7 +67,11 @@ async function installInto(app: string, type: 'module' | 'commonjs', grpcVersion
 before(async () => {
   const { stdout } = await run('npm', ['pack', '--silent', '--pack-destination', work], { cwd: LIBRARY, timeout: 120_000 });
   tarball = join(work, stdout.trim().split('\n').at(-1) ?? '');
-  await Promise.all([installInto(APPS.esm, 'module'), installInto(APPS.cjs, 'commonjs'), installInto(APPS.lowest, 'module', LOWEST_GRPC)]);
+  await Promise.all([
+    installInto(APPS.esm, 'module'),
+    installInto(APPS.cjs, 'commonjs'),
+    installInto(APPS.lowest, 'module', LOWEST_GRPC, ['grpc-health-check@2.1.0']),
+  ]);
   consul = await ConsulDevAgent.start();
   server = HelloProcess.start({ port: await freePort(), consulAddress: consul.address });
   assert.ok(await eventually(async () => (await passingIds(consul.address)).includes(server.instanceId), 15_000), server.logs);
@@ -132,6 +153,23 @@ test(`with the lowest grpc-js of its peer range (${LOWEST_GRPC}) it finds and ca
   const installed = JSON.parse(readFileSync(join(APPS.lowest, 'node_modules/@grpc/grpc-js/package.json'), 'utf8')) as { version: string };
   assert.equal(installed.version, LOWEST_GRPC);
   await assertCalls(APPS.lowest, PROGRAMS.esm);
+});
+
+test(`the library's contract tests pass with grpc-js ${LOWEST_GRPC} too: ${CONTRACT_TESTS.join(', ')}`, async () => {
+  // Their compiled copy inside the project, so that grpc-js resolves to the project's.
+  const copy = join(APPS.lowest, 'contract');
+  cpSync(join(LIBRARY, 'dist'), copy, { recursive: true, filter: (path) => !path.includes(`${join(LIBRARY, 'dist', 'cjs')}`) });
+  writeFileSync(join(copy, 'package.json'), JSON.stringify({ private: true, type: 'module' }));
+  const resolved = createRequire(join(copy, 'test', 'resolver.test.js')).resolve('@grpc/grpc-js/package.json');
+  assert.equal((JSON.parse(readFileSync(resolved, 'utf8')) as { version: string }).version, LOWEST_GRPC, resolved);
+  const files = CONTRACT_TESTS.map((name) => join('test', `${name}.test.js`));
+  // Without NODE_TEST_CONTEXT, which would make that run report to this one instead of printing.
+  const env = { ...process.env };
+  delete env.NODE_TEST_CONTEXT;
+  const { stdout } = await run(process.execPath, ['--test', '--test-reporter=tap', ...files], { cwd: copy, timeout: 240_000, env });
+  const count = (what: string): number => Number(new RegExp(`^# ${what} (\\d+)$`, 'm').exec(stdout)?.[1] ?? NaN);
+  assert.ok(count('tests') > 0 && count('pass') === count('tests'), `every contract test ran and passed:\n${stdout}`);
+  assert.equal(count('skipped'), 0, stdout);
 });
 
 test('TypeScript finds the types of the build each project loads: dist/src for ESM, dist/cjs for CommonJS, and checks a call against them', async () => {
