@@ -2,10 +2,10 @@ import type { ResolvedConnection } from '../consul/connection.js';
 import { ConsulHttp } from '../consul/consul-http.js';
 import { ConsulError } from '../consul/errors.js';
 import { Backoff } from '../internal/backoff.js';
-import { isolated } from '../internal/isolate.js';
 import { type Logger, silentLogger } from '../internal/logger.js';
 import { sleep } from '../internal/sleep.js';
 import { DEFAULT_WATCH_TUNING, type WatchTuning } from './health-watch.js';
+import { SharedWatchPool, type Subscription } from './shared-watch-pool.js';
 
 /**
  * Watches one Consul KV key with blocking queries, by the same index rules as
@@ -13,8 +13,10 @@ import { DEFAULT_WATCH_TUNING, type WatchTuning } from './health-watch.js';
  * backwards starts over from 0, never below 1, a floor between queries, and
  * jittered backoff that keeps the last value on errors), and tells only real
  * changes. One watch per (Consul connection, key) in the process, shared by
- * every channel that asks, as health watches are: a hundred channels reading
- * one service config cost one blocking query.
+ * every channel that asks, by the rules of SharedWatchPool: a hundred
+ * channels reading one service config cost one blocking query, and a channel
+ * that joins late gets the last value (the last error when there was never a
+ * value).
  */
 export type KeyEvent =
   /** The key's value; undefined when the key does not exist (or was deleted). */
@@ -56,62 +58,33 @@ async function watchKey(
   }
 }
 
-interface SharedKey {
-  readonly http: ConsulHttp;
-  readonly controller: AbortController;
-  readonly subscribers: Set<{ readonly tell: (event: KeyEvent) => void }>;
-  /** What a late subscriber is told: the last value when there is one (a channel can use it), else the last error. */
-  lastValue: KeyEvent | undefined;
-  lastError: KeyEvent | undefined;
+function startKeyWatch(connection: ResolvedConnection, key: string, tuning: WatchTuning, tell: (event: KeyEvent) => void): () => void {
+  const http = new ConsulHttp(connection);
+  const controller = new AbortController();
+  void watchKey(http, key, tell, tuning, controller.signal);
+  return () => {
+    controller.abort();
+    http.close();
+  };
 }
 
 export class KeyWatchPool {
-  private readonly watches = new Map<string, SharedKey>();
+  private readonly pool = new SharedWatchPool<KeyEvent>('a Consul KV watch listener', (event) => event.kind === 'value');
 
-  /** A late subscriber is told the last value (or error) on the next tick; the watch stops with its last subscriber. */
   subscribe(
     connection: ResolvedConnection,
     key: string,
     listener: (event: KeyEvent) => void,
     tuning: WatchTuning = DEFAULT_WATCH_TUNING,
     logger: Logger = silentLogger,
-  ): { unsubscribe(): void } {
-    const poolKey = JSON.stringify([connection.identity, key, tuning]);
-    const subscriber = { tell: isolated(listener, logger, 'a Consul KV watch listener', { key }) };
-    let shared = this.watches.get(poolKey);
-    if (!shared) {
-      const created: SharedKey = {
-        http: new ConsulHttp(connection),
-        controller: new AbortController(),
-        subscribers: new Set(),
-        lastValue: undefined,
-        lastError: undefined,
-      };
-      shared = created;
-      this.watches.set(poolKey, created);
-      const tell = (event: KeyEvent): void => {
-        if (event.kind === 'value') created.lastValue = event;
-        else created.lastError = event;
-        for (const one of [...created.subscribers]) if (created.subscribers.has(one)) one.tell(event);
-      };
-      void watchKey(created.http, key, tell, tuning, created.controller.signal);
-    } else if ((shared.lastValue ?? shared.lastError) !== undefined) {
-      const last = (shared.lastValue ?? shared.lastError) as KeyEvent;
-      const owner = shared;
-      process.nextTick(() => {
-        if (owner.subscribers.has(subscriber)) subscriber.tell(last);
-      });
-    }
-    shared.subscribers.add(subscriber);
-    const owner = shared;
-    return {
-      unsubscribe: () => {
-        if (!owner.subscribers.delete(subscriber) || owner.subscribers.size > 0) return;
-        owner.controller.abort();
-        owner.http.close();
-        this.watches.delete(poolKey);
-      },
-    };
+  ): Subscription {
+    return this.pool.subscribe({
+      key: JSON.stringify([connection.identity, key, tuning]),
+      start: (tell) => startKeyWatch(connection, key, tuning, tell),
+      listener,
+      logger,
+      fields: { key },
+    });
   }
 }
 
