@@ -1,22 +1,6 @@
 import { isolated } from '../internal/isolate.js';
 import type { Logger } from '../internal/logger.js';
 
-/**
- * One watch per key in a process, shared by every subscriber that asks for
- * it: a hundred channels watching the same thing cost Consul one blocking
- * query, not a hundred (many watchers on one agent raise its latency for
- * everyone). What is watched is the caller's: it names the watch by a key
- * (equal keys, one watch) and says how to start it. The pool keeps the rules
- * every shared watch follows:
- * - a subscriber that joins late is told, on the next tick (a resolver must
- *   never be answered synchronously), the last good event when there is one
- *   (a channel can work with it), else the last other one (an error);
- * - subscribers are told in isolation: one that throws is logged once and
- *   stops no other;
- * - a subscriber ended by another (a channel closed from its onEvent) hears
- *   nothing more, not even the event under way;
- * - the watch stops when its last subscriber leaves.
- */
 export interface Subscription {
   unsubscribe(): void;
 }
@@ -47,6 +31,22 @@ interface SharedWatch<Event> {
   lastOther: Event | undefined;
 }
 
+/**
+ * One watch per key in a process, shared by every subscriber that asks for
+ * it: a hundred channels watching the same thing cost Consul one blocking
+ * query, not a hundred (many watchers on one agent raise its latency for
+ * everyone). What is watched is the caller's: it names the watch by a key
+ * (equal keys, one watch) and says how to start it. The pool keeps the rules
+ * every shared watch follows:
+ * - a subscriber that joins late is told, on the next tick (a resolver must
+ *   never be answered synchronously), the last good event when there is one
+ *   (a channel can work with it), else the last other one (an error);
+ * - subscribers are told in isolation: one that throws is logged once and
+ *   stops no other;
+ * - a subscriber ended by another (a channel closed from its onEvent) hears
+ *   nothing more, not even the event under way;
+ * - the watch stops when its last subscriber leaves.
+ */
 export class SharedWatchPool<Event> {
   private readonly watches = new Map<string, SharedWatch<Event>>();
 
