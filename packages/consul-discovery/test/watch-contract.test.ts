@@ -165,3 +165,28 @@ test("limit=N: the first N instances in Consul's order; with near, the nearest N
   // Without near: the first two Consul listed, then sorted.
   assert.deepEqual((await pushedFor('?limit=2', answers)).pushed, ['13', '23']);
 });
+
+test('an empty answer after the index went backwards is held back for the grace period, asked again meanwhile without blocking', async () => {
+  // 1: the set at index 10. 2: blocking on 10, an empty answer at index 6 (Consul restarted and lost
+  // its registrations): held back. From then on empty answers at once, the n-th at index 4 + n.
+  // With a grace period of 1.5 s, the watch asks again every second, without blocking: the
+  // third query at 1 s (still held back), the fourth at 2 s (pushed), and the fifth blocks again.
+  const graceMs = 1_500;
+  const consul = await double((n) => ({ index: n === 1 ? 10 : 4 + n, instances: listed(n === 1 ? '1' : '') }));
+  const { resolver, pushes } = recordingResolver(
+    `consul://${consul.address}/S`,
+    consulDiscoveryOptions({ tuning: { emptyAfterRestartGraceMs: graceMs } }),
+  );
+  resolver.updateResolution();
+  await sleep(2_600);
+  resolver.destroy();
+  assert.deepEqual(
+    consul.requests.slice(0, 5).map((r) => indexOf(r.query)),
+    ['none', '10', 'none', 'none', '8'],
+  );
+  assert.equal(portsOf(pushes)[0], '1');
+  const emptyPush = pushes[1];
+  assert.ok(emptyPush !== undefined && 'endpoints' in emptyPush && emptyPush.endpoints.length === 0, JSON.stringify(pushes));
+  const heldMs = emptyPush.at - (consul.requests[1]?.at ?? 0);
+  assert.ok(heldMs >= graceMs, `the empty set was pushed ${heldMs} ms after the first empty answer`);
+});

@@ -1,21 +1,20 @@
-import type { ConsulHttp, ServiceInstance } from '../consul/consul-http.js';
-import { ConsulError } from '../consul/errors.js';
-import { Backoff } from '../internal/backoff.js';
-import { sleep } from '../internal/sleep.js';
+import type { ConsulHttp, HealthQuery, ServiceInstance } from '../consul/consul-http.js';
+import type { ConsulError } from '../consul/errors.js';
+import { runBlockingQueries } from './blocking-queries.js';
 import { servingInstances, weightsIdentity } from './consul-weights.js';
 import type { DiscoverySpec } from './target.js';
 import { trace } from './trace.js';
 
 /**
  * Watches the passing instances of one service and reports only real
- * changes. Blocking mode follows Consul's rules for blocking queries: the
- * first query does not block; an index that goes backwards starts over from
- * 0; an index is never sent below 1; and the loop keeps a floor between
- * queries, because an answer does not mean that anything changed. Poll mode
- * asks on a fixed interval (the seed demo's design). Errors are reported and
- * retried with jittered backoff; the last good set stays what it was, and
- * is reported again when Consul answers with it after an error (whoever was
- * told the error must hear that it is over).
+ * changes. Blocking mode runs Consul's blocking queries by the rules every
+ * watch here follows (blocking-queries.ts: index, floor between queries,
+ * jittered backoff on errors); poll mode asks on a fixed interval (the seed
+ * demo's design). On top of them, this watch's own: the last good set stays
+ * what it was on errors, and is reported again when Consul answers with it
+ * after one (whoever was told the error must hear that it is over); and an
+ * empty answer right after Consul may have lost its state is held back for
+ * a while (WatchTuning.emptyAfterRestartGraceMs).
  */
 export interface WatchHandlers {
   /**
@@ -94,44 +93,27 @@ export class HealthWatch {
     this.errorSinceSet = false;
   }
 
-  private async run(signal: AbortSignal): Promise<void> {
-    const backoff = new Backoff({ ...this.tuning.backoff, jitter: 0.3 });
+  private run(signal: AbortSignal): Promise<void> {
     const blocking = this.spec.mode === 'blocking';
-    let index = 0;
+    const service = this.spec.service;
     // Set when Consul may have lost its state; cleared by the next non-empty answer.
     let suspectRestart = false;
     let emptySince: number | undefined;
-    const service = this.spec.service;
-    while (!signal.aborted) {
-      const startedAt = Date.now();
-      try {
-        trace(`${service}: query sent${blocking && index > 0 ? `, blocking on index ${index}` : ''}`);
-        const result = await this.http.healthService(
-          {
-            service: this.spec.service,
-            // With weights on, instances in warning state are called too (at their Warning weight).
-            passingOnly: this.spec.weights === undefined,
-            tags: this.spec.tags,
-            ...(this.spec.dc !== undefined && { dc: this.spec.dc }),
-            ...(this.spec.near !== undefined && { near: this.spec.near }),
-            ...(this.spec.filter !== undefined && { filter: this.spec.filter }),
-            consistency: this.spec.consistency,
-            ...(this.spec.maxStaleMs !== undefined && { maxStaleMs: this.spec.maxStaleMs }),
-            ...(this.spec.cached !== undefined && { cached: this.spec.cached }),
-            ...(blocking && index > 0 && { index, waitMs: this.spec.waitMs }),
-          },
-          { signal },
-        );
-        if (signal.aborted) return;
+    return runBlockingQueries({
+      blocking,
+      floorMs: blocking ? this.tuning.minQueryIntervalMs : this.spec.pollIntervalMs,
+      backoff: this.tuning.backoff,
+      signal,
+      ask: (index) => {
+        trace(`${service}: query sent${index !== undefined ? `, blocking on index ${index}` : ''}`);
+        return this.http.healthService(this.query(index), { signal });
+      },
+      answered: (result, wentBack) => {
         const instances = this.spec.weights ? servingInstances(result.instances) : result.instances;
         trace(
           `${service}: answer from ${result.endpoint}, index ${result.index}, ${instances.length} ${this.spec.weights ? 'serving' : 'passing'}`,
         );
-        backoff.reset();
-        if (blocking) {
-          if (result.index < index) suspectRestart = true;
-          index = result.index < index ? 0 : Math.max(1, result.index);
-        }
+        if (wentBack) suspectRestart = true;
         if (instances.length > 0) {
           suspectRestart = false;
           emptySince = undefined;
@@ -144,31 +126,37 @@ export class HealthWatch {
           } else {
             trace(`${service}: empty answer held back (Consul may have restarted and lost its registrations)`);
           }
-          if (suspectRestart && blocking) {
-            // Re-ask soon rather than block: the grace period must be able to end.
-            index = 0;
-            await sleep(Math.min(1_000, this.tuning.emptyAfterRestartGraceMs), signal);
-          }
+          // Re-ask soon rather than block: the grace period must be able to end.
+          if (suspectRestart && blocking) return { askAgainInMs: Math.min(1_000, this.tuning.emptyAfterRestartGraceMs) };
         } else {
           this.publish([]);
         }
-        const elapsed = Date.now() - startedAt;
-        const pause = (blocking ? this.tuning.minQueryIntervalMs : this.spec.pollIntervalMs) - elapsed;
-        if (pause > 0) await sleep(pause, signal);
-      } catch (error) {
-        if (signal.aborted) return;
-        // After a failure Consul may have restarted with a lower index: start
-        // from 0 so the next answer comes at once instead of after the wait.
-        index = 0;
+        return undefined;
+      },
+      failed: (error, retryInMs) => {
         suspectRestart = true;
         this.errorSinceSet = true;
-        const reported = error instanceof ConsulError ? error : new ConsulError('bad-response', String(error));
-        const delayMs = backoff.nextDelayMs();
-        trace(`${service}: query failed (${reported.message}), next in ${delayMs} ms`);
-        this.handlers.onError(reported);
-        await sleep(delayMs, signal);
-      }
-    }
+        trace(`${service}: query failed (${error.message}), next in ${retryInMs} ms`);
+        this.handlers.onError(error);
+      },
+    });
+  }
+
+  /** The health query of this watch's spec; blocking on `index` when there is one. */
+  private query(index: number | undefined): HealthQuery {
+    return {
+      service: this.spec.service,
+      // With weights on, instances in warning state are called too (at their Warning weight).
+      passingOnly: this.spec.weights === undefined,
+      tags: this.spec.tags,
+      ...(this.spec.dc !== undefined && { dc: this.spec.dc }),
+      ...(this.spec.near !== undefined && { near: this.spec.near }),
+      ...(this.spec.filter !== undefined && { filter: this.spec.filter }),
+      consistency: this.spec.consistency,
+      ...(this.spec.maxStaleMs !== undefined && { maxStaleMs: this.spec.maxStaleMs }),
+      ...(this.spec.cached !== undefined && { cached: this.spec.cached }),
+      ...(index !== undefined && { index, waitMs: this.spec.waitMs }),
+    };
   }
 
   private publish(instances: readonly ServiceInstance[]): void {
