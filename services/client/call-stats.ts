@@ -51,7 +51,7 @@ export class CallStats {
     labelNames: ['outcome', 'code'],
     registers: [this.registry],
   });
-  // Its series of a gone instance go when the instance is forgotten: sum hello_client_calls_total for totals.
+  // A forgotten instance's series are removed, so this one's sum shrinks then: totals are hello_client_calls_total.
   private readonly instanceCallsMetric = new Counter({
     name: 'hello_client_instance_calls_total',
     help: 'SayHello calls answered, by outcome and instance (resolved or recently seen instances only)',
