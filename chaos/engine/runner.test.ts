@@ -33,6 +33,7 @@ function servingAll(calls: number): StatsSnapshot {
     byInstance: each(calls),
     firstOkAtByInstance: each(now - calls * 50),
     lastOkAtByInstance: each(now),
+    forgotten: { instances: 0, ok: 0 },
     resolvedInstances: ids.map((id) => `${id}@127.0.0.1:50051`),
     resolverErrors: 0,
     latencyMs: { p50: 2, p99: 2, max: 2 },

@@ -46,7 +46,6 @@ export function windowEnd(journal: Journal, action: ActionRecord): number {
 }
 
 export function faultFigures(journal: Journal): FaultFigures[] {
-  const last: Sample | undefined = journal.samples.at(-1);
   return journal.actions.map((action) => {
     const end = windowEnd(journal, action);
     const inWindow = journal.samples.filter((sample) => sample.t > action.startedAt && sample.t <= end);
@@ -63,7 +62,10 @@ export function faultFigures(journal: Journal): FaultFigures[] {
       if (previous && sample.wrong > previous.wrong) wrong += sample.wrong - previous.wrong;
       previous = sample;
     }
-    const firstCalls = action.newInstances.map((id) => last?.firstOkAtByInstance[id]);
+    // The last sample that still holds it: the client forgets an instance gone long enough (a soak replaces it).
+    const firstCalls = action.newInstances.map(
+      (id) => journal.samples.findLast((sample) => id in sample.firstOkAtByInstance)?.firstOkAtByInstance[id],
+    );
     const gone = inWindow.find(
       (sample) =>
         sample.resolvedInstances !== undefined &&

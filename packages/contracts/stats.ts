@@ -19,11 +19,18 @@ export const statsSchema = z.object({
   failedByCode: z.record(z.string(), count),
   /** Calls cut after an instance's headers, answered correctly on a second try (see the client's CallLoop). */
   recovered: count,
-  /** Correct answers per instance id. */
+  /**
+   * Correct answers per instance id, for the instances resolved now or seen
+   * (resolved or answering) in the last 10 minutes, at most 100 gone ones
+   * (the client's InstanceRetention); an instance gone longer is folded into
+   * `forgotten`. Sum ok, not these, for totals.
+   */
   byInstance: z.record(z.string(), count),
-  /** When each instance first and last answered correctly (epoch ms). */
+  /** When each instance of byInstance first and last answered correctly (epoch ms). */
   firstOkAtByInstance: z.record(z.string(), epochMs),
   lastOkAtByInstance: z.record(z.string(), epochMs),
+  /** Instances dropped from the per-instance figures, and the correct answers they gave: byInstance's sum + forgotten.ok = ok. */
+  forgotten: z.object({ instances: count, ok: count }),
   /** The resolver's set, as instance keys (`id@address:port`, the discovery library's instanceKey). */
   resolvedInstances: z.array(z.string()),
   resolverErrors: count,

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { LatencyHistogram } from '../../packages/contracts/latency-histogram.js';
 import type { StatsSnapshot } from '../../packages/contracts/stats.js';
+import { DEFAULT_INSTANCE_RETENTION, InstanceLedger, type InstanceRetention } from './instance-ledger.js';
 
 // Quantiles come from the most recent calls, so they follow a fault as it happens.
 const LATENCY_WINDOW = 4_096;
@@ -11,10 +12,19 @@ export function quantile(sorted: readonly number[], q: number): number {
   return sorted[index] ?? 0;
 }
 
+export interface CallStatsOptions {
+  /** How long figures of a gone instance are kept (default: DEFAULT_INSTANCE_RETENTION). */
+  readonly retention?: InstanceRetention;
+  /** The clock (epoch ms); tests pass their own. */
+  readonly now?: () => number;
+}
+
 /**
  * Everything the client knows about its calls. /stats (the contracts'
  * StatsSnapshot), /metrics, the once-a-second log line and the chaos
- * runner's probes all read from here.
+ * runner's probes all read from here. Totals are exact forever; figures per
+ * instance last while the instance is resolved or answering, and for the
+ * retention after (instance-ledger.ts).
  */
 export class CallStats {
   readonly registry = new Registry();
@@ -23,9 +33,8 @@ export class CallStats {
   private wrongCount = 0;
   private recoveredCount = 0;
   private readonly failedByCode = new Map<string, number>();
-  private readonly byInstance = new Map<string, number>();
-  private readonly firstOkAt = new Map<string, number>();
-  private readonly lastOkAt = new Map<string, number>();
+  private readonly instances: InstanceLedger;
+  private readonly now: () => number;
   private resolved: string[] = [];
   private resolverErrorCount = 0;
   private readonly latencies: number[] = [];
@@ -34,13 +43,21 @@ export class CallStats {
   private lastFailure: StatsSnapshot['lastFailure'];
   private lastWrong: StatsSnapshot['lastWrong'];
   private lastRecovered: StatsSnapshot['lastFailure'];
-  private readonly startedAt = Date.now();
+  private readonly startedAt: number;
 
   private readonly callsMetric = new Counter({
     name: 'hello_client_calls_total',
     help: 'SayHello calls by outcome',
-    labelNames: ['outcome', 'code', 'instance'],
+    labelNames: ['outcome', 'code'],
     registers: [this.registry],
+  });
+  // A forgotten instance's series are removed, so this one's sum shrinks then: totals are hello_client_calls_total.
+  private readonly instanceCallsMetric = new Counter({
+    name: 'hello_client_instance_calls_total',
+    help: 'SayHello calls answered, by outcome and instance (resolved or recently seen instances only)',
+    labelNames: ['outcome', 'instance'],
+    registers: [this.registry],
+    collect: () => this.instances.forgetGone(this.now()),
   });
   private readonly latencyMetric = new Histogram({
     name: 'hello_client_call_duration_seconds',
@@ -54,40 +71,57 @@ export class CallStats {
     registers: [this.registry],
   });
 
+  constructor({ retention = DEFAULT_INSTANCE_RETENTION, now = Date.now }: CallStatsOptions = {}) {
+    this.now = now;
+    this.startedAt = now();
+    this.instances = new InstanceLedger(retention, (instance, counts) => {
+      for (const outcome of ['ok', 'recovered', 'wrong'] as const) {
+        if (counts[outcome] > 0) this.instanceCallsMetric.remove({ outcome, instance });
+      }
+    });
+  }
+
   recordOk(instance: string, latencyMs: number): void {
     this.okCount += 1;
-    this.byInstance.set(instance, (this.byInstance.get(instance) ?? 0) + 1);
-    const now = Date.now();
-    if (!this.firstOkAt.has(instance)) this.firstOkAt.set(instance, now);
-    this.lastOkAt.set(instance, now);
-    this.callsMetric.inc({ outcome: 'ok', code: 'OK', instance });
+    const now = this.now();
+    const entry = this.instances.answered(instance, now);
+    entry.ok += 1;
+    entry.firstOkAt ??= now;
+    entry.lastOkAt = now;
+    this.callsMetric.inc({ outcome: 'ok', code: 'OK' });
+    this.instanceCallsMetric.inc({ outcome: 'ok', instance });
     this.recordLatency(latencyMs);
   }
 
   recordFailure(code: string, details: string, latencyMs: number): void {
     this.failedCount += 1;
     this.failedByCode.set(code, (this.failedByCode.get(code) ?? 0) + 1);
-    this.lastFailure = { at: new Date().toISOString(), code, details };
-    this.callsMetric.inc({ outcome: 'failed', code, instance: '' });
+    this.lastFailure = { at: new Date(this.now()).toISOString(), code, details };
+    this.callsMetric.inc({ outcome: 'failed', code });
     this.recordLatency(latencyMs);
   }
 
   recordRecovered(instance: string, details: string): void {
     this.recoveredCount += 1;
-    this.callsMetric.inc({ outcome: 'recovered', code: 'UNAVAILABLE', instance });
-    this.lastRecovered = { at: new Date().toISOString(), code: 'UNAVAILABLE', details };
+    this.instances.answered(instance, this.now()).recovered += 1;
+    this.callsMetric.inc({ outcome: 'recovered', code: 'UNAVAILABLE' });
+    this.instanceCallsMetric.inc({ outcome: 'recovered', instance });
+    this.lastRecovered = { at: new Date(this.now()).toISOString(), code: 'UNAVAILABLE', details };
   }
 
   recordWrong(instance: string, reason: string, latencyMs: number): void {
     this.wrongCount += 1;
-    this.lastWrong = { at: new Date().toISOString(), reason };
-    this.callsMetric.inc({ outcome: 'wrong', code: 'OK', instance });
+    this.instances.answered(instance, this.now()).wrong += 1;
+    this.lastWrong = { at: new Date(this.now()).toISOString(), reason };
+    this.callsMetric.inc({ outcome: 'wrong', code: 'OK' });
+    this.instanceCallsMetric.inc({ outcome: 'wrong', instance });
     this.recordLatency(latencyMs);
   }
 
   recordResolved(instances: readonly string[]): void {
     this.resolved = [...instances];
     this.resolvedMetric.set(instances.length);
+    this.instances.setResolved(instances, this.now());
   }
 
   recordResolverError(): void {
@@ -95,6 +129,17 @@ export class CallStats {
   }
 
   snapshot(): StatsSnapshot {
+    const now = this.now();
+    this.instances.forgetGone(now);
+    const byInstance: Record<string, number> = {};
+    const firstOkAtByInstance: Record<string, number> = {};
+    const lastOkAtByInstance: Record<string, number> = {};
+    for (const [instance, counts] of this.instances.entries) {
+      if (counts.firstOkAt === undefined || counts.lastOkAt === undefined) continue;
+      byInstance[instance] = counts.ok;
+      firstOkAtByInstance[instance] = counts.firstOkAt;
+      lastOkAtByInstance[instance] = counts.lastOkAt;
+    }
     const sorted = [...this.latencies].sort((a, b) => a - b);
     const round = (value: number): number => Math.round(value * 100) / 100;
     return {
@@ -104,15 +149,16 @@ export class CallStats {
       total: this.okCount + this.failedCount + this.wrongCount,
       failedByCode: Object.fromEntries(this.failedByCode),
       recovered: this.recoveredCount,
-      byInstance: Object.fromEntries(this.byInstance),
-      firstOkAtByInstance: Object.fromEntries(this.firstOkAt),
-      lastOkAtByInstance: Object.fromEntries(this.lastOkAt),
+      byInstance,
+      firstOkAtByInstance,
+      lastOkAtByInstance,
+      forgotten: this.instances.totalsForgotten,
       resolvedInstances: this.resolved,
       resolverErrors: this.resolverErrorCount,
       latencyMs: { p50: round(quantile(sorted, 0.5)), p99: round(quantile(sorted, 0.99)), max: round(sorted.at(-1) ?? 0) },
       latencyCounts: this.histogram.snapshot(),
       startedAt: new Date(this.startedAt).toISOString(),
-      uptimeMs: Date.now() - this.startedAt,
+      uptimeMs: now - this.startedAt,
       ...(this.lastFailure && { lastFailure: this.lastFailure }),
       ...(this.lastWrong && { lastWrong: this.lastWrong }),
       ...(this.lastRecovered && { lastRecovered: this.lastRecovered }),

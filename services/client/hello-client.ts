@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { type HelloServiceClient, loadHelloProto } from '../../packages/contracts/hello.js';
 import { CallLoop } from './call-loop.js';
 import { CallStats } from './call-stats.js';
+import type { InstanceRetention } from './instance-ledger.js';
 import { type CallPolicy, DEFAULT_CALL_POLICY, helloServiceConfig } from './service-config.js';
 
 /**
@@ -35,6 +36,8 @@ export interface HelloClientOptions {
   readonly logger: Logger;
   /** More channel options (tests set grpc.client_idle_timeout_ms, say). */
   readonly channelOptions?: grpc.ChannelOptions;
+  /** How long /stats keeps a gone instance's figures (default: DEFAULT_INSTANCE_RETENTION). */
+  readonly instanceRetention?: InstanceRetention;
 }
 
 export interface HelloClient {
@@ -56,7 +59,7 @@ export const DEFAULT_KEEPALIVE = { timeMs: 1_000, timeoutMs: 1_000 } as const;
 
 export function createHelloClient(options: HelloClientOptions): HelloClient {
   registerConsulResolver();
-  const stats = new CallStats();
+  const stats = new CallStats(options.instanceRetention && { retention: options.instanceRetention });
   const policy = options.callPolicy ?? DEFAULT_CALL_POLICY;
   const keepalive = options.keepalive ?? DEFAULT_KEEPALIVE;
   const discovery: ConsulDiscoveryOptions = {

@@ -25,8 +25,10 @@ test('/stats serves the counters as JSON and /metrics as Prometheus text', async
     assert.deepEqual(json.byInstance, { a: 2, b: 1 });
     assert.deepEqual(json.failedByCode, { UNAVAILABLE: 1 });
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    assert.match(metrics, /hello_client_calls_total\{outcome="ok",code="OK",instance="a"\} 2/);
-    assert.match(metrics, /hello_client_calls_total\{outcome="failed",code="UNAVAILABLE",instance=""\} 1/);
+    assert.match(metrics, /hello_client_calls_total\{outcome="ok",code="OK"\} 3/);
+    assert.match(metrics, /hello_client_calls_total\{outcome="failed",code="UNAVAILABLE"\} 1/);
+    assert.match(metrics, /hello_client_instance_calls_total\{outcome="ok",instance="a"\} 2/);
+    assert.match(metrics, /hello_client_instance_calls_total\{outcome="wrong",instance="b"\} 1/);
     assert.match(metrics, /hello_client_call_duration_seconds_count 5/);
     assert.equal((await fetch(`${base}/nope`)).status, 404);
   } finally {

@@ -1,0 +1,57 @@
+import { ConsulRegistrar } from '@grpc-consul-lab/consul-discovery';
+import * as grpc from '@grpc/grpc-js';
+import { HELLO_SERVICE_NAME } from '../../packages/contracts/hello.js';
+import { createHelloServer, listen } from '../../services/server/hello-server.js';
+import { InstanceHealth } from '../../services/server/instance-health.js';
+
+/**
+ * A HelloService instance inside the bench's process (the server's own
+ * modules: HelloService, health, load reports), registered in Consul with a
+ * TTL check that passes at once. Cheaper than a process per instance when a
+ * bench replaces hundreds of them; no gRPC check, so none waits for Consul's
+ * first check run (up to its interval).
+ */
+export class InProcessHello {
+  private constructor(
+    readonly instanceId: string,
+    readonly port: number,
+    private readonly server: grpc.Server,
+    private readonly health: InstanceHealth,
+    private readonly registrar: ConsulRegistrar,
+    private readonly stopReporting: () => void,
+  ) {}
+
+  /** Listens on a free port of 127.0.0.1 and registers as `HelloService-<name>`. */
+  static async start(consulAddress: string, name: string): Promise<InProcessHello> {
+    const instance = { id: `${HELLO_SERVICE_NAME}-${name}`, address: '127.0.0.1', port: 0 };
+    const health = new InstanceHealth(instance.id);
+    const hello = createHelloServer({ instance, health });
+    const port = await listen(hello.server, '127.0.0.1:0', grpc.ServerCredentials.createInsecure());
+    instance.port = port;
+    health.markListening();
+    hello.loadReporter.start();
+    const registrar = new ConsulRegistrar({
+      consul: { address: consulAddress, env: {} },
+      service: { name: HELLO_SERVICE_NAME, id: instance.id, port, address: '127.0.0.1' },
+    });
+    registrar.start();
+    return new InProcessHello(instance.id, port, hello.server, health, registrar, () => hello.loadReporter.stop());
+  }
+
+  /** Deregisters, then closes the server (calls in flight may finish for up to a second). */
+  async stop(): Promise<void> {
+    this.health.drain();
+    await this.registrar.stop();
+    this.stopReporting();
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, 1_000);
+      this.server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+  }
+}

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CallStats } from './call-stats.js';
+
+const MINUTE = 60_000;
+
+/** CallStats on a clock the test moves, with a retention of 10 minutes and 2 gone instances. */
+function statsOnClock(): { stats: CallStats; advance: (ms: number) => void } {
+  let now = 1_000_000;
+  const stats = new CallStats({ retention: { goneForMs: 10 * MINUTE, maxGone: 2 }, now: () => now });
+  return { stats, advance: (ms) => (now += ms) };
+}
+
+const key = (id: string): string => `${id}@127.0.0.1:50051`;
+const sum = (values: Record<string, number>): number => Object.values(values).reduce((a, b) => a + b, 0);
+
+test('an instance gone from the resolved set longer than the retention is folded into the totals', () => {
+  const { stats, advance } = statsOnClock();
+  stats.recordResolved([key('old'), key('kept')]);
+  for (let i = 0; i < 5; i += 1) stats.recordOk('old', 1);
+  stats.recordOk('kept', 1);
+  stats.recordWrong('old', 'result 3 != 1 + 1', 1);
+  stats.recordResolved([key('kept')]);
+
+  advance(10 * MINUTE);
+  assert.equal(stats.snapshot().byInstance.old, 5, 'kept for the whole retention');
+  advance(1);
+  const after = stats.snapshot();
+  assert.deepEqual(after.byInstance, { kept: 1 });
+  assert.deepEqual(Object.keys(after.firstOkAtByInstance), ['kept']);
+  assert.deepEqual(Object.keys(after.lastOkAtByInstance), ['kept']);
+  assert.deepEqual(after.forgotten, { instances: 1, ok: 5 });
+  assert.equal(after.ok, 6, 'totals never shrink');
+  assert.equal(after.wrong, 1);
+  assert.equal(sum(after.byInstance) + after.forgotten.ok, after.ok);
+});
+
+test('a resolved instance keeps its figures however long it has not answered', () => {
+  const { stats, advance } = statsOnClock();
+  stats.recordResolved([key('quiet')]);
+  stats.recordOk('quiet', 1);
+  advance(60 * MINUTE);
+  assert.equal(stats.snapshot().byInstance.quiet, 1);
+});
+
+test("a gone instance's time starts when it left the resolved set, not at its last answer", () => {
+  const { stats, advance } = statsOnClock();
+  stats.recordResolved([key('a')]);
+  stats.recordOk('a', 1);
+  advance(30 * MINUTE);
+  stats.recordResolved([]);
+  advance(9 * MINUTE);
+  assert.equal(stats.snapshot().byInstance.a, 1);
+  advance(1 * MINUTE + 1);
+  assert.equal(stats.snapshot().byInstance.a, undefined);
+});
+
+test('an instance that answers without being resolved is forgotten the retention after its last answer', () => {
+  const { stats, advance } = statsOnClock();
+  stats.recordOk('stray', 1);
+  advance(10 * MINUTE);
+  stats.recordOk('stray', 1);
+  advance(10 * MINUTE);
+  assert.equal(stats.snapshot().byInstance.stray, 2);
+  advance(1);
+  assert.deepEqual(stats.snapshot().forgotten, { instances: 1, ok: 2 });
+});
+
+test('beyond the most recent gone instances, older ones are forgotten at once, resolved ones never', () => {
+  const { stats, advance } = statsOnClock();
+  const live = ['x', 'y', 'z'];
+  stats.recordResolved(live.map(key));
+  for (const id of live) stats.recordOk(id, 1);
+  // Five replacements a second apart: each new instance answers, the one it replaces leaves the set.
+  const gone: string[] = [];
+  for (let i = 0; i < 5; i += 1) {
+    advance(1_000);
+    const replaced = live.shift() as string;
+    gone.push(replaced);
+    live.push(`new-${i}`);
+    stats.recordResolved(live.map(key));
+    stats.recordOk(`new-${i}`, 1);
+  }
+  const snapshot = stats.snapshot();
+  assert.deepEqual(Object.keys(snapshot.byInstance).sort(), [...live, ...gone.slice(-2)].sort());
+  assert.deepEqual(snapshot.forgotten, { instances: 3, ok: 3 });
+  assert.equal(snapshot.ok, 8);
+});
+
+test('/metrics keeps exact totals and drops the series of a forgotten instance', async () => {
+  const { stats, advance } = statsOnClock();
+  stats.recordResolved([key('old')]);
+  stats.recordOk('old', 1);
+  stats.recordRecovered('old', 'Connection dropped');
+  stats.recordOk('old', 1);
+  stats.recordResolved([key('new')]);
+  stats.recordOk('new', 1);
+  advance(10 * MINUTE + 1);
+  const metrics = await stats.registry.metrics();
+  assert.match(metrics, /hello_client_calls_total\{outcome="ok",code="OK"\} 3/);
+  assert.match(metrics, /hello_client_calls_total\{outcome="recovered",code="UNAVAILABLE"\} 1/);
+  assert.match(metrics, /hello_client_instance_calls_total\{outcome="ok",instance="new"\} 1/);
+  assert.doesNotMatch(metrics, /instance="old"/);
+});
