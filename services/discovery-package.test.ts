@@ -83,7 +83,7 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-test('the tarball ships the compiled library (ESM and CommonJS), their types, README, LICENSE and example, and no tests', async () => {
+test('the tarball ships the compiled library (ESM and CommonJS), their types, README, CHANGELOG, LICENSE and example, and no tests', async () => {
   const { stdout } = await run('tar', ['-tzf', tarball]);
   const files = stdout.split('\n').filter(Boolean);
   for (const expected of [
@@ -95,6 +95,7 @@ test('the tarball ships the compiled library (ESM and CommonJS), their types, RE
     'package/dist/cjs/package.json',
     'package/dist/cjs/testing/index.js',
     'package/README.md',
+    'package/CHANGELOG.md',
     'package/LICENSE',
     'package/examples/round-robin.mjs',
   ]) {
@@ -135,6 +136,7 @@ async function assertCalls(app: string, program: { readonly file: string; readon
   assert.equal(answer.result, 42);
   assert.match(answer.message, new RegExp(`^Hello packed, from ${server.instanceId} at `));
   assert.deepEqual(readdirSync(join(app, 'node_modules/@grpc-consul-lab/consul-discovery')).sort(), [
+    'CHANGELOG.md',
     'LICENSE',
     'README.md',
     'dist',
@@ -166,7 +168,12 @@ test(`the library's contract tests pass with grpc-js ${LOWEST_GRPC} too: ${CONTR
   // Without NODE_TEST_CONTEXT, which would make that run report to this one instead of printing.
   const env = { ...process.env };
   delete env.NODE_TEST_CONTEXT;
-  const { stdout } = await run(process.execPath, ['--test', '--test-reporter=tap', ...files], { cwd: copy, timeout: 240_000, env });
+  // All at once: they wait on Consul and timers far more than they compute.
+  const { stdout } = await run(process.execPath, ['--test', `--test-concurrency=${files.length}`, '--test-reporter=tap', ...files], {
+    cwd: copy,
+    timeout: 240_000,
+    env,
+  });
   const count = (what: string): number => Number(new RegExp(`^# ${what} (\\d+)$`, 'm').exec(stdout)?.[1] ?? NaN);
   assert.ok(count('tests') > 0 && count('pass') === count('tests'), `every contract test ran and passed:\n${stdout}`);
   assert.equal(count('skipped'), 0, stdout);
