@@ -28,6 +28,7 @@ services/address-change.test.ts                   consul, root (a network namesp
 packages/consul-discovery/test/consul-weights.test.ts  consul
 packages/consul-discovery/test/kv-service-config.test.ts  consul
 packages/consul-discovery/test/near-limit.test.ts consul
+packages/consul-discovery/test/preconnect.test.ts consul
 packages/consul-discovery/test/registrar.test.ts  consul
 packages/consul-discovery/test/resolver.test.ts   consul
 services/discovery-package.test.ts                consul, npm install from the registry

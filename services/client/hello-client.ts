@@ -62,7 +62,12 @@ export function createHelloClient(options: HelloClientOptions): HelloClient {
   const stats = new CallStats(options.instanceRetention && { retention: options.instanceRetention });
   const policy = options.callPolicy ?? DEFAULT_CALL_POLICY;
   const keepalive = options.keepalive ?? DEFAULT_KEEPALIVE;
+  // One object for the client and for preconnect: grpc-js shares a connection only between equal credentials.
+  const credentials = options.credentials ?? grpc.credentials.createInsecure();
+  // A new instance is connected to while its checks run, so its first call finds the connection READY (docs/figures.md).
+  const earlyConnections = { preconnect: { credentials } };
   const discovery: ConsulDiscoveryOptions = {
+    ...earlyConnections,
     ...(options.consul && { connection: options.consul }),
     // Where the library reports a callback of ours that throws (isolated, logged once).
     logger: options.logger,
@@ -83,7 +88,7 @@ export function createHelloClient(options: HelloClientOptions): HelloClient {
       }
     },
   };
-  const client = new (loadHelloProto().hello.HelloService)(options.target, options.credentials ?? grpc.credentials.createInsecure(), {
+  const client = new (loadHelloProto().hello.HelloService)(options.target, credentials, {
     'grpc.service_config': JSON.stringify(helloServiceConfig(policy)),
     ...(keepalive.timeMs > 0 && {
       'grpc.keepalive_time_ms': keepalive.timeMs,

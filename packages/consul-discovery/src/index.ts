@@ -18,6 +18,7 @@ export {
 export { type ConsulTarget, type DiscoverySpec, InvalidTargetError, parseConsulTargetString, type WatchMode } from './discovery/target.js';
 export { defaultServiceConfigKey, parseServiceConfig, type ServiceConfig, type ServiceConfigEvent } from './discovery/kv-service-config.js';
 export { MAX_REPEATS, type WeightsRejectedEvent } from './discovery/consul-weights.js';
+export { type PreconnectOptions } from './discovery/preconnect.js';
 export { DEFAULT_WATCH_TUNING, instanceIdOf, instanceKey, type WatchTuning } from './discovery/health-watch.js';
 export { sharedWatches } from './discovery/watch-pool.js';
 export {

@@ -8,7 +8,8 @@ import { ConsulWeights, type WeightsRejectedEvent } from './consul-weights.js';
 import { DEFAULT_WATCH_TUNING, identityIn, instanceKey, type WatchTuning } from './health-watch.js';
 import { KvServiceConfig, type ServiceConfigEvent } from './kv-service-config.js';
 import { serviceConfigFor } from './load-balancing-default.js';
-import { parseConsulTarget } from './target.js';
+import { type PreconnectOptions, Preconnector, preconnectAddressOf } from './preconnect.js';
+import { type DiscoverySpec, parseConsulTarget } from './target.js';
 import { trace } from './trace.js';
 import { sharedWatches, type Subscription, type WatchEvent } from './watch-pool.js';
 
@@ -56,6 +57,13 @@ export interface ConsulDiscoveryOptions {
   readonly tuning?: Partial<WatchTuning>;
   /** Where the resolver reports a callback that throws (once per callback); pino's interface. Silent by default. */
   readonly logger?: Logger;
+  /**
+   * Opt-in: connect to instances Consul has registered but critical, so a new
+   * instance's first call finds its connection READY when it passes
+   * (preconnect.ts; README "Preconnecting"). Costs a connection per such
+   * instance (at most maxInstances at once).
+   */
+  readonly preconnect?: PreconnectOptions;
 }
 
 /** Channel options that carry discovery options to the resolver of that channel only. */
@@ -82,6 +90,12 @@ export class ConsulResolver implements grpc.experimental.Resolver {
   /** null: the channel's own grpc.service_config applies (grpc-js uses it when we pass null). */
   private readonly serviceConfig: ReturnType<typeof serviceConfigFor>;
   private subscription: Subscription | undefined;
+  /** A side channel's resolver (preconnect.ts): the one address it pushes, once per activation. */
+  private readonly pinned: grpc.experimental.SubchannelAddress | undefined;
+  private pinnedPushed = false;
+  /** With `preconnect` in the options: the side channels, and the watch of every registered instance that feeds them. */
+  private readonly preconnector: Preconnector | undefined;
+  private registeredSubscription: Subscription | undefined;
   /** With `service-config` in the target: the service config kept in Consul KV, above the channel's own. */
   private readonly kvConfig: KvServiceConfig | undefined;
   /** With `weights=consul` in the target: endpoints repeated by Consul's Weights. */
@@ -117,7 +131,11 @@ export class ConsulResolver implements grpc.experimental.Resolver {
     this.listener = (...args) => {
       if (this.live) tell(...args);
     };
+    this.pinned = preconnectAddressOf(channelOptions);
+    // A side channel asks Consul nothing: it exists to connect to one address.
+    if (this.pinned) return;
     try {
+      if (this.options.preconnect) this.preconnector = new Preconnector(this.target, channelOptions, this.options.preconnect);
       const parsed = parseConsulTarget(target.authority, target.path);
       this.service = parsed.spec.service;
       const connection = resolveConnection({ ...this.options.connection, ...(parsed.address && { address: parsed.address }) });
@@ -148,6 +166,7 @@ export class ConsulResolver implements grpc.experimental.Resolver {
   /** Joins the shared watch when not in it; never pushes by itself (see the class comment). */
   updateResolution(): void {
     this.live = true;
+    if (this.pinned) return this.pushPinned(this.pinned);
     if (this.setupError !== undefined) this.reportSetupError(this.setupError);
     this.kvConfig?.start();
     if (this.subscription || !this.setup) return;
@@ -158,6 +177,28 @@ export class ConsulResolver implements grpc.experimental.Resolver {
       this.tuning,
       this.logger,
     );
+    if (this.preconnector) this.watchRegistered(this.preconnector, this.setup.connection, this.setup.spec);
+  }
+
+  /** Every registered instance, for the side channels; errors are the main watch's to tell. */
+  private watchRegistered(preconnector: Preconnector, connection: ResolvedConnection, spec: DiscoverySpec): void {
+    // Not the channel's limit nor its weights: a new instance can be outside either.
+    const everyInstance: DiscoverySpec = { ...spec, limit: undefined, weights: undefined, allStates: true };
+    this.registeredSubscription = sharedWatches.subscribe(
+      connection,
+      everyInstance,
+      (event) => {
+        if (this.live && event.kind === 'instances') preconnector.registered(event.instances);
+      },
+      this.tuning,
+      this.logger,
+    );
+  }
+
+  private pushPinned(address: grpc.experimental.SubchannelAddress): void {
+    if (this.pinnedPushed) return;
+    this.pinnedPushed = true;
+    process.nextTick(() => this.listener(grpc.experimental.statusOrFromValue([{ addresses: [address] }]), {}, this.serviceConfig, ''));
   }
 
   /** Also called when the channel goes idle; the next updateResolution() pushes the current set again. */
@@ -166,6 +207,10 @@ export class ConsulResolver implements grpc.experimental.Resolver {
     this.live = false;
     this.subscription?.unsubscribe();
     this.subscription = undefined;
+    this.registeredSubscription?.unsubscribe();
+    this.registeredSubscription = undefined;
+    this.preconnector?.closeAll();
+    this.pinnedPushed = false;
     this.kvConfig?.stop();
     this.lastWatchEvent = undefined;
     this.lastPushed = undefined;
@@ -194,6 +239,7 @@ export class ConsulResolver implements grpc.experimental.Resolver {
       const endpoints = this.weights?.endpoints(event.instances) ?? event.instances.map(toEndpoint);
       trace(`${this.target}: pushing ${endpoints.length} endpoints [${event.instances.map(instanceKey).join(', ')}]`);
       this.listener(grpc.experimental.statusOrFromValue(endpoints), {}, this.currentServiceConfig(), '');
+      this.preconnector?.handedOver(event.instances);
       if (endpoints.length === 0) {
         // The empty list drops the old endpoints; this error then makes calls
         // fail at once, UNAVAILABLE naming the service (only waitForReady calls

@@ -51,7 +51,8 @@ export function instanceKey(instance: ServiceInstance): string {
 }
 
 /** An instance's identity for a watch of `spec`: with weights on, a new state or new Weights is a change too. */
-export function identityIn(spec: Pick<DiscoverySpec, 'weights'>): (instance: ServiceInstance) => string {
+export function identityIn(spec: Pick<DiscoverySpec, 'weights' | 'allStates'>): (instance: ServiceInstance) => string {
+  if (spec.allStates) return (instance) => `${instanceKey(instance)}:${instance.status}`;
   return spec.weights ? (instance) => `${instanceKey(instance)}:${weightsIdentity(instance)}` : instanceKey;
 }
 
@@ -109,9 +110,9 @@ export class HealthWatch {
         return this.http.healthService(this.query(index), { signal });
       },
       answered: (result, wentBack) => {
-        const instances = this.spec.weights ? servingInstances(result.instances) : result.instances;
+        const instances = this.spec.weights && !this.spec.allStates ? servingInstances(result.instances) : result.instances;
         trace(
-          `${service}: answer from ${result.endpoint}, index ${result.index}, ${instances.length} ${this.spec.weights ? 'serving' : 'passing'}`,
+          `${service}: answer from ${result.endpoint}, index ${result.index}, ${instances.length} ${this.spec.allStates ? 'registered' : this.spec.weights ? 'serving' : 'passing'}`,
         );
         if (wentBack) suspectRestart = true;
         if (instances.length > 0) {
@@ -147,7 +148,7 @@ export class HealthWatch {
     return {
       service: this.spec.service,
       // With weights on, instances in warning state are called too (at their Warning weight).
-      passingOnly: this.spec.weights === undefined,
+      passingOnly: this.spec.weights === undefined && !this.spec.allStates,
       tags: this.spec.tags,
       ...(this.spec.dc !== undefined && { dc: this.spec.dc }),
       ...(this.spec.near !== undefined && { near: this.spec.near }),

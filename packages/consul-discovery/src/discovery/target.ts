@@ -40,6 +40,8 @@ export interface DiscoverySpec {
   readonly pollIntervalMs: number;
   /** 'consul': Consul's service Weights count, and instances in warning state are called too (consul-weights.ts). */
   readonly weights?: 'consul';
+  /** Every registered instance, whatever its checks say (preconnect.ts watches them; never a channel's set). */
+  readonly allStates?: true;
 }
 
 export interface ConsulTarget {

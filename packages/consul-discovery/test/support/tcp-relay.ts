@@ -11,6 +11,7 @@ export class TcpRelay {
   accepted = 0;
   private server: Server | undefined;
   private readonly open = new Set<Socket>();
+  private readonly clients = new Set<Socket>();
 
   private constructor(
     private readonly to: { readonly host: string; readonly port: number },
@@ -21,6 +22,11 @@ export class TcpRelay {
     const relay = new TcpRelay(to, 0);
     await relay.restore();
     return relay;
+  }
+
+  /** Client connections open now (the client has not closed its socket). */
+  get openConnections(): number {
+    return this.clients.size;
   }
 
   get port(): number {
@@ -35,6 +41,8 @@ export class TcpRelay {
   async restore(): Promise<void> {
     const server = createServer((client) => {
       this.accepted += 1;
+      this.clients.add(client);
+      client.on('close', () => this.clients.delete(client));
       const upstream = connect(this.to.port, this.to.host);
       for (const socket of [client, upstream]) {
         this.open.add(socket);
