@@ -64,10 +64,9 @@ export function createHelloClient(options: HelloClientOptions): HelloClient {
   const keepalive = options.keepalive ?? DEFAULT_KEEPALIVE;
   // One object for the client and for preconnect: grpc-js shares a connection only between equal credentials.
   const credentials = options.credentials ?? grpc.credentials.createInsecure();
-  // A new instance is connected to while its checks run, so its first call finds the connection READY (docs/figures.md).
-  const earlyConnections = { preconnect: { credentials } };
   const discovery: ConsulDiscoveryOptions = {
-    ...earlyConnections,
+    // A new instance is connected to while its checks run, so its first call finds the connection READY (docs/figures.md).
+    preconnect: { credentials },
     ...(options.consul && { connection: options.consul }),
     // Where the library reports a callback of ours that throws (isolated, logged once).
     logger: options.logger,
