@@ -34,6 +34,8 @@ export interface ServiceInstance {
   readonly meta: Readonly<Record<string, string>>;
   /** The Consul node (agent) the instance is registered with. */
   readonly node: string;
+  /** The datacenter of that node, as Consul answers it (absent only from a Consul that does not say). */
+  readonly datacenter?: string;
   /** The worst of its checks. */
   readonly status: 'passing' | 'warning' | 'critical';
   /** Consul's `Service.Weights` as answered, unchecked (`{Passing, Warning}` from a sane Consul); read with `weights=consul`. */
@@ -105,7 +107,7 @@ export interface RequestOptions {
 }
 
 interface HealthEntry {
-  Node: { Node: string; Address: string };
+  Node: { Node: string; Address: string; Datacenter?: string };
   Service: { ID: string; Address: string; Port: number; Tags: string[] | null; Meta: Record<string, string> | null; Weights?: unknown };
   Checks?: { Status: string }[];
 }
@@ -430,6 +432,7 @@ function toInstance(entry: HealthEntry): ServiceInstance {
     tags: entry.Service.Tags ?? [],
     meta: entry.Service.Meta ?? {},
     node: entry.Node.Node,
+    ...(typeof entry.Node.Datacenter === 'string' && entry.Node.Datacenter !== '' && { datacenter: entry.Node.Datacenter }),
     ...(entry.Service.Weights !== undefined && { weights: entry.Service.Weights }),
     status: (entry.Checks ?? []).reduce<ServiceInstance['status']>(
       (worst, check) =>
