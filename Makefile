@@ -12,20 +12,28 @@ CLIENT_STATS_PORT ?= 9464
 LIVE_PORT ?= 9470
 # Where the published ports listen: this machine only, unless you say otherwise (PUBLISH_ADDRESS=0.0.0.0).
 PUBLISH_ADDRESS ?= 127.0.0.1
-# single: one Consul server (the default); ha: three, with Raft, as production runs it.
+# single: one Consul server (the default); ha: three, with Raft, as production runs it;
+# multi-dc: two datacenters, WAN-federated, instances in each, the client preferring dc1.
 PROFILE ?= single
 CONSUL_2_PORT ?= 8502
 CONSUL_3_PORT ?= 8503
+# PROFILE=multi-dc: dc2's Consul server (UI and API).
+CONSUL_DC2_PORT ?= 8504
 # The three Consul servers as this machine reaches them (PROFILE=ha, make swarm-up).
 HA_CONSUL_HOST_URLS := https://127.0.0.1:$(CONSUL_UI_PORT),https://127.0.0.1:$(CONSUL_2_PORT),https://127.0.0.1:$(CONSUL_3_PORT)
+# The profile's Compose variables (COMPOSE_PROFILES, CONSUL_ADDRESSES...): profiles/<PROFILE>.env,
+# the one copy scripts/swarm.sh and the e2e stacks read too. An unknown PROFILE has no file:
+# the profile target refuses it before anything is built.
+-include profiles/$(PROFILE).env
+PROFILE_VARIABLES := $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' profiles/$(PROFILE).env 2>/dev/null)
 ifeq ($(PROFILE),ha)
-COMPOSE_PROFILES := ha
-CONSUL_ADDRESSES := https://consul:8501,https://consul-2:8501,https://consul-3:8501
 CONSUL_HOST_URLS := $(HA_CONSUL_HOST_URLS)
+else ifeq ($(PROFILE),multi-dc)
+CONSUL_HOST_URLS := https://127.0.0.1:$(CONSUL_UI_PORT),https://127.0.0.1:$(CONSUL_DC2_PORT)
 else
 CONSUL_HOST_URLS := https://127.0.0.1:$(CONSUL_UI_PORT)
 endif
-export CONSUL_UI_PORT CLIENT_STATS_PORT PUBLISH_ADDRESS PROFILE COMPOSE_PROFILES CONSUL_ADDRESSES CONSUL_2_PORT CONSUL_3_PORT
+export CONSUL_UI_PORT CLIENT_STATS_PORT PUBLISH_ADDRESS PROFILE CONSUL_2_PORT CONSUL_3_PORT CONSUL_DC2_PORT $(PROFILE_VARIABLES)
 # The chaos runner and you reach Consul over HTTPS with our CA and the chaos runner's read token.
 CONSUL_API := CONSUL_CACERT=.secrets/ca.pem CONSUL_HTTP_TOKEN_FILE=.secrets/chaos-runner.token
 # What starts Consul dev agents gets the binary scripts/ensure-consul.sh provides (built once, then cached).
@@ -57,7 +65,7 @@ secrets: ## the CA, certificates, gossip key and ACL tokens in .secrets/ (made o
 app: ## npm ci, compile TypeScript, stage production node_modules
 	@scripts/build-app.sh
 
-up: profile provision secrets app ## build and start Consul (PROFILE=ha: 3 servers), 3 HelloService instances and the client
+up: profile provision secrets app ## build and start Consul (PROFILE=ha: 3 servers; PROFILE=multi-dc: two datacenters), 3 HelloService instances (per datacenter) and the client
 	@scripts/check-ports.sh
 	@echo "==> compose: build the hello and client images (log: /tmp/grpc-consul-lab-build.log)"
 	@$(COMPOSE) build >/tmp/grpc-consul-lab-build.log 2>&1 \
@@ -74,13 +82,14 @@ up: profile provision secrets app ## build and start Consul (PROFILE=ha: 3 serve
 	@echo "  docker compose logs -f client           the client only"
 	@echo "  https://localhost:$(CONSUL_UI_PORT)/ui/              Consul UI (read-only token below; our CA is .secrets/ca.pem)"
 	@echo "      token: $$(cat .secrets/ui-read.token)   (again: make token)"
+	@$(if $(filter multi-dc,$(PROFILE)),echo "  https://localhost:$(CONSUL_DC2_PORT)/ui/              dc2's Consul UI (same token: ACLs are replicated from dc1)")
 	@echo "  http://localhost:$(CLIENT_STATS_PORT)/                the live view: calls/s per instance, failures, latency, resolver set"
 	@echo "  curl -s localhost:$(CLIENT_STATS_PORT)/stats          the client counters"
 	@echo "  make down                               remove everything"
 
 down: ## remove every container, network, volume and image that make up created
 	@if docker info >/dev/null 2>&1; then \
-	  $(COMPOSE_NO_IMAGES) --profile ha down --volumes --remove-orphans --rmi local --timeout 5; \
+	  $(COMPOSE_NO_IMAGES) --profile ha --profile multi-dc down --volumes --remove-orphans --rmi local --timeout 5; \
 	else echo "no Docker engine answers: nothing to remove"; fi
 
 token: ## print the Consul UI's read-only token again

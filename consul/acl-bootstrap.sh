@@ -18,8 +18,9 @@ until consul operator raft list-peers >/dev/null 2>&1; do
   sleep 0.5
 done
 
-# role: policy file, token file, description
-for role in agent hello-server hello-client chaos-runner ui-read; do
+# role: policy file, token file, description. ACL_EXTRA_ROLES: roles only a
+# profile needs (PROFILE=multi-dc: replication, for dc2's server).
+for role in agent hello-server hello-client chaos-runner ui-read ${ACL_EXTRA_ROLES:-}; do
   if ! consul acl policy read -name "$role" >/dev/null 2>&1; then
     consul acl policy create -name "$role" -rules "@$POLICIES/$role.hcl" >/dev/null
     echo "acl-bootstrap: policy $role created"
@@ -33,8 +34,16 @@ done
 
 # Each agent registers its node with the agent token from now on (it is also in
 # their config, for restarts); setting it here makes them sync at once.
+# A server of another datacenter (PROFILE=multi-dc) resolves the management
+# token through dc1 once the WAN has joined them: until then it refuses, so it
+# is asked again for up to a minute.
 for agent in $(echo "${CONSUL_AGENTS:-$CONSUL_HTTP_ADDR}" | tr ',' ' '); do
-  CONSUL_HTTP_ADDR="$agent" consul acl set-agent-token agent "$(cat "$SECRETS/agent.token")" >/dev/null
+  tries=0
+  until CONSUL_HTTP_ADDR="$agent" consul acl set-agent-token agent "$(cat "$SECRETS/agent.token")" >/dev/null 2>&1; do
+    tries=$((tries + 1))
+    [ "$tries" -lt 120 ] || { echo "acl-bootstrap: $agent refused the agent token for 60 s" >&2; exit 1; }
+    sleep 0.5
+  done
   echo "acl-bootstrap: agent token set on $agent"
 done
 echo "acl-bootstrap: done"

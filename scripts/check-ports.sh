@@ -13,6 +13,7 @@ else
 fi
 specs=("CONSUL_UI_PORT:${CONSUL_UI_PORT:-8501}" "CLIENT_STATS_PORT:${CLIENT_STATS_PORT:-9464}")
 [ "${PROFILE:-single}" != ha ] || specs+=("CONSUL_2_PORT:${CONSUL_2_PORT:-8502}" "CONSUL_3_PORT:${CONSUL_3_PORT:-8503}")
+[ "${PROFILE:-single}" != multi-dc ] || specs+=("CONSUL_DC2_PORT:${CONSUL_DC2_PORT:-8504}")
 for spec in "${specs[@]}"; do
   name=${spec%%:*}
   port=${spec#*:}

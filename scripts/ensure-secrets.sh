@@ -25,15 +25,16 @@ expires_soon() {
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # cert NAME KIND [extra args]: a certificate signed by our CA, kept as NAME.pem / NAME-key.pem.
+# DC (default dc1) is the datacenter a server certificate names: server.DC.consul.
 cert() {
-  local name="$1" kind="$2"
+  local name="$1" kind="$2" dc="${DC:-dc1}"
   shift 2
   if expires_soon "$dir/$name.pem"; then
     (cd "$work" && rm -f ./*-consul-*.pem &&
-      "$consul_bin" tls cert create "$kind" -dc dc1 -days 365 -ca "$dir/ca.pem" -key "$dir/ca-key.pem" "$@" >/dev/null) ||
+      "$consul_bin" tls cert create "$kind" -dc "$dc" -days 365 -ca "$dir/ca.pem" -key "$dir/ca-key.pem" "$@" >/dev/null) ||
       fail secrets "consul tls cert create $kind for $name failed"
-    mv "$work"/dc1-*-consul-0.pem "$dir/$name.pem"
-    mv "$work"/dc1-*-consul-0-key.pem "$dir/$name-key.pem"
+    mv "$work"/"$dc"-*-consul-0.pem "$dir/$name.pem"
+    mv "$work"/"$dc"-*-consul-0-key.pem "$dir/$name-key.pem"
     info "certificate $name made"
   fi
 }
@@ -52,6 +53,8 @@ fi
 # The Consul server(s): every name a client or another server may use, and loopback.
 cert consul -server -additional-dnsname consul -additional-dnsname consul-1 -additional-dnsname consul-2 \
   -additional-dnsname consul-3 -additional-dnsname localhost
+# PROFILE=multi-dc's second datacenter: its server proves server.dc2.consul to dc1's over the WAN.
+DC=dc2 cert consul-dc2 -server -additional-dnsname consul-dc2 -additional-dnsname localhost
 # HelloService instances: one name that does not depend on the address (what
 # clients and Consul's check verify), server and client use (the container
 # healthcheck calls its own instance with it).
@@ -60,7 +63,8 @@ cert hello -client -additional-dnsname HelloService
 cert client -cli
 
 [ -s "$dir/gossip.key" ] || { "$consul_bin" keygen >"$dir/gossip.key" && info "gossip key made"; }
-for role in management agent hello-server hello-client chaos-runner ui-read; do
+# replication: dc2's server copies dc1's ACLs with it (created in Consul by PROFILE=multi-dc only).
+for role in management agent hello-server hello-client chaos-runner ui-read replication; do
   [ -s "$dir/$role.token" ] || { node -p 'crypto.randomUUID()' >"$dir/$role.token" && info "token $role made"; }
 done
 # Consul reads its management token and gossip key from config, not from files.
@@ -75,6 +79,20 @@ acl {
 }
 HCL
 mv "$dir/consul-acl.hcl.partial" "$dir/consul-acl.hcl"
+# dc2's server (PROFILE=multi-dc): the same gossip key (one key for LAN and
+# WAN), no management token of its own (ACLs are dc1's), the token it
+# replicates them with.
+cat >"$dir/consul-dc2-acl.hcl.partial" <<HCL
+# Written by scripts/ensure-secrets.sh. Secret.
+encrypt = "$(cat "$dir/gossip.key")"
+acl {
+  tokens {
+    agent = "$(cat "$dir/agent.token")"
+    replication = "$(cat "$dir/replication.token")"
+  }
+}
+HCL
+mv "$dir/consul-dc2-acl.hcl.partial" "$dir/consul-dc2-acl.hcl"
 # The directory keeps others out; the files are readable by the containers' own users.
 chmod 644 "$dir"/*
 skip_or_done=$(ls "$dir" | wc -l)

@@ -55,7 +55,7 @@ function assertRefused(run: ReturnType<typeof make>, line: RegExp): void {
 }
 
 test('an unknown PROFILE: one line, exit 2, before anything is built or started', { timeout: 30_000 }, () => {
-  assertRefused(make(['up', 'PROFILE=triple']), /^error: \[profile\] unknown PROFILE "triple" \(known: single, ha\)$/);
+  assertRefused(make(['up', 'PROFILE=triple']), /^error: \[profile\] unknown PROFILE "triple" \(known: single, ha, multi-dc\)$/);
 });
 
 test(
@@ -73,8 +73,8 @@ test(
   },
 );
 
-test('the settings make accepts pass the check silently: both profiles, 1 and 50 instances', { timeout: 30_000 }, () => {
-  for (const settings of [['PROFILE=single', 'HELLO_REPLICAS=1'], ['PROFILE=ha', 'HELLO_REPLICAS=50'], []]) {
+test('the settings make accepts pass the check silently: every profile, 1 and 50 instances', { timeout: 30_000 }, () => {
+  for (const settings of [['PROFILE=single', 'HELLO_REPLICAS=1'], ['PROFILE=ha', 'HELLO_REPLICAS=50'], ['PROFILE=multi-dc'], []]) {
     const run = make(['profile', ...settings]);
     assert.deepEqual(run, { code: 0, stdout: '', stderr: '' }, settings.join(' '));
   }

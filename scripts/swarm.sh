@@ -13,8 +13,11 @@ STACK=${STACK:-grpc-consul-lab}
 # Not make up's 10.77.0: the compose demo and the swarm stack may run side by side.
 export LAB_NET=${LAB_NET:-10.78.0}
 export HELLO_IMAGE=${HELLO_IMAGE:-$STACK/hello:swarm} CLIENT_IMAGE=${CLIENT_IMAGE:-$STACK/client:swarm}
-export PROFILE=ha COMPOSE_PROFILES=ha
-export CONSUL_ADDRESSES=https://consul:8501,https://consul-2:8501,https://consul-3:8501
+export PROFILE=ha
+set -a
+# shellcheck source=../profiles/ha.env
+source "$PROJECT_ROOT/profiles/ha.env"
+set +a
 # Written when `up` made this machine a swarm manager: only then does `down` leave the swarm.
 INIT_MARKER="$CACHE_DIR/swarm-initialized-by-grpc-consul-lab"
 STACK_FILE="$PROJECT_ROOT/build/swarm/$STACK.yml"

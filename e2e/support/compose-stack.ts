@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
 import Docker from 'dockerode';
 import {
@@ -30,15 +30,29 @@ import { HELLO_SERVICE_NAME } from '../../packages/contracts/hello.js';
 export interface StackOptions {
   /** Compose variables: CALL_RATE, HELLO_REPLICAS... */
   readonly env?: Record<string, string>;
-  /** 'ha': three Consul servers, as `make up PROFILE=ha`. */
-  readonly profile?: 'single' | 'ha';
+  /** 'ha': three Consul servers, as `make up PROFILE=ha`; 'multi-dc': two datacenters, as `make up PROFILE=multi-dc`. */
+  readonly profile?: StackProfile;
 }
 
-/** The addresses the stack's programs reach Consul at, per profile (as the Makefile sets them). */
-const CONSUL_ADDRESSES = {
-  single: 'https://consul:8501',
-  ha: 'https://consul:8501,https://consul-2:8501,https://consul-3:8501',
-} as const;
+const PROFILES = ['single', 'ha', 'multi-dc'] as const;
+export type StackProfile = (typeof PROFILES)[number];
+
+/** A profile's Compose variables, from the file the Makefile includes (profiles/<profile>.env). */
+function variablesOf(profile: StackProfile): Record<string, string> {
+  const lines = readFileSync(`${ROOT}/profiles/${profile}.env`, 'utf8').split('\n');
+  const assignments = lines.filter((line) => /^[A-Z_][A-Z0-9_]*=/.test(line));
+  return Object.fromEntries(assignments.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+}
+
+/**
+ * The profile's variables, every other profile's emptied: a `make test
+ * PROFILE=ha` exports ha's into this process, and they must not leak into
+ * stacks of another profile (docker-compose.yml reads an empty one as unset).
+ */
+function profileVariables(profile: StackProfile): Record<string, string> {
+  const emptied = PROFILES.flatMap((other) => Object.keys(variablesOf(other)).map((name) => [name, '']));
+  return { ...Object.fromEntries(emptied), ...variablesOf(profile) };
+}
 
 let subnets = 0;
 
@@ -65,13 +79,12 @@ export class ComposeStack {
         .withEnvironment({
           ...chosenImages(),
           PROFILE: profile,
-          // Set either way: a `make test PROFILE=ha` must not leak its profile into single stacks.
-          COMPOSE_PROFILES: profile === 'ha' ? 'ha' : '',
-          CONSUL_ADDRESSES: CONSUL_ADDRESSES[profile],
+          ...profileVariables(profile),
           LAB_NET: labNet,
           CONSUL_UI_PORT: '0',
           CONSUL_2_PORT: '0',
           CONSUL_3_PORT: '0',
+          CONSUL_DC2_PORT: '0',
           CLIENT_STATS_PORT: '0',
           PUBLISH_ADDRESS: '127.0.0.1',
           ...options.env,
