@@ -71,8 +71,12 @@ up: profile provision secrets app ## build and start Consul (PROFILE=ha: 3 serve
 	@$(COMPOSE) build >/tmp/grpc-consul-lab-build.log 2>&1 \
 	  || { tail -n 15 /tmp/grpc-consul-lab-build.log >&2; echo "error: [image-build] docker compose build failed; see above and /tmp/grpc-consul-lab-build.log" >&2; exit 1; }
 	@echo "==> compose: start the stack and wait until every container is healthy"
+	@# On failure, the containers' own one-line errors too (a datacenter that cannot join the WAN, say);
+	@# compose writes escape codes even into a pipe.
 	@$(COMPOSE) up -d --wait --wait-timeout 180 >/tmp/grpc-consul-lab-up.log 2>&1 \
-	  || { tail -n 15 /tmp/grpc-consul-lab-up.log >&2; echo "error: [compose] the stack did not become healthy; see above, then: make logs" >&2; exit 1; }
+	  || { tail -n 15 /tmp/grpc-consul-lab-up.log >&2; \
+	       $(COMPOSE) logs --no-log-prefix 2>/dev/null | sed 's/\x1b\[[0-9;]*[A-Za-z]//g' | grep -m 3 '^error: \[' >&2; \
+	       echo "error: [compose] the stack did not become healthy; see above, then: make logs" >&2; exit 1; }
 	@# The images this build replaced, untagged now and used by no container since up: ours only, by label.
 	@docker image prune -f --filter label=com.docker.compose.project=grpc-consul-lab >/dev/null
 	@$(COMPOSE) ps --format 'table {{.Name}}\t{{.Status}}\t{{.Ports}}'

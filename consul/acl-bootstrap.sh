@@ -18,6 +18,10 @@ until consul operator raft list-peers >/dev/null 2>&1; do
   sleep 0.5
 done
 
+# PROFILE=multi-dc: every datacenter in WAN_DATACENTERS joined over the WAN
+# first (one line naming one that does not, exit 1).
+[ -z "${WAN_DATACENTERS:-}" ] || sh /consul/await-wan.sh $(echo "$WAN_DATACENTERS" | tr "," " ")
+
 # role: policy file, token file, description. ACL_EXTRA_ROLES: roles only a
 # profile needs (PROFILE=multi-dc: replication, for dc2's server).
 for role in agent hello-server hello-client chaos-runner ui-read ${ACL_EXTRA_ROLES:-}; do

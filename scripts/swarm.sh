@@ -14,10 +14,8 @@ STACK=${STACK:-grpc-consul-lab}
 export LAB_NET=${LAB_NET:-10.78.0}
 export HELLO_IMAGE=${HELLO_IMAGE:-$STACK/hello:swarm} CLIENT_IMAGE=${CLIENT_IMAGE:-$STACK/client:swarm}
 export PROFILE=ha
-set -a
-# shellcheck source=../profiles/ha.env
-source "$PROJECT_ROOT/profiles/ha.env"
-set +a
+# The profile's Compose variables, KEY=VALUE lines (read, not sourced: a value is taken as written).
+while IFS='=' read -r name value; do export "$name=$value"; done < <(grep -E '^[A-Z_][A-Z0-9_]*=' "$PROJECT_ROOT/profiles/ha.env")
 # Written when `up` made this machine a swarm manager: only then does `down` leave the swarm.
 INIT_MARKER="$CACHE_DIR/swarm-initialized-by-grpc-consul-lab"
 STACK_FILE="$PROJECT_ROOT/build/swarm/$STACK.yml"
