@@ -93,6 +93,7 @@ class BreakingDocker {
       instanceId: `HelloService-${id}-50051`,
       networks: ['front', 'back'].filter((network) => this.connected.get(id)?.has(network)),
       swarmService: '',
+      datacenter: '',
     };
   }
 
