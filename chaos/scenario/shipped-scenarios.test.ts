@@ -21,13 +21,14 @@ const SEEDS = [0, 1, 7, 11, 424_242];
  * running containers labelled as chaos targets; the CLI always has a Consul
  * API): make up (one Consul server), make up PROFILE=ha (three), make
  * swarm-up (PROFILE=ha as Swarm services), make up PROFILE=multi-dc (two
- * datacenters of one server each, their containers labelled with theirs).
+ * datacenters of one server each). Every Consul server and instance is
+ * labelled with its datacenter, dc1 but in PROFILE=multi-dc's second.
  * Three hello instances each (per datacenter), the default HELLO_REPLICAS.
  */
 const STACKS = {
-  single: { swarm: false, hello: 3, consul: 1, consulApi: true, datacenters: {} },
-  ha: { swarm: false, hello: 3, consul: 3, consulApi: true, datacenters: {} },
-  swarm: { swarm: true, hello: 3, consul: 3, consulApi: true, datacenters: {} },
+  single: { swarm: false, hello: 3, consul: 1, consulApi: true, datacenters: { dc1: { hello: 3, consul: 1 } } },
+  ha: { swarm: false, hello: 3, consul: 3, consulApi: true, datacenters: { dc1: { hello: 3, consul: 3 } } },
+  swarm: { swarm: true, hello: 3, consul: 3, consulApi: true, datacenters: { dc1: { hello: 3, consul: 3 } } },
   'multi-dc': {
     swarm: false,
     hello: 6,
