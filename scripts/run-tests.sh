@@ -39,6 +39,7 @@ services/gray-recovery.test.ts                    consul
 services/local/local-demo.test.ts                 consul (make local starts a dev agent)
 services/server-lifecycle.test.ts                 consul
 chaos/report/report-screenshot.test.ts            chromium
+services/live-view/live-page-browser.test.ts      chromium
 '
 needing=$(awk 'NF { print $1 }' <<<"$NEEDS" | sort)
 

@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import { netfaultImage } from './chosen-images.js';
-import { CHAOS_TARGET_LABEL, isInScope, ROLE_LABEL, SWARM_SERVICE_LABEL, type TargetScope } from './labels.js';
+import { CHAOS_TARGET_LABEL, DATACENTER_LABEL, isInScope, ROLE_LABEL, SWARM_SERVICE_LABEL, type TargetScope } from './labels.js';
 import { pollUntil } from '../../packages/runtime/poll.js';
 import { HELLO_SERVICE_NAME } from '../../packages/contracts/hello.js';
 
@@ -26,6 +26,8 @@ export interface TargetContainer {
   readonly networks: readonly string[];
   /** The Swarm service a task container belongs to ('' outside Swarm). */
   readonly swarmService: string;
+  /** Its datacenter label (PROFILE=multi-dc: dc1, dc2); '' when it has none. */
+  readonly datacenter: string;
 }
 
 export class RefusedTargetError extends Error {}
@@ -94,6 +96,7 @@ export class DockerDriver {
       instanceId: `${SERVICE_NAME}-${info.Config.Hostname}-${port}`,
       networks: networks.map(([name]) => name),
       swarmService: info.Config.Labels[SWARM_SERVICE_LABEL] ?? '',
+      datacenter: info.Config.Labels[DATACENTER_LABEL] ?? '',
     };
   }
 

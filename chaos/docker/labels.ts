@@ -1,6 +1,8 @@
 /** Labels that make a container a chaos target, and say what it is. */
 export const CHAOS_TARGET_LABEL = 'grpc-consul-lab.chaos-target';
 export const ROLE_LABEL = 'grpc-consul-lab.role';
+/** PROFILE=multi-dc: the Consul datacenter a container belongs to (dc1, dc2); absent elsewhere. */
+export const DATACENTER_LABEL = 'grpc-consul-lab.datacenter';
 export const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';
 /** Put by `docker stack deploy` on every task container of a stack. */
 export const STACK_NAMESPACE_LABEL = 'com.docker.stack.namespace';

@@ -1,6 +1,7 @@
 import type { StatsSnapshot } from '../../packages/contracts/stats.js';
 import type { LatencyCounts } from '../../packages/contracts/latency-histogram.js';
 import type { Scenario } from '../scenario/schema.js';
+import type { DatacenterFailover, ServedBySwitch } from './datacenter-switches.js';
 
 /**
  * What a run leaves behind: the only input of the HTML report, and the
@@ -60,6 +61,10 @@ export interface ActionRecord {
   undoable?: boolean;
   /** The read-back once its undo ran: absent while an undoable step has not been undone. */
   undone?: Observation;
+  /** The datacenter the step took out (lose-, partition-, empty-datacenter). */
+  datacenter?: string;
+  /** For a step that took out a datacenter: time to fail over and to fail back, from the client's switches (set when the run ends). */
+  failover?: DatacenterFailover;
 }
 
 /**
@@ -104,6 +109,12 @@ export interface Journal {
   readonly actions: ActionRecord[];
   readonly rollbacks: { readonly description: string; readonly at: number; readonly outcome: string }[];
   readonly samples: Sample[];
+  /**
+   * Every served-by switch the client reported during the run, oldest first
+   * (datacenter-switches.ts): which datacenter answered, from when. Absent in
+   * journals from before it was kept; empty when the client names no datacenter.
+   */
+  servedBy?: ServedBySwitch[];
 }
 
 export function toSample(stats: StatsSnapshot, t: number): Sample {

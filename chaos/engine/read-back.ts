@@ -2,6 +2,7 @@ import type { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
 import { DROP_RULES, type DockerDriver, type TargetContainer } from '../docker/docker-driver.js';
 import { type Clock, pollUntil, systemClock } from '../../packages/runtime/poll.js';
 import type { Observation } from './journal.js';
+import { HELLO_SERVICE_NAME } from '../../packages/contracts/hello.js';
 
 /**
  * How a step proves what it did: a read-back asks Docker or Consul what is
@@ -125,5 +126,28 @@ export function kvHolds(consul: ConsulHttp, key: string, expected: string | unde
   return async () => {
     const { value } = await consul.kvGet(key);
     return { observed: value === undefined ? `${key} absent` : `${key} = ${value}`, ok: value === expected };
+  };
+}
+
+/**
+ * What the Consul servers of `datacenter` hold for the instances: every one
+ * of them passing (`passing`), or none. Asked with `?dc=`, so an agent of
+ * either datacenter answers (forwarding over the WAN): the runner's list of
+ * agents holds both datacenters' and the one asked may be the one down.
+ */
+export function passingInDatacenter(
+  consul: ConsulHttp,
+  datacenter: string,
+  instanceIds: readonly string[],
+  { passing }: { readonly passing: boolean },
+): ReadBack {
+  return async () => {
+    const { instances } = await consul.healthService({ service: HELLO_SERVICE_NAME, dc: datacenter });
+    const passingNow = new Set(instances.map((instance) => instance.id));
+    const count = instanceIds.filter((id) => passingNow.has(id)).length;
+    return {
+      observed: `Consul of ${datacenter}: ${count} of its ${instanceIds.length} instance(s) passing`,
+      ok: passing ? count === instanceIds.length : count === 0,
+    };
   };
 }

@@ -35,6 +35,9 @@ function servingAll(calls: number): StatsSnapshot {
     lastOkAtByInstance: each(now),
     forgotten: { instances: 0, ok: 0 },
     resolvedInstances: ids.map((id) => `${id}@127.0.0.1:50051`),
+    datacenterByInstance: {},
+    byDatacenter: {},
+    servedBy: [],
     resolverErrors: 0,
     latencyMs: { p50: 2, p99: 2, max: 2 },
     latencyCounts: {},
@@ -90,6 +93,7 @@ class BreakingDocker {
       instanceId: `HelloService-${id}-50051`,
       networks: ['front', 'back'].filter((network) => this.connected.get(id)?.has(network)),
       swarmService: '',
+      datacenter: '',
     };
   }
 

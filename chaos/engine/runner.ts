@@ -9,6 +9,7 @@ import type { Scenario } from '../scenario/schema.js';
 import { SkippedStep, type StepContext, type StepOutcome, type Undo } from '../faults/fault-kind.js';
 import { faultKindOf } from '../faults/registry.js';
 import { registrationsOf } from './consul-view.js';
+import { datacenterFailover, failoverLine, mergeSwitches } from './datacenter-switches.js';
 import { type Baseline, baselineOf, checkCounters, checkServed, type LiveInstance } from './hypothesis.js';
 import { type ActionRecord, type Journal, type Observation, type ProbeResult, toSample } from './journal.js';
 import { allOf, observe, type ReadBack } from './read-back.js';
@@ -130,6 +131,7 @@ class ScenarioRun {
       actions: [],
       rollbacks: [],
       samples: [],
+      servedBy: [],
     };
   }
 
@@ -244,9 +246,23 @@ class ScenarioRun {
   async finish(): Promise<void> {
     await this.stopSampling();
     this.journal.endedAt = Date.now();
+    this.timeFailovers();
     const { verdict, reason } = judge(this.journal);
     this.journal.verdict = verdict;
     this.journal.verdictReason = reason;
+  }
+
+  /**
+   * Each fault that took out a datacenter gets its time to fail over and to
+   * fail back, from every switch the client reported, the settle included
+   * (a failback usually comes after the last fault's undo).
+   */
+  private timeFailovers(): void {
+    for (const action of this.journal.actions) {
+      if (action.datacenter === undefined || action.outcome !== 'done') continue;
+      action.failover = datacenterFailover(action.datacenter, action.startedAt, action.undoneAt, this.journal.servedBy ?? []);
+      this.options.log(`fault #${action.index + 1} ${action.description}: ${failoverLine(action.failover)}`);
+    }
   }
 
   /** A step's or an undo's read-back, into the journal's terms. */
@@ -281,6 +297,7 @@ class ScenarioRun {
     const at = Date.now();
     this.lastStats = stats;
     this.journal.samples.push(toSample(stats, at));
+    this.journal.servedBy = mergeSwitches(this.journal.servedBy ?? [], stats.servedBy);
     this.tell((observer) => observer.push(stats, at));
     if (this.journal.actions.length > 0) {
       this.tell((observer) => observer.setTimings({ figures: faultFigures(this.journal), steady: steadyLatency(this.journal) }));
@@ -309,6 +326,7 @@ class ScenarioRun {
   }
 
   private async applyStep(step: PlannedStep): Promise<void> {
+    const datacenter = faultKindOf(step.action).datacenterOf?.(step.action);
     const record: ActionRecord = {
       index: step.index,
       description: describeAction(step.action),
@@ -320,6 +338,7 @@ class ScenarioRun {
       detail: '',
       targets: [],
       newInstances: [],
+      ...(datacenter !== undefined && { datacenter }),
     };
     this.journal.actions.push(record);
     this.tell((observer) => observer.faultStarted({ index: step.index, description: record.description, startedAt: record.startedAt }));
@@ -396,16 +415,23 @@ class ScenarioRun {
     }
   }
 
-  private async liveInstances(): Promise<LiveInstance[]> {
+  /**
+   * The instances that must each be served: running, under no fault, and
+   * (with datacenters) in the one that serves the client now. A client of
+   * two datacenters calls the one it prefers and keeps the other in reserve:
+   * the reserve's instances are silent by design, not a finding.
+   */
+  private async liveInstances(serving: string | undefined): Promise<LiveInstance[]> {
     return (await this.options.driver.targets('hello'))
       .filter((target) => target.state === 'running' && !this.underFault.has(target.containerId))
+      .filter((target) => serving === undefined || target.datacenter === '' || target.datacenter === serving)
       .map((target) => ({ instanceId: target.instanceId, container: target.name }));
   }
 
   private async checkEveryLiveServed(current: StatsSnapshot, phase: ProbeResult['phase']): Promise<ProbeResult> {
     const { scenario, consul } = this.options;
     const at = Date.now();
-    const live = await this.liveInstances();
+    const live = await this.liveInstances(current.servedBy.at(-1)?.datacenter);
     const reading = { hypothesis: scenario.hypothesis, live, stats: current, phase, at };
     const probe = checkServed(reading);
     if (probe.ok || consul === undefined) return probe;
@@ -430,5 +456,6 @@ function statusLine(journal: Journal, thePlan: Plan, next: TimelineEvent | undef
     : 'settling';
   const now = Date.now();
   const serving = Object.values(stats.lastOkAtByInstance).filter((at) => at > now - 2_000).length;
-  return `[${elapsed}s/${(thePlan.totalMs / 1_000).toFixed(0)}s] ${upcoming} | ok=${stats.ok - baseline.ok} failed=${stats.failed - baseline.failed} wrong=${stats.wrong - baseline.wrong} | serving: ${serving}`;
+  const datacenter = stats.servedBy.at(-1)?.datacenter;
+  return `[${elapsed}s/${(thePlan.totalMs / 1_000).toFixed(0)}s] ${upcoming} | ok=${stats.ok - baseline.ok} failed=${stats.failed - baseline.failed} wrong=${stats.wrong - baseline.wrong} | serving: ${serving}${datacenter === undefined ? '' : ` in ${datacenter}`}`;
 }

@@ -18,6 +18,12 @@ export const timing = {
   jitter: duration.prefault('0s'),
 };
 
+/** The datacenter a step takes out whole (PROFILE=multi-dc), as its containers' datacenter label names it. */
+export const datacenter = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]*$/, 'a datacenter name as Consul writes one: lower-case letters, digits and dashes')
+  .default('dc1');
+
 export const signal = z.enum(['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGQUIT']);
 
 /** A bounded fault's `lastsMs`: undone `duration` after it started. */

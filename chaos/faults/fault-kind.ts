@@ -35,6 +35,12 @@ export interface FaultKind<Schema extends ActionSchema = ActionSchema> {
   readonly runsOn: { readonly compose: boolean; readonly swarm: boolean };
   /** What else it needs of the stack, checked before anything changes (scenario/preconditions.ts words each). */
   readonly needs: readonly StackNeed[];
+  /**
+   * The datacenter a step of this kind takes out whole (PROFILE=multi-dc):
+   * the preconditions check the stack has it and instances beyond it, and the
+   * runner times the client's move away from it and back (engine/datacenter-switches.ts).
+   */
+  datacenterOf?(action: z.output<Schema>): string;
   /** Carries out one planned step against the labelled containers. */
   apply(step: FaultStep<z.output<Schema>>, context: StepContext): Promise<StepOutcome>;
 }
@@ -48,8 +54,9 @@ export type ActionSchema<Name extends string = string> = z.ZodObject<{ readonly 
  * - consul-api: Consul's API (leaders are found and gray faults written through it)
  * - keep-alive-0: a scenario whose keepAlive lets every instance go at once
  * - hello-to-copy: a running hello instance to start new ones like
+ * - two-datacenters: the two Consul datacenters of PROFILE=multi-dc, their containers labelled with theirs
  */
-export type StackNeed = 'consul-cluster' | 'consul-container' | 'consul-api' | 'keep-alive-0' | 'hello-to-copy';
+export type StackNeed = 'consul-cluster' | 'consul-container' | 'consul-api' | 'keep-alive-0' | 'hello-to-copy' | 'two-datacenters';
 
 /** What `apply` is given of a planned step: the action as parsed and its seeded draw. */
 export interface FaultStep<Action> {

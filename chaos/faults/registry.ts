@@ -2,11 +2,14 @@ import type { ActionSchema, FaultKind } from './fault-kind.js';
 import { consulQuorumLoss } from './consul-quorum-loss.js';
 import { corrupt } from './corrupt.js';
 import { disconnect } from './disconnect.js';
+import { emptyDatacenter } from './empty-datacenter.js';
 import { flaky } from './flaky.js';
 import { kill } from './kill.js';
 import { killConsulFollower } from './kill-consul-follower.js';
 import { killConsulLeader } from './kill-consul-leader.js';
+import { loseDatacenter } from './lose-datacenter.js';
 import { partition } from './partition.js';
+import { partitionDatacenter } from './partition-datacenter.js';
 import { pause } from './pause.js';
 import { replace } from './replace.js';
 import { replaceAll } from './replace-all.js';
@@ -41,6 +44,9 @@ export const FAULT_KINDS = byName({
   'consul-quorum-loss': consulQuorumLoss,
   scale,
   'replace-all': replaceAll,
+  'lose-datacenter': loseDatacenter,
+  'partition-datacenter': partitionDatacenter,
+  'empty-datacenter': emptyDatacenter,
 });
 
 export type FaultName = keyof typeof FAULT_KINDS;

@@ -1,4 +1,5 @@
 import type { Journal, Verdict } from '../engine/journal.js';
+import { failoverLine } from '../engine/datacenter-switches.js';
 import { proofLine, unprovenWhy } from '../engine/verdict.js';
 import { faultFigures, figuresByKind, type LatencyQuantiles, steadyLatency } from './fault-figures.js';
 
@@ -128,6 +129,25 @@ function badge(journal: Journal): { words: string; colour: string } {
   return { words: words[verdict], colour };
 }
 
+/**
+ * Per fault that took out a datacenter: time to fail over and to fail back,
+ * from the client's served-by switches; empty when the run had none.
+ */
+function datacenterFailovers(journal: Journal): string {
+  const rows = journal.actions
+    .filter((action) => action.failover !== undefined)
+    .map((action) => {
+      const failover = action.failover as NonNullable<typeof action.failover>;
+      return `<tr data-failover="${action.index}"><td>#${action.index + 1}</td><td>${escape(failover.datacenter)}</td><td>${escape(failover.servedByAtFault ?? '–')}</td><td>${ms(failover.failedOver?.afterMs)}${failover.failedOver ? ` (to ${escape(failover.failedOver.to)})` : ''}</td><td>${ms(failover.failedBack?.afterMs)}</td><td>${escape(failoverLine(failover))}</td></tr>`;
+    });
+  if (rows.length === 0) return '';
+  return `<h2>Datacenter failover</h2>
+<table id="datacenter-failover"><tr><th></th><th>datacenter taken out</th><th>served by when the fault began</th><th>time to fail over (after the fault's start)</th><th>time to fail back (after the undo)</th><th>in words</th></tr>
+${rows.join('\n')}</table>
+<p>From the client's served-by switches (its /stats <code>servedBy</code>): the first correct answer from another datacenter after the fault began, and the first from the faulted one again after the undo took effect.</p>
+`;
+}
+
 export function renderReport(journal: Journal): string {
   const figures = faultFigures(journal);
   const verdict = badge(journal);
@@ -184,7 +204,7 @@ ${rows}</table>
 <p>Times after the fault's start, read from the client's counters once a second. A fault's window runs from its start to the next fault's. Steady latency (before the first fault): <b id="steady-latency">${latency(steady)}</b>${steady ? ` over ${steady.calls} calls` : ''}.</p>
 <table id="by-kind"><tr><th>fault kind</th><th>time to detect, p50 / p99 (faults)</th><th>time to recover, p50 / p99 (faults)</th><th>window p99 latency, p50 / p99 (faults)</th><th>calls recovered, p50 / p99 (faults)</th></tr>
 ${kindRows}</table>
-<h2>Steady-state hypothesis</h2>
+${datacenterFailovers(journal)}<h2>Steady-state hypothesis</h2>
 <table><tr><th>phase</th><th>probe</th><th>result</th><th>value</th><th>expected</th></tr>${probes}</table>
 <h2>Rollbacks</h2><ul>${rollbacks}</ul>
 <h2>Plan</h2><pre>${escape(journal.plan)}</pre>

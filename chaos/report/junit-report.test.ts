@@ -61,3 +61,17 @@ test('JUnit: a fault during which the hypothesis was violated, one that could no
   assert.match(third?.body ?? '', /<failure message="fault #3 pause b was not undone: read back hello-b paused" type="fault"\/>/);
   assert.match(third?.body ?? '', /undone: NOT CONFIRMED: hello-b paused/);
 });
+
+test("JUnit: a fault that took out a datacenter says its time to fail over and to fail back in its case's output", () => {
+  const journal = sampleJournal();
+  const [action] = journal.actions;
+  assert.ok(action);
+  action.datacenter = 'dc1';
+  action.failover = { datacenter: 'dc1', undone: true, servedByAtFault: 'dc1', failedOver: { to: 'dc2', afterMs: 900 } };
+  const body = cases(renderJunit(journal))[1]?.body ?? '';
+  assert.match(
+    body,
+    /\(steady 2\.07 \/ 2\.07 ms\)\nfailed over from dc1 to dc2 0\.9 s after the fault began; NO failback seen: no correct answer from dc1 after the undo\]\]><\/system-out>/,
+  );
+  assert.doesNotMatch(body, /<failure/, 'a finding, not a failed case');
+});

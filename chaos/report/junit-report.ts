@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Builder } from 'junit-report-builder';
 import type { Journal } from '../engine/journal.js';
+import { failoverLine } from '../engine/datacenter-switches.js';
 import { faultName, proofLine, unprovenWhy } from '../engine/verdict.js';
 import { faultFigures, steadyLatency, windowEnd } from './fault-figures.js';
 
@@ -50,7 +51,7 @@ export function renderJunit(journal: Journal): string {
     else if (during.length > 0) testCase.failure(says(during), 'hypothesis');
     const seconds = (value: number | undefined): string => (value === undefined ? '-' : `${(value / 1_000).toFixed(1)} s`);
     testCase.standardOutput(
-      `${action.detail}\n${proofLine(action)}\ncalls failed ${figure?.failures ?? 0}, wrong ${figure?.wrong ?? 0}, recovered ${figure?.recovered ?? 0} while it was the latest fault; out of the resolver's set after ${seconds(figure?.detectedAfterMs)}, replacement's first call after ${seconds(figure?.replacementFirstCallAfterMs)}; latency p50 / p99 ${figure?.latency ? `${figure.latency.p50} / ${figure.latency.p99} ms` : '-'} (steady ${steady ? `${steady.p50} / ${steady.p99} ms` : '-'})`,
+      `${action.detail}\n${proofLine(action)}\ncalls failed ${figure?.failures ?? 0}, wrong ${figure?.wrong ?? 0}, recovered ${figure?.recovered ?? 0} while it was the latest fault; out of the resolver's set after ${seconds(figure?.detectedAfterMs)}, replacement's first call after ${seconds(figure?.replacementFirstCallAfterMs)}; latency p50 / p99 ${figure?.latency ? `${figure.latency.p50} / ${figure.latency.p99} ms` : '-'} (steady ${steady ? `${steady.p50} / ${steady.p99} ms` : '-'})${action.failover ? `\n${failoverLine(action.failover)}` : ''}`,
     );
   }
   hypothesis('after', 'steady state after the faults');

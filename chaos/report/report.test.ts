@@ -67,3 +67,34 @@ test('a fault whose read-back did not confirm it: the report says unproven, and 
     /<tr class="bad"><td>#1<\/td>.*<td class="proof">applied: NOT CONFIRMED: hello-c running; undone: nothing to undo<\/td>/,
   );
 });
+
+test("a fault that took out a datacenter: the report's table gives its time to fail over and to fail back, or says none was seen", () => {
+  const journal = sampleJournal();
+  const [action] = journal.actions;
+  assert.ok(action);
+  journal.actions.push(
+    {
+      ...action,
+      datacenter: 'dc1',
+      failover: {
+        datacenter: 'dc1',
+        undone: true,
+        servedByAtFault: 'dc1',
+        failedOver: { to: 'dc2', afterMs: 1_200 },
+        failedBack: { afterMs: 2_500 },
+      },
+    },
+    { ...action, index: 1, datacenter: 'dc1', failover: { datacenter: 'dc1', undone: true, servedByAtFault: 'dc1' } },
+  );
+  journal.actions.shift();
+  const html = renderReport(journal);
+  assert.match(
+    html,
+    /<tr data-failover="0"><td>#1<\/td><td>dc1<\/td><td>dc1<\/td><td>1\.2 s \(to dc2\)<\/td><td>2\.5 s<\/td><td>failed over from dc1 to dc2 1\.2 s after the fault began; failed back to dc1 2\.5 s after the undo<\/td><\/tr>/,
+  );
+  assert.match(
+    html,
+    /<tr data-failover="1"><td>#2<\/td><td>dc1<\/td><td>dc1<\/td><td>–<\/td><td>–<\/td><td>NO failover seen: no correct answer from another datacenter than dc1 after the fault began<\/td><\/tr>/,
+  );
+  assert.doesNotMatch(renderReport(sampleJournal()), /datacenter-failover/, 'no table for a run that took out no datacenter');
+});

@@ -4,7 +4,14 @@ import { parseScenario } from './load-scenario.js';
 import { type StackFacts, stackFacts, unmetPrecondition } from './preconditions.js';
 
 const scenario = (method: string, keepAlive = 1) => parseScenario(`title: t\nmethod:\n${method}\nkeepAlive: ${keepAlive}\n`, 'test.yaml');
-const single: StackFacts = { swarm: false, hello: 3, consul: 1, consulApi: true };
+const single: StackFacts = { swarm: false, hello: 3, consul: 1, consulApi: true, datacenters: {} };
+const multiDc: StackFacts = {
+  ...single,
+  hello: 6,
+  consul: 2,
+  datacenters: { dc1: { hello: 3, consul: 1 }, dc2: { hello: 3, consul: 1 } },
+};
+const DATACENTER_KINDS = ['lose-datacenter', 'partition-datacenter', 'empty-datacenter'] as const;
 
 test('every step that can apply on the stack: nothing to say', () => {
   assert.equal(unmetPrecondition(scenario('  - action: pause\n    duration: 1s\n  - action: restart-consul'), single), undefined);
@@ -52,5 +59,57 @@ test("the stack's facts count running containers of each role", () => {
     false,
     true,
   );
-  assert.deepEqual(facts, { swarm: false, hello: 1, consul: 1, consulApi: true });
+  assert.deepEqual(facts, { swarm: false, hello: 1, consul: 1, consulApi: true, datacenters: {} });
+});
+
+test("the stack's facts count running containers per datacenter label, and none without one", () => {
+  const facts = stackFacts(
+    [
+      { role: 'consul', state: 'running', datacenter: 'dc1' },
+      { role: 'hello', state: 'running', datacenter: 'dc1' },
+      { role: 'hello', state: 'exited', datacenter: 'dc1' },
+      { role: 'consul', state: 'running', datacenter: 'dc2' },
+      { role: 'hello', state: 'running', datacenter: 'dc2' },
+      { role: 'hello', state: 'running', datacenter: 'dc2' },
+      { role: 'hello', state: 'running', datacenter: '' },
+    ],
+    false,
+    true,
+  );
+  assert.deepEqual(facts.datacenters, { dc1: { hello: 1, consul: 1 }, dc2: { hello: 2, consul: 1 } });
+  assert.equal(facts.hello, 4);
+});
+
+test('a datacenter fault on a stack without a second datacenter: one line that says what to start', () => {
+  for (const kind of DATACENTER_KINDS) {
+    const step = `  - action: ${kind}\n    duration: 15s`;
+    assert.equal(unmetPrecondition(scenario(step), multiDc), undefined, `${kind} runs on PROFILE=multi-dc`);
+    assert.equal(
+      unmetPrecondition(scenario(step), single),
+      `${kind} needs two datacenters, their containers labelled grpc-consul-lab.datacenter (make up PROFILE=multi-dc); this stack has none`,
+    );
+    const oneDatacenter = { ...single, datacenters: { dc1: { hello: 3, consul: 1 } } };
+    assert.match(unmetPrecondition(scenario(step), oneDatacenter) ?? '', /this stack has only dc1$/);
+    assert.match(unmetPrecondition(scenario(step), { ...multiDc, swarm: true }) ?? '', new RegExp(`^${kind} cannot run on a Swarm stack`));
+  }
+});
+
+test('a datacenter fault names a datacenter with instances to take out, and leaves instances elsewhere', () => {
+  const step = (datacenter: string) => `  - action: lose-datacenter\n    datacenter: ${datacenter}`;
+  assert.equal(unmetPrecondition(scenario(step('dc2')), multiDc), undefined);
+  assert.equal(
+    unmetPrecondition(scenario(step('dc3')), multiDc),
+    'lose-datacenter takes out datacenter dc3, which has no running hello instance on this stack (its datacenters: dc1, dc2)',
+  );
+  const dc2Empty = { ...multiDc, datacenters: { dc1: { hello: 3, consul: 1 }, dc2: { hello: 0, consul: 1 } } };
+  assert.equal(
+    unmetPrecondition(scenario(step('dc1'), 0), dc2Empty),
+    'lose-datacenter of dc1 leaves no running hello instance in the other datacenters to answer the calls',
+  );
+  const dc2One = { ...multiDc, datacenters: { dc1: { hello: 3, consul: 1 }, dc2: { hello: 1, consul: 1 } } };
+  assert.equal(unmetPrecondition(scenario(step('dc1'), 1), dc2One), undefined, 'keepAlive 1 is kept by the one left');
+  assert.equal(
+    unmetPrecondition(scenario(step('dc1'), 2), dc2One),
+    'lose-datacenter of dc1 leaves 1 running hello instance(s) in the other datacenters, fewer than keepAlive (2)',
+  );
 });

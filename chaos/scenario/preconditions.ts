@@ -1,5 +1,6 @@
+import { DATACENTER_LABEL } from '../docker/labels.js';
 import type { FaultKind, StackNeed } from '../faults/fault-kind.js';
-import { FAULT_KINDS, FAULT_NAMES, type FaultName } from '../faults/registry.js';
+import { FAULT_KINDS, FAULT_NAMES, type FaultName, faultKindOf } from '../faults/registry.js';
 import type { Scenario } from './schema.js';
 
 /**
@@ -17,16 +18,24 @@ export interface StackFacts {
   readonly consul: number;
   /** A Consul API to find the leader and write gray faults through. */
   readonly consulApi: boolean;
+  /** Running containers per datacenter label (PROFILE=multi-dc); empty on a stack whose containers carry none. */
+  readonly datacenters: Readonly<Record<string, { readonly hello: number; readonly consul: number }>>;
 }
 
 /** The facts from the scope's labelled containers. */
 export function stackFacts(
-  targets: readonly { readonly role: string; readonly state: string }[],
+  targets: readonly { readonly role: string; readonly state: string; readonly datacenter?: string }[],
   swarm: boolean,
   consulApi: boolean,
 ): StackFacts {
-  const running = (role: string): number => targets.filter((target) => target.role === role && target.state === 'running').length;
-  return { swarm, hello: running('hello'), consul: running('consul'), consulApi };
+  const running = targets.filter((target) => target.state === 'running');
+  const count = (role: string, among = running): number => among.filter((target) => target.role === role).length;
+  const datacenters: Record<string, { hello: number; consul: number }> = {};
+  for (const name of new Set(running.map((target) => target.datacenter ?? '').filter((label) => label !== ''))) {
+    const inIt = running.filter((target) => target.datacenter === name);
+    datacenters[name] = { hello: count('hello', inIt), consul: count('consul', inIt) };
+  }
+  return { swarm, hello: count('hello'), consul: count('consul'), consulApi, datacenters };
 }
 
 /** The kinds, of those given, whose module says `yes`; in the order given. */
@@ -82,7 +91,43 @@ export function unmetPrecondition(scenario: Scenario, stack: StackFacts): string
     ],
     [needing('keep-alive-0'), keepAlive > 0, (affected) => `${needs(affected)} keepAlive: 0 (it is ${keepAlive})`],
     [needing('hello-to-copy'), stack.hello === 0, (affected) => `${needs(affected)} a running hello instance to copy`],
+    [
+      needing('two-datacenters'),
+      Object.keys(stack.datacenters).length < 2,
+      (affected) =>
+        `${needs(affected)} two datacenters, their containers labelled ${DATACENTER_LABEL} (make up PROFILE=multi-dc); this stack has ${datacentersOf(stack)}`,
+    ],
   ];
   const unmet = rules.find(([affected, failing]) => affected.length > 0 && failing);
-  return unmet && unmet[2](unmet[0]);
+  return unmet ? unmet[2](unmet[0]) : unmetDatacenter(scenario, stack);
+}
+
+const datacentersOf = (stack: StackFacts): string => {
+  const names = Object.keys(stack.datacenters).sort();
+  return names.length === 0 ? 'none' : `only ${names.join(', ')}`;
+};
+
+/**
+ * A step that takes out a datacenter needs instances in it to take out, and
+ * instances in the others to carry the calls meanwhile (keepAlive of them
+ * at least, the blast radius).
+ */
+function unmetDatacenter({ method, keepAlive }: Scenario, stack: StackFacts): string | undefined {
+  for (const action of method) {
+    const taken = faultKindOf(action).datacenterOf?.(action);
+    if (taken === undefined) continue;
+    const names = Object.keys(stack.datacenters).sort().join(', ');
+    if ((stack.datacenters[taken]?.hello ?? 0) === 0) {
+      return `${action.action} takes out datacenter ${taken}, which has no running hello instance on this stack (its datacenters: ${names})`;
+    }
+    const elsewhere = Object.entries(stack.datacenters)
+      .filter(([name]) => name !== taken)
+      .reduce((sum, [, counts]) => sum + counts.hello, 0);
+    if (elsewhere === 0)
+      return `${action.action} of ${taken} leaves no running hello instance in the other datacenters to answer the calls`;
+    if (elsewhere < keepAlive) {
+      return `${action.action} of ${taken} leaves ${elsewhere} running hello instance(s) in the other datacenters, fewer than keepAlive (${keepAlive})`;
+    }
+  }
+  return undefined;
 }

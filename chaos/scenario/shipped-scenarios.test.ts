@@ -20,26 +20,37 @@ const SEEDS = [0, 1, 7, 11, 424_242];
  * The stacks `make chaos` runs against, as the CLI sees them (stackFacts:
  * running containers labelled as chaos targets; the CLI always has a Consul
  * API): make up (one Consul server), make up PROFILE=ha (three), make
- * swarm-up (PROFILE=ha as Swarm services). Three hello instances each, the
- * default HELLO_REPLICAS.
+ * swarm-up (PROFILE=ha as Swarm services), make up PROFILE=multi-dc (two
+ * datacenters of one server each). Every Consul server and instance is
+ * labelled with its datacenter, dc1 but in PROFILE=multi-dc's second.
+ * Three hello instances each (per datacenter), the default HELLO_REPLICAS.
  */
 const STACKS = {
-  single: { swarm: false, hello: 3, consul: 1, consulApi: true },
-  ha: { swarm: false, hello: 3, consul: 3, consulApi: true },
-  swarm: { swarm: true, hello: 3, consul: 3, consulApi: true },
+  single: { swarm: false, hello: 3, consul: 1, consulApi: true, datacenters: { dc1: { hello: 3, consul: 1 } } },
+  ha: { swarm: false, hello: 3, consul: 3, consulApi: true, datacenters: { dc1: { hello: 3, consul: 3 } } },
+  swarm: { swarm: true, hello: 3, consul: 3, consulApi: true, datacenters: { dc1: { hello: 3, consul: 3 } } },
+  'multi-dc': {
+    swarm: false,
+    hello: 6,
+    consul: 2,
+    consulApi: true,
+    datacenters: { dc1: { hello: 3, consul: 1 }, dc2: { hello: 3, consul: 1 } },
+  },
 } as const satisfies Record<string, StackFacts>;
 type StackName = keyof typeof STACKS;
 
 /**
  * The stack a scenario is written for: Swarm when a step exists only there,
- * PROFILE=ha when a step needs the Consul cluster, make up's otherwise. Its
- * description must say the same (checked below), so the text a user reads
- * and the stack the checks assume cannot drift apart.
+ * PROFILE=ha when a step needs the Consul cluster, PROFILE=multi-dc when one
+ * needs two datacenters, make up's otherwise. Its description must say the
+ * same (checked below), so the text a user reads and the stack the checks
+ * assume cannot drift apart.
  */
 function meantFor(scenario: Scenario): StackName {
   const kinds = scenario.method.map((action) => faultKindOf(action));
   if (kinds.some((kind) => !kind.runsOn.compose)) return 'swarm';
   if (kinds.some((kind) => kind.needs.includes('consul-cluster'))) return 'ha';
+  if (kinds.some((kind) => kind.needs.includes('two-datacenters'))) return 'multi-dc';
   return 'single';
 }
 
@@ -51,8 +62,8 @@ const lastsMs = (action: Action): number => ('duration' in action ? action.durat
 const names = shippedScenarioNames();
 
 test('the shipped scenarios are found in chaos/scenarios/', () => {
-  // The folder holds 16 today; finding far fewer means the folder was not read.
-  assert.ok(names.length >= 16, `found ${names.join(', ')}`);
+  // The folder holds 19 today; finding far fewer means the folder was not read.
+  assert.ok(names.length >= 19, `found ${names.join(', ')}`);
   assert.ok(names.includes('rolling-kill') && names.includes('kill-consul-follower'), names.join(', '));
 });
 
@@ -95,6 +106,11 @@ for (const name of names) {
       /swarm-up/.test(scenario.description),
       stack === 'swarm',
       `${name}'s description names make swarm-up exactly when only Swarm runs it`,
+    );
+    assert.equal(
+      /PROFILE=multi-dc/.test(scenario.description),
+      stack === 'multi-dc',
+      `${name}'s description names PROFILE=multi-dc exactly when it needs two datacenters: ${scenario.description}`,
     );
     // A stack short of what the scenario needs refuses it before anything changes (it would otherwise fail halfway).
     if (stack !== 'single') assert.ok(unmetPrecondition(scenario, STACKS.single), `${name} is refused on make up's single-server stack`);

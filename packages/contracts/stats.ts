@@ -10,6 +10,10 @@ import { z } from 'zod';
 const count = z.number().int().min(0);
 const epochMs = z.number();
 const happening = { at: z.string(), code: z.string(), details: z.string() };
+const outcomes = z.object({ ok: count, failed: count, wrong: count });
+
+/** How many switches of served-by the client keeps, the latest: a reader a second behind loses none but to a flap of 100 a second. */
+export const SERVED_BY_KEPT = 100;
 
 export const statsSchema = z.object({
   ok: count,
@@ -33,6 +37,26 @@ export const statsSchema = z.object({
   forgotten: z.object({ instances: count, ok: count }),
   /** The resolver's set, as instance keys (`id@address:port`, the discovery library's instanceKey). */
   resolvedInstances: z.array(z.string()),
+  /**
+   * The datacenter of each instance the client knows one for (as Consul
+   * answered it: the node's), by instance id: those resolved now and those
+   * of byInstance. Defaults keep a client older than this field readable.
+   */
+  datacenterByInstance: z.record(z.string(), z.string()).default({}),
+  /**
+   * Calls by the datacenter of the instance that answered them. A failed call
+   * counts only when its instance is known (it failed after an instance
+   * answered its headers): the others belong to no datacenter, so `failed`
+   * here may sum to less than the total.
+   */
+  byDatacenter: z.record(z.string(), outcomes).default({}),
+  /**
+   * Which datacenter served correct answers, oldest first: an entry each time
+   * a correct answer came from another datacenter than the one before it (the
+   * first entry: the first datacenter to answer). The last SERVED_BY_KEPT;
+   * failover and failback are read from it (chaos/engine/datacenter-switches.ts).
+   */
+  servedBy: z.array(z.object({ datacenter: z.string(), at: epochMs })).default([]),
   resolverErrors: count,
   latencyMs: z.object({ p50: z.number(), p99: z.number(), max: z.number() }),
   /** Every call's latency since the start, bucketed (latency-histogram.ts); two readings give any window's quantiles. */

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { ServiceInstance } from '@grpc-consul-lab/consul-discovery';
+import { parseStats, SERVED_BY_KEPT } from '../../packages/contracts/stats.js';
 import { CallStats } from './call-stats.js';
 
 const MINUTE = 60_000;
@@ -101,4 +103,104 @@ test('/metrics keeps exact totals and drops the series of a forgotten instance',
   assert.match(metrics, /hello_client_calls_total\{outcome="recovered",code="UNAVAILABLE"\} 1/);
   assert.match(metrics, /hello_client_instance_calls_total\{outcome="ok",instance="new"\} 1/);
   assert.doesNotMatch(metrics, /instance="old"/);
+});
+
+/** An instance as the resolver hands it over, in `datacenter`. */
+const resolvedIn = (id: string, datacenter: string): ServiceInstance => ({
+  id,
+  address: '127.0.0.1',
+  port: 50051,
+  tags: [],
+  meta: {},
+  node: `node-${datacenter}`,
+  datacenter,
+  status: 'passing',
+});
+
+test("each instance's datacenter, from the resolver's instances, stays while its figures do", () => {
+  const { stats, advance } = statsOnClock();
+  stats.recordResolved([resolvedIn('a', 'dc1'), resolvedIn('b', 'dc2'), resolvedIn('quiet', 'dc2')]);
+  stats.recordOk('a', 1);
+  stats.recordOk('b', 1);
+  assert.deepEqual(stats.snapshot().datacenterByInstance, { a: 'dc1', b: 'dc2', quiet: 'dc2' });
+  // a leaves the set (its datacenter lost): its figures, and so its datacenter, stay for the retention.
+  stats.recordResolved([resolvedIn('b', 'dc2')]);
+  assert.deepEqual(stats.snapshot().datacenterByInstance, { a: 'dc1', b: 'dc2' }, 'quiet never answered: nothing to keep');
+  advance(10 * MINUTE + 1);
+  assert.deepEqual(stats.snapshot().datacenterByInstance, { b: 'dc2' });
+  // Keys alone (a resolver that says no datacenter) keep what is known and add nothing.
+  stats.recordResolved([key('b'), key('c')]);
+  assert.deepEqual(stats.snapshot().datacenterByInstance, { b: 'dc2' });
+});
+
+test('calls count for the datacenter of the instance that answered; a failure with no instance counts for none', () => {
+  const { stats } = statsOnClock();
+  stats.recordResolved([resolvedIn('a', 'dc1'), resolvedIn('b', 'dc2')]);
+  stats.recordOk('a', 1);
+  stats.recordOk('a', 1);
+  stats.recordOk('b', 1);
+  stats.recordWrong('b', 'result 3 != 1 + 1', 1);
+  stats.recordFailure('UNAVAILABLE', 'cut after its headers', 1, 'a');
+  stats.recordFailure('DEADLINE_EXCEEDED', 'no instance answered', 1);
+  stats.recordOk('stray', 1);
+  const snapshot = stats.snapshot();
+  assert.deepEqual(snapshot.byDatacenter, { dc1: { ok: 2, failed: 1, wrong: 0 }, dc2: { ok: 1, failed: 0, wrong: 1 } });
+  assert.equal(snapshot.failed, 2, 'the total counts every failure');
+  assert.equal(snapshot.ok, 4);
+});
+
+test('served-by: an entry each time a correct answer comes from another datacenter than the one before', () => {
+  const { stats, advance } = statsOnClock();
+  // statsOnClock's clock starts there.
+  const start = 1_000_000;
+  stats.recordResolved([resolvedIn('a1', 'dc1'), resolvedIn('a2', 'dc1'), resolvedIn('b1', 'dc2')]);
+  stats.recordOk('a1', 1);
+  advance(10);
+  stats.recordOk('a2', 1);
+  stats.recordWrong('b1', 'result 3 != 1 + 1', 1);
+  stats.recordFailure('UNAVAILABLE', 'cut', 1, 'b1');
+  advance(10);
+  stats.recordOk('stray', 1);
+  assert.deepEqual(
+    stats.snapshot().servedBy,
+    [{ datacenter: 'dc1', at: start }],
+    'wrong answers, failures and unknown instances switch nothing',
+  );
+  advance(1_000);
+  stats.recordOk('b1', 1);
+  advance(10);
+  stats.recordOk('b1', 1);
+  advance(2_000);
+  stats.recordOk('a1', 1);
+  assert.deepEqual(stats.snapshot().servedBy, [
+    { datacenter: 'dc1', at: start },
+    { datacenter: 'dc2', at: start + 1_020 },
+    { datacenter: 'dc1', at: start + 3_030 },
+  ]);
+});
+
+test('served-by keeps the latest SERVED_BY_KEPT switches, and a snapshot reads back through the contract', () => {
+  const { stats, advance } = statsOnClock();
+  stats.recordResolved([resolvedIn('a', 'dc1'), resolvedIn('b', 'dc2')]);
+  for (let i = 0; i < SERVED_BY_KEPT + 5; i += 1) {
+    advance(1);
+    stats.recordOk(i % 2 === 0 ? 'a' : 'b', 1);
+  }
+  const snapshot = stats.snapshot();
+  assert.equal(snapshot.servedBy.length, SERVED_BY_KEPT);
+  assert.equal(snapshot.servedBy.at(-1)?.datacenter, 'dc1', 'the latest kept');
+  assert.equal(snapshot.servedBy[0]?.at, 1_000_000 + 6, 'the oldest five dropped');
+  const read = parseStats(JSON.parse(JSON.stringify(snapshot)));
+  assert.ok(!(read instanceof Error), String(read));
+  assert.deepEqual(read.servedBy, snapshot.servedBy);
+  assert.deepEqual(read.byDatacenter, snapshot.byDatacenter);
+});
+
+test('a client that sends no datacenter fields still reads through the contract, with none', () => {
+  const { stats } = statsOnClock();
+  const { datacenterByInstance, byDatacenter, servedBy, ...older } = stats.snapshot();
+  const read = parseStats(JSON.parse(JSON.stringify(older)));
+  assert.ok(!(read instanceof Error), String(read));
+  assert.deepEqual([read.datacenterByInstance, read.byDatacenter, read.servedBy], [{}, {}, []]);
+  assert.deepEqual([datacenterByInstance, byDatacenter, servedBy], [{}, {}, []]);
 });

@@ -1,6 +1,7 @@
+import { instanceKey, type ServiceInstance } from '@grpc-consul-lab/consul-discovery';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { LatencyHistogram } from '../../packages/contracts/latency-histogram.js';
-import type { StatsSnapshot } from '../../packages/contracts/stats.js';
+import { SERVED_BY_KEPT, type StatsSnapshot } from '../../packages/contracts/stats.js';
 import { DEFAULT_INSTANCE_RETENTION, InstanceLedger, type InstanceRetention } from './instance-ledger.js';
 
 // Quantiles come from the most recent calls, so they follow a fault as it happens.
@@ -44,6 +45,8 @@ export class CallStats {
   private lastWrong: StatsSnapshot['lastWrong'];
   private lastRecovered: StatsSnapshot['lastFailure'];
   private readonly startedAt: number;
+  private readonly byDatacenter = new Map<string, { ok: number; failed: number; wrong: number }>();
+  private readonly servedBy: { readonly datacenter: string; readonly at: number }[] = [];
 
   private readonly callsMetric = new Counter({
     name: 'hello_client_calls_total',
@@ -88,13 +91,20 @@ export class CallStats {
     entry.ok += 1;
     entry.firstOkAt ??= now;
     entry.lastOkAt = now;
+    const datacenter = this.countFor(instance, 'ok');
+    if (datacenter !== undefined && this.servedBy.at(-1)?.datacenter !== datacenter) {
+      this.servedBy.push({ datacenter, at: now });
+      if (this.servedBy.length > SERVED_BY_KEPT) this.servedBy.shift();
+    }
     this.callsMetric.inc({ outcome: 'ok', code: 'OK' });
     this.instanceCallsMetric.inc({ outcome: 'ok', instance });
     this.recordLatency(latencyMs);
   }
 
-  recordFailure(code: string, details: string, latencyMs: number): void {
+  /** `instance`: the one that answered the call's headers before it failed, if any (its datacenter counts the failure). */
+  recordFailure(code: string, details: string, latencyMs: number, instance?: string): void {
     this.failedCount += 1;
+    if (instance !== undefined) this.countFor(instance, 'failed');
     this.failedByCode.set(code, (this.failedByCode.get(code) ?? 0) + 1);
     this.lastFailure = { at: new Date(this.now()).toISOString(), code, details };
     this.callsMetric.inc({ outcome: 'failed', code });
@@ -112,16 +122,26 @@ export class CallStats {
   recordWrong(instance: string, reason: string, latencyMs: number): void {
     this.wrongCount += 1;
     this.instances.answered(instance, this.now()).wrong += 1;
+    this.countFor(instance, 'wrong');
     this.lastWrong = { at: new Date(this.now()).toISOString(), reason };
     this.callsMetric.inc({ outcome: 'wrong', code: 'OK' });
     this.instanceCallsMetric.inc({ outcome: 'wrong', instance });
     this.recordLatency(latencyMs);
   }
 
-  recordResolved(instances: readonly string[]): void {
-    this.resolved = [...instances];
-    this.resolvedMetric.set(instances.length);
-    this.instances.setResolved(instances, this.now());
+  /**
+   * The resolver's set: the instances as the resolver gave them (their
+   * datacenters are then kept), or their keys alone (`id@address:port`).
+   */
+  recordResolved(instances: readonly (string | ServiceInstance)[]): void {
+    const keys = instances.map((instance) => (typeof instance === 'string' ? instance : instanceKey(instance)));
+    const datacenters = new Map<string, string>();
+    for (const instance of instances) {
+      if (typeof instance !== 'string' && instance.datacenter !== undefined) datacenters.set(instance.id, instance.datacenter);
+    }
+    this.resolved = keys;
+    this.resolvedMetric.set(keys.length);
+    this.instances.setResolved(keys, this.now(), datacenters);
   }
 
   recordResolverError(): void {
@@ -154,6 +174,9 @@ export class CallStats {
       lastOkAtByInstance,
       forgotten: this.instances.totalsForgotten,
       resolvedInstances: this.resolved,
+      datacenterByInstance: Object.fromEntries(this.instances.datacenterByInstance),
+      byDatacenter: Object.fromEntries([...this.byDatacenter].map(([datacenter, counts]) => [datacenter, { ...counts }])),
+      servedBy: [...this.servedBy],
       resolverErrors: this.resolverErrorCount,
       latencyMs: { p50: round(quantile(sorted, 0.5)), p99: round(quantile(sorted, 0.99)), max: round(sorted.at(-1) ?? 0) },
       latencyCounts: this.histogram.snapshot(),
@@ -163,6 +186,16 @@ export class CallStats {
       ...(this.lastWrong && { lastWrong: this.lastWrong }),
       ...(this.lastRecovered && { lastRecovered: this.lastRecovered }),
     };
+  }
+
+  /** Counts a call for the instance's datacenter, when it is known; returns that datacenter. */
+  private countFor(instance: string, outcome: 'ok' | 'failed' | 'wrong'): string | undefined {
+    const datacenter = this.instances.datacenterOf(instance);
+    if (datacenter === undefined) return undefined;
+    const counts = this.byDatacenter.get(datacenter) ?? { ok: 0, failed: 0, wrong: 0 };
+    counts[outcome] += 1;
+    this.byDatacenter.set(datacenter, counts);
+    return datacenter;
   }
 
   private recordLatency(latencyMs: number): void {

@@ -41,6 +41,12 @@ export class InstanceLedger {
   private readonly counts = new Map<string, InstanceCounts>();
   /** Instance ids (not keys) in the resolver's current set: never forgotten. */
   private resolved = new Set<string>();
+  /**
+   * The datacenter of each instance, by id, as the resolver last said it:
+   * kept while the instance is resolved or its figures are, so an answer
+   * from an instance just dropped from the set still counts for its datacenter.
+   */
+  private readonly datacenters = new Map<string, string>();
   private forgotten: Forgotten = { instances: 0, ok: 0 };
 
   constructor(
@@ -60,8 +66,13 @@ export class InstanceLedger {
     return entry;
   }
 
-  /** The resolver's set, as instance keys (`id@address:port`). Instances that left it start their time as gone now. */
-  setResolved(keys: readonly string[], at: number): void {
+  /**
+   * The resolver's set, as instance keys (`id@address:port`), with the
+   * datacenter of those it said one for (by id). Instances that left it start
+   * their time as gone now.
+   */
+  setResolved(keys: readonly string[], at: number, datacenters: ReadonlyMap<string, string> = new Map()): void {
+    for (const [id, datacenter] of datacenters) this.datacenters.set(id, datacenter);
     const next = new Set(keys.map(instanceIdOf));
     for (const id of this.resolved) {
       const entry = this.counts.get(id);
@@ -77,6 +88,18 @@ export class InstanceLedger {
     gone.forEach(([id, entry], rank) => {
       if (rank >= this.retention.maxGone || at - entry.lastSeenAt > this.retention.goneForMs) this.forget(id, entry);
     });
+    // An instance resolved once and never answering has no figures to keep its datacenter for.
+    for (const id of this.datacenters.keys()) if (!this.resolved.has(id) && !this.counts.has(id)) this.datacenters.delete(id);
+  }
+
+  /** The instance's datacenter, when the resolver said one. */
+  datacenterOf(id: string): string | undefined {
+    return this.datacenters.get(id);
+  }
+
+  /** Every datacenter known, by instance id. */
+  get datacenterByInstance(): ReadonlyMap<string, string> {
+    return this.datacenters;
   }
 
   get entries(): ReadonlyMap<string, Readonly<InstanceCounts>> {

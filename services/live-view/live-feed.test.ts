@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { test } from 'node:test';
+import { statsSchema } from '../../packages/contracts/stats.js';
 import { LiveFeed } from './live-feed.js';
 import { loadLivePage } from './live-page.js';
 
@@ -43,4 +44,32 @@ test('a page file that is missing stops the feed at start-up, by name, rather th
     () => loadLivePage(new URL('file:///nonexistent/live-view/page/')),
     /the live view's live\.html cannot be read \(npm run build puts it there\): ENOENT.*\/nonexistent\/live-view\/page\/live\.html/,
   );
+});
+
+test("each point carries the datacenter of each instance the client knows one for, for the page's DC column", () => {
+  const feed = new LiveFeed('the client');
+  const stats = (ok: number) =>
+    statsSchema.parse({
+      ok,
+      failed: 0,
+      wrong: 0,
+      total: ok,
+      failedByCode: {},
+      recovered: 0,
+      byInstance: { a: ok },
+      firstOkAtByInstance: {},
+      lastOkAtByInstance: {},
+      forgotten: { instances: 0, ok: 0 },
+      resolvedInstances: ['a@10.0.0.2:50051'],
+      datacenterByInstance: { a: 'dc2' },
+      resolverErrors: 0,
+      latencyMs: { p50: 1, p99: 1, max: 1 },
+      latencyCounts: {},
+      startedAt: '',
+      uptimeMs: 1,
+    });
+  feed.push(stats(0), 1_000);
+  feed.push(stats(10), 2_000);
+  feed.close();
+  assert.deepEqual(feed.snapshot().points[0]?.datacenters, { a: 'dc2' });
 });

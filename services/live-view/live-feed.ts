@@ -60,6 +60,7 @@ export class LiveFeed {
       ...(latency && { p50: latency.p50, p99: latency.p99 }),
       totals: { ok: stats.ok, failed: stats.failed, wrong: stats.wrong, recovered: stats.recovered },
       resolved: resolvedNow,
+      datacenters: stats.datacenterByInstance,
     };
     keep(this.points, point, KEPT_POINTS);
     this.broadcast('point', point);

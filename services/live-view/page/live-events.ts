@@ -20,6 +20,8 @@ export interface LivePoint {
   readonly totals: { readonly ok: number; readonly failed: number; readonly wrong: number; readonly recovered: number };
   /** The resolver's set, as `instance@host:port`. */
   readonly resolved: readonly string[];
+  /** The datacenter of each instance the client knows one for, by instance id (empty when none says one). */
+  readonly datacenters: Readonly<Record<string, string>>;
 }
 
 export interface ResolverChange {

@@ -89,6 +89,11 @@ function instanceOf(key: string): string {
   return at < 0 ? key : key.slice(0, at);
 }
 
+/** An instance's datacenter as a badge (data-datacenter for tests); nothing when the client knows none. */
+function datacenterBadge(datacenter: string | undefined): HTMLSpanElement | undefined {
+  return datacenter === undefined ? undefined : html('span', { class: 'dc', 'data-datacenter': datacenter }, datacenter);
+}
+
 function clock(t: number): string {
   return new Date(t).toLocaleTimeString();
 }
@@ -265,22 +270,33 @@ function render(): void {
   }
   const resolvedNow = last?.resolved ?? [];
   const resolvedIds = new Set(resolvedNow.map(instanceOf));
+  // A feed older than the datacenters field sends points without it.
+  const datacenters = last?.datacenters ?? {};
   const instances = byId('instances');
   instances.innerHTML = '';
   for (const id of ids) {
     const rate = last?.rates[id] ?? 0;
-    const row = html('tr', { 'data-instance': id, 'data-rate': rate });
+    const row = html('tr', { 'data-instance': id, 'data-rate': rate, 'data-datacenter': datacenters[id] ?? '' });
     const name = html('td', {});
     name.appendChild(html('i', { class: 'swatch', style: `background:${colour(id)}` }));
     name.appendChild(document.createTextNode(short(id)));
     row.appendChild(name);
+    const datacenter = html('td', {}, datacenters[id] === undefined ? '–' : '');
+    const badge = datacenterBadge(datacenters[id]);
+    if (badge) datacenter.appendChild(badge);
+    row.appendChild(datacenter);
     row.appendChild(html('td', { class: 'num rate' }, String(rate)));
     row.appendChild(html('td', {}, resolvedIds.has(id) ? 'yes' : 'no'));
     instances.appendChild(row);
   }
   const resolved = byId('resolved');
   resolved.innerHTML = '';
-  for (const key of resolvedNow) resolved.appendChild(html('li', { 'data-resolved': instanceOf(key) }, short(key)));
+  for (const key of resolvedNow) {
+    const item = html('li', { 'data-resolved': instanceOf(key) }, `${short(key)} `);
+    const badge = datacenterBadge(datacenters[instanceOf(key)]);
+    if (badge) item.appendChild(badge);
+    resolved.appendChild(item);
+  }
   byId('resolved-count').textContent = last ? `(${last.resolved.length})` : '';
   const changes = byId('resolver-changes');
   changes.innerHTML = '';
