@@ -18,7 +18,7 @@ import { type Scenario, scenarioSchema } from '../chaos/scenario/schema.js';
 import { statsWhen } from './support/client-stats.js';
 import { journalIn, spawnChaosCli } from './support/chaos-cli.js';
 import { assertFaultsProven } from './support/fault-proof.js';
-import { ComposeStack, newProjectName } from './support/compose-stack.js';
+import { ComposeStack, newProjectName, type StackProfile } from './support/compose-stack.js';
 import { openHeadless } from './support/headless-browser.js';
 import { sweep } from './support/docker-sweep.js';
 import { deltaOf, say } from './support/judge.js';
@@ -75,17 +75,31 @@ interface Case {
   readonly log: string[];
 }
 
+/** How a shared stack runs: make up's defaults at 50 calls/s unless said otherwise. */
+interface SharedStackOptions {
+  readonly profile?: StackProfile;
+  readonly env?: Record<string, string>;
+  /** The instances the client resolves when steady (with datacenters: the preferred one's). */
+  readonly resolved?: number;
+}
+
 /** A compose stack for the scenarios of one describe(), with its decoy. */
 class SharedStack {
   stack: ComposeStack | undefined;
   decoy: { container: StartedTestContainer; startedAt: string } | undefined;
 
-  constructor(readonly what: string) {}
+  constructor(
+    readonly what: string,
+    private readonly options: SharedStackOptions = {},
+  ) {}
 
   async start(): Promise<void> {
     const project = newProjectName(this.what);
     liveProjects.add(project);
-    this.stack = await ComposeStack.start(project, { env: { CALL_RATE: '50' } });
+    this.stack = await ComposeStack.start(project, {
+      profile: this.options.profile ?? 'single',
+      env: { CALL_RATE: '50', ...this.options.env },
+    });
     const container = await this.stack.startDecoy();
     this.decoy = { container, startedAt: (await docker.getContainer(container.getId()).inspect()).State.StartedAt };
   }
@@ -109,12 +123,13 @@ class SharedStack {
     const scenario: Scenario = scenarioSchema.parse(input);
     const log: string[] = [];
     try {
-      // Steady first: three instances resolved, each answering lately (a timeout throws with the last reading).
+      // Steady first: the instances resolved, each answering lately (a timeout throws with the last reading).
+      const resolved = this.options.resolved ?? 3;
       await statsWhen(
         stack.statsUrl,
-        `3 instances resolved, each answering within the last 3 s (before ${name}'s faults)`,
+        `${resolved} instances resolved, each answering within the last 3 s (before ${name}'s faults)`,
         (stats) =>
-          stats.resolvedInstances.length === 3 &&
+          stats.resolvedInstances.length === resolved &&
           stats.resolvedInstances.every((key) => (stats.lastOkAtByInstance[instanceIdOf(key)] ?? 0) > Date.now() - 3_000),
         30_000,
       );
@@ -183,13 +198,13 @@ function firstServedAfter(journal: Journal, instanceId: string, from: number): n
 const HEARTBEAT_MS = 5_000;
 const SAMPLE_SLACK_MS = 1_000;
 
-// The two stacks run side by side, each its scenarios one after another: a
+// The stacks run side by side, each its scenarios one after another: a
 // stack at rest costs little (docs/idle-cost.md) and a scenario mostly waits
-// out its fault, so two at once halve the file's time on two cores. A suite's
+// out its fault, so several at once divide the file's time on two cores. A suite's
 // tests inherit its concurrency: each stack's describe sets 1 again. The
 // corrupt instance runs on the first stack only to even out their times
 // (measured 204 s and 230 s before, the file bound by the longer).
-describe('two shared stacks at once', { concurrency: 2 }, () => {
+describe('three shared stacks at once', { concurrency: 3 }, () => {
   describe('kills, replacements and a corrupt instance, on one stack', { concurrency: 1 }, () => {
     const shared = new SharedStack('kills');
     before(() => shared.start());
@@ -624,5 +639,50 @@ describe('two shared stacks at once', { concurrency: 2 }, () => {
         },
       );
     });
+  });
+
+  // PROFILE=multi-dc at 200 calls/s: dc1 taken out three ways; the client
+  // (in neither datacenter) must move to dc2 without a failed call and come
+  // back once dc1 returns. Each fault's proofs say it was applied and undone;
+  // the client's served-by switches say when it moved.
+  describe('a datacenter lost, partitioned and emptied, on a multi-dc stack', { concurrency: 1 }, () => {
+    const shared = new SharedStack('dcs', { profile: 'multi-dc', env: { CALL_RATE: '200', HELLO_REPLICAS: '2' }, resolved: 2 });
+    before(() => shared.start());
+    after(() => shared.stop());
+
+    const faults = [
+      { action: 'lose-datacenter', datacenter: 'dc1', at: '2s', duration: '8s' },
+      { action: 'partition-datacenter', datacenter: 'dc1', at: '2s', duration: '8s' },
+      { action: 'empty-datacenter', datacenter: 'dc1', at: '2s', duration: '8s' },
+    ] as const;
+    for (const step of faults) {
+      const kind = step.action;
+      test(`${kind} of dc1 for 8 s at 200 calls/s: 0 failed, 0 wrong, served by dc2 meanwhile, back on dc1 after`, async (t) => {
+        await shared.withScenario(
+          t,
+          kind,
+          {
+            title: kind,
+            hypothesis: { successRatioAtLeast: 1.0, maxWrong: 0, everyLiveInstanceServedWithin: '6s' },
+            method: [step],
+            settle: '12s',
+            keepAlive: 1,
+          },
+          ({ journal }) => {
+            const delta = deltaOf(journal);
+            assert.equal(delta.failed, 0, say(kind, 'failed calls', delta));
+            assert.equal(delta.wrong, 0, say(kind, 'wrong results', delta));
+            assert.ok(delta.ok > 3_000, say(kind, 'calls flowed (200/s for 22 s)', delta));
+            const failover = journal.actions[0]?.failover;
+            assert.equal(failover?.servedByAtFault, 'dc1', say(kind, 'dc1 served when the fault began', delta, failover));
+            assert.equal(failover.failedOver?.to, 'dc2', say(kind, 'correct answers came from dc2 during the fault', delta, failover));
+            assert.ok(failover.failedBack !== undefined, say(kind, 'correct answers came from dc1 again after the undo', delta, failover));
+            t.diagnostic(
+              `${kind}: failed over after ${failover.failedOver.afterMs} ms, failed back ${failover.failedBack.afterMs} ms after the undo`,
+            );
+          },
+        );
+      });
+    }
   });
 });

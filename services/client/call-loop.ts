@@ -118,7 +118,7 @@ export class CallLoop {
         this.inFlight -= 1;
         if (error) {
           const code = grpc.status[error.code] ?? String(error.code);
-          this.options.stats.recordFailure(code, error.details, latencyMs);
+          this.options.stats.recordFailure(code, error.details, latencyMs, instanceId || undefined);
           // Failures are rare and are what this demo is about: always worth a line.
           this.options.logger.warn({ sequence, code, details: error.details, latencyMs, instance: instanceId || undefined }, 'call FAILED');
         } else {

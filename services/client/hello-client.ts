@@ -73,7 +73,7 @@ export function createHelloClient(options: HelloClientOptions): HelloClient {
     onEvent: (event) => {
       if (event.type === 'instances') {
         const keys = event.instances.map(instanceKey);
-        stats.recordResolved(keys);
+        stats.recordResolved(event.instances);
         options.logger.info(
           { service: event.service, count: keys.length, instances: keys },
           `resolved ${keys.length} instance(s) of ${event.service}`,
