@@ -343,16 +343,17 @@ export class ConsulResolver implements grpc.experimental.Resolver {
         );
       }
     } else {
-      this.tellError(event.error, `Consul query for ${this.service} failed: ${event.error.message}`, event.datacenter);
+      // A datacenter's failure was told to onEvent when it came (DatacenterFailover's onDatacenterError): only the channel hears it here.
+      this.tellError(event.error, `Consul query for ${this.service} failed: ${event.error.message}`, this.failover !== undefined);
     }
   }
 
-  /** onEvent and the channel are told an error, unless it is the one they were told last. */
-  private tellError(error: ConsulError, details: string, datacenter?: string): void {
+  /** onEvent (unless it heard it already) and the channel are told an error, unless it is the one they were told last. */
+  private tellError(error: ConsulError, details: string, onEventTold = false): void {
     const key = `error:${details}`;
     if (key === this.lastPushed) return;
     this.lastPushed = key;
-    this.onEvent({ type: 'error', service: this.service, error, ...(datacenter !== undefined && { datacenter }) });
+    if (!onEventTold) this.onEvent({ type: 'error', service: this.service, error });
     this.report(grpc.status.UNAVAILABLE, details);
   }
 
