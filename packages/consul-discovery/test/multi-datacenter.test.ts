@@ -254,17 +254,30 @@ test('a prepared query with Failover: served by dc1, by dc2 when dc1 has none (F
   assert.equal(fromDc2?.type === 'instances' && fromDc2.failovers, 1);
 });
 
-test("dc1's Consul killed: calls move to dc2, whose own agent still answers; no call fails", async () => {
+test("dc1's Consul killed: calls move to dc2, whose own agent still answers, with the dual watch and with the prepared query executed at dc2; no call fails", async () => {
   await registerBoth('Killed');
-  const { client, events } = channel('consul:///Killed?dc=dc1,dc2');
-  const loop = callLoop(client);
-  await movedTo(loop, 'echo-dc1', 0);
+  // Defined in each datacenter, as a prepared query must be to run where its own Consul is gone.
+  await consulRequest(dc1.address, 'POST', '/v1/query', {
+    Name: 'killed',
+    Service: { Service: 'Killed', Failover: { Datacenters: ['dc2'] } },
+  });
+  await consulRequest(dc2.address, 'POST', '/v1/query', {
+    Name: 'killed',
+    Service: { Service: 'Killed', Failover: { Datacenters: ['dc1'] } },
+  });
+  const watched = channel('consul:///Killed?dc=dc1,dc2');
+  const queried = channel('consul:///Killed?query=killed&dc=dc1,dc2&interval=200ms');
+  const loops = [callLoop(watched.client), callLoop(queried.client)] as const;
+  for (const loop of loops) await movedTo(loop, 'echo-dc1', 0);
   const killedAt = Date.now();
   await dc1.stop();
-  const failoverMs = await movedTo(loop, 'echo-dc2', killedAt);
-  await loop.stop();
-  console.log(`dc1's Consul killed: failover ${failoverMs} ms`);
-  assert.deepEqual(loop.failures, []);
-  assert.deepEqual(changes(events), ['none -> dc1', 'dc1 -> dc2']);
-  assert.ok(failoverMs < 2_000, `failover took ${failoverMs} ms`);
+  const [watchMs, queryMs] = [await movedTo(loops[0], 'echo-dc2', killedAt), await movedTo(loops[1], 'echo-dc2', killedAt)];
+  for (const loop of loops) await loop.stop();
+  console.log(`dc1's Consul killed: failover ${watchMs} ms (dual watch), ${queryMs} ms (prepared query)`);
+  for (const loop of loops) assert.deepEqual(loop.failures, []);
+  assert.deepEqual(changes(watched.events), ['none -> dc1', 'dc1 -> dc2']);
+  assert.deepEqual(changes(queried.events), ['none -> dc1', 'dc1 -> dc2']);
+  const away = queried.events.find((event) => event.type === 'datacenter' && event.to === 'dc2');
+  assert.equal(away?.type === 'datacenter' && away.reason, 'dc1: Consul unreachable; prepared query killed served from dc2 (Failovers: 0)');
+  assert.ok(watchMs < 2_000 && queryMs < 2_000, `${watchMs} / ${queryMs} ms`);
 });
