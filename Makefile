@@ -109,8 +109,8 @@ ps: ## list the stack's containers
 local: app ## the demo as local processes, no Docker, with the seed's fault simulator (Ctrl-C stops it)
 	@$(WITH_CONSUL) node dist/services/local/main.js
 
-bench: provision secrets app ## discovery, 500 instance replacements (memory), failover, keepalive, slow instance (balancers), partition vs disconnect, Consul HA figures as tables (JSON in reports/bench/); ~25 min
-	$(call benches,$(WITH_CONSUL),discovery replacements failover slow-instance kill-loop)
+bench: provision secrets app ## discovery, 500 instance replacements (memory), failover, keepalive, slow instance (balancers), datacenter fail-over and fail-back, partition vs disconnect, Consul HA figures as tables (JSON in reports/bench/); ~25 min
+	$(call benches,$(WITH_CONSUL),discovery replacements failover slow-instance kill-loop multi-dc)
 	$(call benches,$(WITH_TESTCONTAINERS),partition-vs-disconnect consul-ha)
 
 bench-idle: app ## what make up's stack costs at rest: CPU (% of one core) and memory per container, per hello instance, in all (WINDOW_S=60)

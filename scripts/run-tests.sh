@@ -27,6 +27,7 @@ NEEDS='
 services/address-change.test.ts                   consul, root (a network namespace of its own)
 packages/consul-discovery/test/consul-weights.test.ts  consul
 packages/consul-discovery/test/kv-service-config.test.ts  consul
+packages/consul-discovery/test/multi-datacenter.test.ts  consul (two agents federated over the WAN)
 packages/consul-discovery/test/near-limit.test.ts consul
 packages/consul-discovery/test/preconnect.test.ts consul
 packages/consul-discovery/test/registrar.test.ts  consul

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseConsulTargetString } from '@grpc-consul-lab/consul-discovery';
+import { parseConsulTargetString, resolveConnection } from '@grpc-consul-lab/consul-discovery';
 import { type EnvSpec, envSchemas } from '../../packages/runtime/env-config.js';
 import { tlsEnvSpec } from '../../packages/runtime/tls-env.js';
 import { HELLO_SERVICE_NAME } from '../../packages/contracts/hello.js';
@@ -22,6 +22,19 @@ export const clientEnvSpec = {
       "Consul agent(s) when TARGET names none: host:port or http(s)://host:port, comma-separated; the CLI's other CONSUL_* variables apply too",
     default: '127.0.0.1:8500',
     schema: envSchemas.consulAddress,
+  },
+  CONSUL_DATACENTERS: {
+    description:
+      'per datacenter, the Consul agents to ask about it (a TARGET with dc=dc1,dc2), so losing one datacenter\'s Consul does not blind the client: "dc1=https://consul:8501;dc2=https://consul-dc2:8501" (agents comma-separated); token and TLS as for CONSUL_HTTP_ADDR; unset: every datacenter through CONSUL_HTTP_ADDR',
+    default: '',
+    schema: z.string().transform((value, context) => {
+      try {
+        return parseConsulDatacenters(value);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
   },
   CALL_RATE: { description: 'SayHello calls per second', default: '10', schema: envSchemas.positiveNumber },
   CONCURRENCY: { description: 'most calls in flight at once', default: '8', schema: envSchemas.positiveInt },
@@ -65,3 +78,30 @@ export const clientEnvSpec = {
   LOG_LEVEL: { description: 'pino log level (debug logs every call)', default: 'info', schema: envSchemas.logLevel },
   LOG_FORMAT: { description: 'pretty (one readable line per event) or json', default: 'pretty', schema: envSchemas.logFormat },
 } satisfies EnvSpec;
+
+/**
+ * CONSUL_DATACENTERS: `dc=agent[,agent];dc=agent...` into the agents of each
+ * datacenter. Throws one line naming the entry that is wrong: no `=`, a name
+ * that is not a datacenter's, a datacenter given twice, or agents the
+ * library would refuse (its own parser decides).
+ */
+export function parseConsulDatacenters(value: string): Record<string, string> {
+  const datacenters: Record<string, string> = {};
+  for (const entry of value.split(';').map((part) => part.trim())) {
+    if (entry === '') continue;
+    const equals = entry.indexOf('=');
+    if (equals < 0) throw new Error(`entry ${JSON.stringify(entry)} is not dc=agent[,agent]`);
+    const datacenter = entry.slice(0, equals).trim();
+    const address = entry.slice(equals + 1).trim();
+    if (!/^[A-Za-z0-9_-]+$/.test(datacenter))
+      throw new Error(`entry ${JSON.stringify(entry)}: ${JSON.stringify(datacenter)} is not a datacenter name`);
+    if (datacenter in datacenters) throw new Error(`datacenter ${datacenter} is given twice`);
+    try {
+      resolveConnection({ address, env: {} });
+    } catch (error) {
+      throw new Error(`datacenter ${datacenter}: ${(error as Error).message}`);
+    }
+    datacenters[datacenter] = address;
+  }
+  return datacenters;
+}

@@ -24,6 +24,8 @@ export interface HelloClientOptions {
   readonly target: string;
   /** Agents, token and TLS for Consul; unset fields come from CONSUL_* variables. */
   readonly consul?: ConsulConnectionOptions;
+  /** Per datacenter, the Consul agents to ask about it (a target with dc=dc1,dc2); token and TLS as for `consul`. */
+  readonly consulDatacenters?: Readonly<Record<string, string>>;
   readonly callPolicy?: CallPolicy;
   /** HTTP/2 pings that notice a frozen instance in about time + timeout; 0 disables them. */
   readonly keepalive?: { readonly timeMs: number; readonly timeoutMs: number };
@@ -68,6 +70,9 @@ export function createHelloClient(options: HelloClientOptions): HelloClient {
     // A new instance is connected to while its checks run, so its first call finds the connection READY (docs/figures.md).
     preconnect: { credentials },
     ...(options.consul && { connection: options.consul }),
+    ...(options.consulDatacenters && {
+      datacenters: Object.fromEntries(Object.entries(options.consulDatacenters).map(([datacenter, address]) => [datacenter, { address }])),
+    }),
     // Where the library reports a callback of ours that throws (isolated, logged once).
     logger: options.logger,
     onEvent: (event) => {
@@ -75,14 +80,31 @@ export function createHelloClient(options: HelloClientOptions): HelloClient {
         const keys = event.instances.map(instanceKey);
         stats.recordResolved(event.instances);
         options.logger.info(
-          { service: event.service, count: keys.length, instances: keys },
-          `resolved ${keys.length} instance(s) of ${event.service}`,
+          {
+            service: event.service,
+            count: keys.length,
+            instances: keys,
+            ...(event.datacenter !== undefined && { datacenter: event.datacenter }),
+          },
+          `resolved ${keys.length} instance(s) of ${event.service}${event.datacenter !== undefined ? ` in ${event.datacenter}` : ''}`,
+        );
+      } else if (event.type === 'datacenter') {
+        options.logger.info(
+          { service: event.service, from: event.from ?? null, to: event.to ?? null, reason: event.reason },
+          `datacenter ${event.from ?? 'none'} -> ${event.to ?? 'none'} (${event.reason})`,
         );
       } else if (event.type === 'error') {
         stats.recordResolverError();
         options.logger.warn(
-          { service: event.service, kind: event.error.kind, err: event.error.message },
-          'Consul query failed; keeping the last instances',
+          {
+            service: event.service,
+            kind: event.error.kind,
+            err: event.error.message,
+            ...(event.datacenter !== undefined && { datacenter: event.datacenter }),
+          },
+          event.datacenter !== undefined
+            ? `Consul query for datacenter ${event.datacenter} failed; it counts as having no instance`
+            : 'Consul query failed; keeping the last instances',
         );
       }
     },

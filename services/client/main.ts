@@ -23,6 +23,7 @@ async function main(): Promise<void> {
 
   const hello = createHelloClient({
     target: config.TARGET,
+    consulDatacenters: config.CONSUL_DATACENTERS,
     callPolicy: { deadlineMs: config.DEADLINE_MS, maxAttempts: config.MAX_ATTEMPTS },
     keepalive: { timeMs: config.KEEPALIVE_TIME_MS, timeoutMs: config.KEEPALIVE_TIMEOUT_MS },
     ratePerSecond: config.CALL_RATE,

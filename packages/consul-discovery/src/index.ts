@@ -11,6 +11,7 @@ export {
   ConsulResolver,
   type ConsulDiscoveryOptions,
   consulDiscoveryOptions,
+  type DatacenterChangeEvent,
   DISCOVERY_OPTIONS_KEY,
   type DiscoveryEvent,
   registerConsulResolver,

@@ -46,7 +46,40 @@ test('limit: at most N instances, the nearest N with near', () => {
   assert.equal(parseConsulTargetString('consul:///S').spec.limit, undefined);
 });
 
+test('one dc stays in the spec, as before; several are a priority order beside it, the spec without dc', () => {
+  const one = parseConsulTargetString('consul:///S?dc=dc1');
+  assert.equal(one.spec.dc, 'dc1');
+  assert.equal(one.datacenters, undefined);
+  const two = parseConsulTargetString('consul:///S?dc=dc1,dc2');
+  assert.equal(two.spec.dc, undefined);
+  assert.deepEqual(two.datacenters, { order: ['dc1', 'dc2'], merge: false });
+  assert.deepEqual(parseConsulTargetString('consul:///S?dc=b,a,c&merge-dc').datacenters, { order: ['b', 'a', 'c'], merge: true });
+});
+
+test('query=NAME: a prepared query, polled every interval (500 ms unless told), cached through the agent when asked', () => {
+  const target = parseConsulTargetString('consul:///S?query=hello-failover&dc=dc1,dc2&cached&max-age=1s&interval=250ms');
+  assert.equal(target.preparedQuery, 'hello-failover');
+  assert.deepEqual(target.datacenters, { order: ['dc1', 'dc2'], merge: false });
+  assert.equal(target.spec.mode, 'poll');
+  assert.equal(target.spec.pollIntervalMs, 250);
+  assert.deepEqual(target.spec.cached, { maxAgeMs: 1_000 });
+  assert.equal(parseConsulTargetString('consul:///S?query=q').spec.pollIntervalMs, 500);
+});
+
 for (const [target, reason] of [
+  ['consul:///HelloService?dc=dc1,dc1', /^consul target: dc names datacenter "dc1" twice, in "dc1,dc1"$/],
+  ['consul:///HelloService?dc=dc1,dc2,dc1', /dc names datacenter "dc1" twice/],
+  ['consul:///HelloService?dc=dc1,,dc2', /dc lists an empty datacenter name in "dc1,,dc2"/],
+  ['consul:///HelloService?dc=dc1,', /dc lists an empty datacenter name/],
+  ['consul:///HelloService?dc=', /dc lists an empty datacenter name/],
+  ['consul:///HelloService?dc=dc%201', /dc must be a datacenter name or a comma-separated list of them, got "dc 1"/],
+  ['consul:///HelloService?dc=dc1&merge-dc', /merge-dc needs two or more datacenters in dc/],
+  ['consul:///HelloService?query=q&tag=v1', /^consul target: tag cannot go with query: the prepared query "q" decides what it returns$/],
+  ['consul:///HelloService?query=q&filter=x', /filter cannot go with query/],
+  ['consul:///HelloService?query=q&mode=blocking', /mode cannot go with query/],
+  ['consul:///HelloService?query=q&wait=1m', /wait cannot go with query/],
+  ['consul:///HelloService?query=q&dc=a,b&merge-dc', /merge-dc cannot go with query/],
+  ['consul:///HelloService?query=a%2Fb', /query must be a prepared query's name or id, got "a\/b"/],
   ['dns:///HelloService', /expected consul:/],
   ['consul:///', /service name/],
   ['consul:///Hello Service', /service name/],

@@ -74,6 +74,37 @@ export interface HealthResult {
   readonly endpoint: string;
 }
 
+/** An execution of a prepared query: its name or id, and the options execute takes. */
+export interface PreparedQueryExecution {
+  readonly name: string;
+  readonly dc?: string;
+  readonly near?: string;
+  readonly limit?: number;
+  readonly cached?: HealthQuery['cached'];
+}
+
+export interface PreparedQueryResult extends HealthResult {
+  /** The datacenter that served the answer. */
+  readonly datacenter: string;
+  /** How many datacenters the query failed over to (0: its own served it). */
+  readonly failovers: number;
+}
+
+interface PreparedQueryAnswer {
+  Nodes: HealthEntry[];
+  Datacenter: string;
+  Failovers: number;
+}
+
+/** The Cache-Control header of a cached read: max-age, stale-if-error (Consul takes whole seconds). */
+function cacheControl(cached: HealthQuery['cached']): { headers?: Record<string, string> } {
+  const directives = [
+    cached?.maxAgeMs !== undefined && `max-age=${Math.round(cached.maxAgeMs / 1_000)}`,
+    cached?.staleIfErrorMs !== undefined && `stale-if-error=${Math.round(cached.staleIfErrorMs / 1_000)}`,
+  ].filter(Boolean);
+  return directives.length > 0 ? { headers: { 'cache-control': directives.join(', ') } } : {};
+}
+
 export interface CheckDefinition {
   readonly checkId: string;
   readonly name: string;
@@ -172,22 +203,46 @@ export class ConsulHttp {
       q.index = String(query.index);
       q.wait = consulDuration(query.waitMs ?? 0);
     }
-    const cacheControl = [
-      query.cached?.maxAgeMs !== undefined && `max-age=${Math.round(query.cached.maxAgeMs / 1_000)}`,
-      query.cached?.staleIfErrorMs !== undefined && `stale-if-error=${Math.round(query.cached.staleIfErrorMs / 1_000)}`,
-    ].filter(Boolean);
     const { answer, endpoint } = await this.get(
       options,
-      {
-        path: `/health/service/${encodeURIComponent(query.service)}`,
-        query: q,
-        ...(cacheControl.length > 0 && { headers: { 'cache-control': cacheControl.join(', ') } }),
-      },
+      { path: `/health/service/${encodeURIComponent(query.service)}`, query: q, ...cacheControl(query.cached) },
       blocking ? query.waitMs : undefined,
     );
     if (!Array.isArray(answer.body))
       throw new ConsulError('bad-response', `Consul at ${endpoint.url} answered a health query with a body that is not a list`);
     return { index: answer.index, instances: (answer.body as HealthEntry[]).map(toInstance), endpoint: endpoint.url };
+  }
+
+  /**
+   * Executes a prepared query (`/v1/query/<name>/execute`): never blocking
+   * (Consul's execute has no blocking form), served from the agent's cache
+   * with `cached`. The answer says which datacenter served it and how many
+   * it failed over.
+   */
+  async executeQuery(query: PreparedQueryExecution, options: RequestOptions = {}): Promise<PreparedQueryResult> {
+    const q: Record<string, string> = {};
+    if (query.dc) q.dc = query.dc;
+    if (query.near) q.near = query.near;
+    if (query.limit !== undefined) q.limit = String(query.limit);
+    if (query.cached) q.cached = '';
+    const { answer, endpoint } = await this.get(options, {
+      path: `/query/${encodeURIComponent(query.name)}/execute`,
+      query: q,
+      ...cacheControl(query.cached),
+    });
+    const body = answer.body as Partial<PreparedQueryAnswer> | undefined;
+    if (!body || !Array.isArray(body.Nodes))
+      throw new ConsulError(
+        'bad-response',
+        `Consul at ${endpoint.url} answered prepared query ${query.name} with a body that has no Nodes list`,
+      );
+    return {
+      index: answer.index,
+      instances: body.Nodes.map(toInstance),
+      datacenter: typeof body.Datacenter === 'string' ? body.Datacenter : '',
+      failovers: typeof body.Failovers === 'number' ? body.Failovers : 0,
+      endpoint: endpoint.url,
+    };
   }
 
   /**

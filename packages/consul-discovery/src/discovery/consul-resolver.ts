@@ -9,9 +9,11 @@ import { DEFAULT_WATCH_TUNING, identityIn, instanceKey, type WatchTuning } from 
 import { KvServiceConfig, type ServiceConfigEvent } from './kv-service-config.js';
 import { serviceConfigFor } from './load-balancing-default.js';
 import { type PreconnectOptions, Preconnector, preconnectAddressOf } from './preconnect.js';
+import { type DatacenterChange, DatacenterFailover } from './datacenter-failover.js';
+import { PreparedQueryWatch, type QueryEvent } from './prepared-query-watch.js';
 import { type DiscoverySpec, parseConsulTarget } from './target.js';
 import { trace } from './trace.js';
-import { sharedWatches, type Subscription, type WatchEvent } from './watch-pool.js';
+import { sharedWatches, type Subscription } from './watch-pool.js';
 
 /**
  * The grpc-js name resolver for `consul:` targets (the grpc-js 1.14 listener
@@ -44,10 +46,36 @@ export const DISCOVERY_OPTIONS_KEY = `${grpc.experimental.SUBCHANNEL_ARGS_EXCLUD
  * was asked.
  */
 export type DiscoveryEvent =
-  | { readonly type: 'instances'; readonly service: string; readonly instances: readonly ServiceInstance[] }
-  | { readonly type: 'error'; readonly service: string; readonly error: ConsulError }
+  | {
+      readonly type: 'instances';
+      readonly service: string;
+      readonly instances: readonly ServiceInstance[];
+      /** With several datacenters in the target, or a prepared query: the datacenter the instances come from (absent when merged). */
+      readonly datacenter?: string;
+      /** With a prepared query: how many datacenters it failed over to (Consul's `Failovers`). */
+      readonly failovers?: number;
+    }
+  | {
+      readonly type: 'error';
+      readonly service: string;
+      readonly error: ConsulError;
+      /** With several datacenters in the target: the datacenter whose Consul failed. */
+      readonly datacenter?: string;
+    }
+  | DatacenterChangeEvent
   | ServiceConfigEvent
   | WeightsRejectedEvent;
+
+/**
+ * With several datacenters in the target, or a prepared query: the
+ * datacenter in use changed. `to` undefined: none has instances; `from`
+ * undefined: the first choice. `reason`: what the datacenters ahead of `to`
+ * said ("dc1: Consul unreachable"), or what `to` has.
+ */
+export interface DatacenterChangeEvent extends DatacenterChange {
+  readonly type: 'datacenter';
+  readonly service: string;
+}
 
 export interface ConsulDiscoveryOptions {
   /** How to reach Consul (agents, token, TLS); unset fields come from CONSUL_* variables. Agents named in the target win. */
@@ -55,6 +83,14 @@ export interface ConsulDiscoveryOptions {
   /** Told every set and every error this channel's resolver pushes, its target's too. What it throws is caught and logged once. */
   readonly onEvent?: (event: DiscoveryEvent) => void;
   readonly tuning?: Partial<WatchTuning>;
+  /**
+   * Per datacenter, the Consul agents to ask about it (a target with `dc`):
+   * its own servers, so that losing another datacenter's Consul does not
+   * blind the channel. Fields not given (token, TLS, ...) come from
+   * `connection`. A datacenter without an entry is asked through
+   * `connection` with `?dc=`, which Consul forwards over the WAN.
+   */
+  readonly datacenters?: Readonly<Record<string, ConsulConnectionOptions>>;
   /** Where the resolver reports a callback that throws (once per callback); pino's interface. Silent by default. */
   readonly logger?: Logger;
   /**
@@ -81,6 +117,13 @@ export class ConsulResolver implements grpc.experimental.Resolver {
   private readonly service: string;
   private readonly target: string;
   private readonly setup: { connection: ResolvedConnection; spec: ReturnType<typeof parseConsulTarget>['spec'] } | undefined;
+  /** With several datacenters in the target: a watch each, and the choice among them. */
+  private readonly failover: DatacenterFailover | undefined;
+  /** With `query` in the target: the prepared query, polled. */
+  private readonly queryWatch: PreparedQueryWatch | undefined;
+  private sourceStarted = false;
+  /** Named in the error a channel gets when no datacenter has instances. */
+  private readonly datacenterNames: string | undefined;
   private readonly options: ConsulDiscoveryOptions;
   private readonly logger: Logger;
   /** The channel option's onEvent and grpc-js's listener, each isolated: one that throws does not keep the other from being told. */
@@ -101,7 +144,7 @@ export class ConsulResolver implements grpc.experimental.Resolver {
   /** With `weights=consul` in the target: endpoints repeated by Consul's Weights. */
   private readonly weights: ConsulWeights | undefined;
   /** The watch's last event, pushed again when the service config changes. */
-  private lastWatchEvent: WatchEvent | undefined;
+  private lastWatchEvent: QueryEvent | undefined;
   /** What this channel was last told, so the same thing is never pushed twice. */
   private lastPushed: string | undefined;
   /** Why the target or the connection options cannot work; told instead of any set. */
@@ -138,8 +181,39 @@ export class ConsulResolver implements grpc.experimental.Resolver {
       if (this.options.preconnect) this.preconnector = new Preconnector(this.target, channelOptions, this.options.preconnect);
       const parsed = parseConsulTarget(target.authority, target.path);
       this.service = parsed.spec.service;
-      const connection = resolveConnection({ ...this.options.connection, ...(parsed.address && { address: parsed.address }) });
+      const main: ConsulConnectionOptions = { ...this.options.connection, ...(parsed.address && { address: parsed.address }) };
+      const connectionFor = connectionsPerDatacenter(main, this.options.datacenters);
+      const connection = connectionFor(parsed.spec.dc);
       this.setup = { connection, spec: parsed.spec };
+      const order = parsed.datacenters?.order;
+      if (order) {
+        this.datacenterNames = order.join(', ');
+        // Every listed datacenter's connection resolved now: one that cannot work fails the channel at once, not later.
+        for (const datacenter of order) connectionFor(datacenter);
+      }
+      if (parsed.preparedQuery !== undefined) {
+        this.queryWatch = new PreparedQueryWatch({
+          name: parsed.preparedQuery,
+          spec: parsed.spec,
+          datacenters: order ?? [parsed.spec.dc],
+          connectionFor,
+          tuning: this.tuning,
+          onEvent: (event) => this.onWatchEvent(event),
+          onChange: (change) => this.onEvent({ type: 'datacenter', service: this.service, ...change }),
+        });
+      } else if (parsed.datacenters) {
+        this.failover = new DatacenterFailover({
+          choice: parsed.datacenters,
+          spec: parsed.spec,
+          connectionFor,
+          tuning: this.tuning,
+          logger: this.logger,
+          target: this.target,
+          onEvent: (event) => this.onWatchEvent(event),
+          onChange: (change) => this.onEvent({ type: 'datacenter', service: this.service, ...change }),
+          onDatacenterError: (datacenter, error) => this.onEvent({ type: 'error', service: this.service, error, datacenter }),
+        });
+      }
       if (parsed.serviceConfigKey !== undefined) {
         this.kvConfig = new KvServiceConfig({
           connection,
@@ -169,6 +243,14 @@ export class ConsulResolver implements grpc.experimental.Resolver {
     if (this.pinned) return this.pushPinned(this.pinned);
     if (this.setupError !== undefined) this.reportSetupError(this.setupError);
     this.kvConfig?.start();
+    const source = this.failover ?? this.queryWatch;
+    if (source) {
+      // grpc-js asks again when a connection drops: the datacenter in use may be cut off, its blocking query hanging.
+      if (this.sourceStarted) this.failover?.probe();
+      this.sourceStarted = true;
+      source.start();
+      return;
+    }
     if (this.subscription || !this.setup) return;
     this.subscription = sharedWatches.subscribe(
       this.setup.connection,
@@ -207,6 +289,9 @@ export class ConsulResolver implements grpc.experimental.Resolver {
     this.live = false;
     this.subscription?.unsubscribe();
     this.subscription = undefined;
+    this.failover?.stop();
+    this.queryWatch?.stop();
+    this.sourceStarted = false;
     this.registeredSubscription?.unsubscribe();
     this.registeredSubscription = undefined;
     this.preconnector?.closeAll();
@@ -227,15 +312,21 @@ export class ConsulResolver implements grpc.experimental.Resolver {
     return this.kvConfig?.current ?? this.serviceConfig;
   }
 
-  private onWatchEvent(event: WatchEvent): void {
+  private onWatchEvent(event: QueryEvent): void {
     this.lastWatchEvent = event;
     // Until the service config key is first read, nothing goes out: calls would start on the default policy.
     if (this.kvConfig?.settled === false) return;
     if (event.kind === 'instances') {
-      const key = `instances:${event.instances.map(identityIn(this.setup?.spec ?? {})).join(',')}`;
+      const key = `instances:${event.datacenter ?? ''}:${event.instances.map(identityIn(this.setup?.spec ?? {})).join(',')}`;
       if (key === this.lastPushed) return;
       this.lastPushed = key;
-      this.onEvent({ type: 'instances', service: this.service, instances: event.instances });
+      this.onEvent({
+        type: 'instances',
+        service: this.service,
+        instances: event.instances,
+        ...(event.datacenter !== undefined && { datacenter: event.datacenter }),
+        ...(event.failovers !== undefined && { failovers: event.failovers }),
+      });
       const endpoints = this.weights?.endpoints(event.instances) ?? event.instances.map(toEndpoint);
       trace(`${this.target}: pushing ${endpoints.length} endpoints [${event.instances.map(instanceKey).join(', ')}]`);
       this.listener(grpc.experimental.statusOrFromValue(endpoints), {}, this.currentServiceConfig(), '');
@@ -248,20 +339,21 @@ export class ConsulResolver implements grpc.experimental.Resolver {
         const spec = this.setup?.spec;
         this.report(
           grpc.status.UNAVAILABLE,
-          `no passing instance of ${this.service} in Consul${spec?.tags.length ? ` with tags ${spec.tags.join(', ')}` : ''}${spec?.dc ? ` in dc ${spec.dc}` : ''}`,
+          `no passing instance of ${this.service} in Consul${spec?.tags.length ? ` with tags ${spec.tags.join(', ')}` : ''}${spec?.dc ? ` in dc ${spec.dc}` : ''}${this.datacenterNames !== undefined ? ` in dc ${this.datacenterNames}` : ''}`,
         );
       }
     } else {
-      this.tellError(event.error, `Consul query for ${this.service} failed: ${event.error.message}`);
+      // A datacenter's failure was told to onEvent when it came (DatacenterFailover's onDatacenterError): only the channel hears it here.
+      this.tellError(event.error, `Consul query for ${this.service} failed: ${event.error.message}`, this.failover !== undefined);
     }
   }
 
-  /** onEvent and the channel are told an error, unless it is the one they were told last. */
-  private tellError(error: ConsulError, details: string): void {
+  /** onEvent (unless it heard it already) and the channel are told an error, unless it is the one they were told last. */
+  private tellError(error: ConsulError, details: string, onEventTold = false): void {
     const key = `error:${details}`;
     if (key === this.lastPushed) return;
     this.lastPushed = key;
-    this.onEvent({ type: 'error', service: this.service, error });
+    if (!onEventTold) this.onEvent({ type: 'error', service: this.service, error });
     this.report(grpc.status.UNAVAILABLE, details);
   }
 
@@ -283,6 +375,26 @@ export class ConsulResolver implements grpc.experimental.Resolver {
     // With the service config, round_robin keeps its working instances through the error.
     this.listener(grpc.experimental.statusOrFromError({ code, details }), {}, this.currentServiceConfig(), details);
   }
+}
+
+/**
+ * The connection each datacenter is asked through: its own entry of
+ * `datacenters` over the main connection's fields (TLS merged field by
+ * field), or the main connection itself. Resolved once per datacenter.
+ */
+function connectionsPerDatacenter(
+  main: ConsulConnectionOptions,
+  datacenters: Readonly<Record<string, ConsulConnectionOptions>> | undefined,
+): (datacenter: string | undefined) => ResolvedConnection {
+  const resolved = new Map<string | undefined, ResolvedConnection>();
+  return (datacenter) => {
+    const known = resolved.get(datacenter);
+    if (known) return known;
+    const own = datacenter === undefined ? undefined : datacenters?.[datacenter];
+    const connection = resolveConnection(own ? { ...main, ...own, tls: { ...main.tls, ...own.tls } } : main);
+    resolved.set(datacenter, connection);
+    return connection;
+  };
 }
 
 /** Makes `consul:` targets resolvable in this process; safe to call more than once. */

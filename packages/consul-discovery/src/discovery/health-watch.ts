@@ -1,5 +1,5 @@
 import type { ConsulHttp, HealthQuery, ServiceInstance } from '../consul/consul-http.js';
-import type { ConsulError } from '../consul/errors.js';
+import { ConsulError } from '../consul/errors.js';
 import { runBlockingQueries } from './blocking-queries.js';
 import { servingInstances, weightsIdentity } from './consul-weights.js';
 import type { DiscoverySpec } from './target.js';
@@ -37,12 +37,23 @@ export interface WatchTuning {
    */
   readonly emptyAfterRestartGraceMs: number;
   readonly backoff: { readonly initialMs: number; readonly maxMs: number };
+  /**
+   * A probe (HealthWatch.probe()): how long its quick, non-blocking read may
+   * take before the Consul asked counts as gone. A partitioned Consul does
+   * not refuse, it hangs: without a deadline of its own a blocking query
+   * would wait for minutes.
+   */
+  readonly probeTimeoutMs: number;
+  /** Least time between two probes of one watch, however often they are asked for. */
+  readonly minProbeIntervalMs: number;
 }
 
 export const DEFAULT_WATCH_TUNING: WatchTuning = {
   minQueryIntervalMs: 50,
   emptyAfterRestartGraceMs: 10_000,
   backoff: { initialMs: 200, maxMs: 3_000 },
+  probeTimeoutMs: 1_000,
+  minProbeIntervalMs: 500,
 };
 
 /** An instance's identity in a set: the same id at another address is another endpoint. */
@@ -64,6 +75,8 @@ export function instanceIdOf(key: string): string {
 
 export class HealthWatch {
   private controller: AbortController | undefined;
+  private probing = false;
+  private lastProbeAt = 0;
   private lastKeys: string | undefined;
   /** An error was reported after the last set: the next set is reported even if it is the same. */
   private errorSinceSet = false;
@@ -83,6 +96,46 @@ export class HealthWatch {
     if (this.controller) return;
     const controller = new AbortController();
     this.controller = controller;
+    void this.run(controller.signal);
+  }
+
+  /**
+   * Checks at once that Consul still answers: a non-blocking read under
+   * `probeTimeoutMs`, one at a time and at most one per
+   * `minProbeIntervalMs`. A probe that fails is told as the watch's error,
+   * and the loop starts over (the blocking query in flight aborted): a
+   * query through a partition hangs rather than fails, and only a new one
+   * answers within seconds once packets flow again.
+   */
+  probe(): void {
+    const controller = this.controller;
+    if (!controller || this.probing || Date.now() - this.lastProbeAt < this.tuning.minProbeIntervalMs) return;
+    this.probing = true;
+    this.lastProbeAt = Date.now();
+    trace(`${this.spec.service}: probe sent${this.spec.dc !== undefined ? ` (dc ${this.spec.dc})` : ''}`);
+    this.http
+      .healthService(this.query(undefined), { signal: controller.signal, timeoutMs: this.tuning.probeTimeoutMs })
+      .then(
+        () => trace(`${this.spec.service}: probe answered`),
+        (error: unknown) => {
+          if (controller !== this.controller || controller.signal.aborted) return;
+          const consulError = error instanceof ConsulError ? error : new ConsulError('bad-response', String(error));
+          trace(`${this.spec.service}: probe failed (${consulError.message}); the watch starts over`);
+          this.startOver(consulError);
+        },
+      )
+      .finally(() => {
+        this.probing = false;
+      });
+  }
+
+  /** Aborts the loop (the query in flight with it), tells `error`, and runs a new loop from a non-blocking query. */
+  private startOver(error: ConsulError): void {
+    this.controller?.abort();
+    const controller = new AbortController();
+    this.controller = controller;
+    this.errorSinceSet = true;
+    this.handlers.onError(error);
     void this.run(controller.signal);
   }
 

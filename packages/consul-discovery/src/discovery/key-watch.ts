@@ -4,7 +4,7 @@ import type { ConsulError } from '../consul/errors.js';
 import { type Logger, silentLogger } from '../internal/logger.js';
 import { runBlockingQueries } from './blocking-queries.js';
 import { DEFAULT_WATCH_TUNING, type WatchTuning } from './health-watch.js';
-import { SharedWatchPool, type Subscription } from './shared-watch-pool.js';
+import { type RunningWatch, SharedWatchPool, type Subscription } from './shared-watch-pool.js';
 
 /**
  * Watches one Consul KV key with blocking queries (runBlockingQueries: the
@@ -45,13 +45,15 @@ function watchKey(http: ConsulHttp, key: string, tell: (event: KeyEvent) => void
   });
 }
 
-function startKeyWatch(connection: ResolvedConnection, key: string, tuning: WatchTuning, tell: (event: KeyEvent) => void): () => void {
+function startKeyWatch(connection: ResolvedConnection, key: string, tuning: WatchTuning, tell: (event: KeyEvent) => void): RunningWatch {
   const http = new ConsulHttp(connection);
   const controller = new AbortController();
   void watchKey(http, key, tell, tuning, controller.signal);
-  return () => {
-    controller.abort();
-    http.close();
+  return {
+    stop: () => {
+      controller.abort();
+      http.close();
+    },
   };
 }
 

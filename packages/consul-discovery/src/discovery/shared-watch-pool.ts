@@ -3,10 +3,22 @@ import type { Logger } from '../internal/logger.js';
 
 export interface Subscription {
   unsubscribe(): void;
+  /**
+   * Asks the shared watch to check at once that its source still answers
+   * (a watch that cannot, does nothing). What the check finds is told to
+   * every subscriber as any other event.
+   */
+  probe(): void;
 }
 
-/** Starts one watch that tells its events to `tell`; returns what stops it (it tells nothing afterwards). */
-export type StartWatch<Event> = (tell: (event: Event) => void) => () => void;
+/** One running watch: `stop` ends it (it tells nothing afterwards); `probe`, when it has one, checks its source at once. */
+export interface RunningWatch {
+  stop(): void;
+  probe?(): void;
+}
+
+/** Starts one watch that tells its events to `tell`. */
+export type StartWatch<Event> = (tell: (event: Event) => void) => RunningWatch;
 
 export interface SubscribeOptions<Event> {
   /** Subscribers with equal keys share one watch. */
@@ -25,7 +37,7 @@ interface Subscriber<Event> {
 }
 
 interface SharedWatch<Event> {
-  stop: () => void;
+  running: RunningWatch;
   readonly subscribers: Set<Subscriber<Event>>;
   lastGood: Event | undefined;
   lastOther: Event | undefined;
@@ -76,15 +88,23 @@ export class SharedWatchPool<Event> {
     return {
       unsubscribe: () => {
         if (!shared.subscribers.delete(subscriber) || shared.subscribers.size > 0) return;
-        shared.stop();
+        shared.running.stop();
         this.watches.delete(key);
+      },
+      probe: () => {
+        if (shared.subscribers.has(subscriber)) shared.running.probe?.();
       },
     };
   }
 
   private open(key: string, start: StartWatch<Event>): SharedWatch<Event> {
-    const shared: SharedWatch<Event> = { stop: () => undefined, subscribers: new Set(), lastGood: undefined, lastOther: undefined };
-    shared.stop = start((event) => this.deliver(shared, event));
+    const shared: SharedWatch<Event> = {
+      running: { stop: () => undefined },
+      subscribers: new Set(),
+      lastGood: undefined,
+      lastOther: undefined,
+    };
+    shared.running = start((event) => this.deliver(shared, event));
     this.watches.set(key, shared);
     return shared;
   }

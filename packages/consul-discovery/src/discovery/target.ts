@@ -15,6 +15,9 @@ import { serviceConfigKeyParam } from './kv-service-config.js';
  *   consul:///HelloService?mode=poll&interval=500ms  (the seed demo's polling)
  *   consul:///HelloService?service-config=grpc/hello.json&weights=consul
  *   consul:///HelloService?near=_agent&limit=3       the 3 nearest, nearest first
+ *   consul:///HelloService?dc=dc1,dc2                dc1's instances; dc2's only while dc1 has none
+ *   consul:///HelloService?dc=dc1,dc2&merge-dc       every listed datacenter's instances at once
+ *   consul:///HelloService?query=hello&dc=dc1,dc2    a prepared query, executed (polled) at the first dc that answers
  *
  * Secrets (tokens, keys) never go in a target: targets end up in logs.
  */
@@ -44,12 +47,28 @@ export interface DiscoverySpec {
   readonly allStates?: true;
 }
 
+/**
+ * A target that names several datacenters (`dc=dc1,dc2`): the spec has no
+ * `dc`, each datacenter is watched with the spec and its own `dc`
+ * (datacenter-failover.ts).
+ */
+export interface DatacenterChoice {
+  /** Two or more, in priority order, no duplicates. */
+  readonly order: readonly string[];
+  /** `merge-dc`: every listed datacenter's instances at once, instead of the first that has any. */
+  readonly merge: boolean;
+}
+
 export interface ConsulTarget {
   /** The agents named in the target's authority, when it names any. */
   readonly address?: string;
   readonly spec: DiscoverySpec;
   /** The Consul KV key holding this channel's gRPC service config (kv-service-config.ts). Not in the spec: it does not change the health query. */
   readonly serviceConfigKey?: string;
+  /** With `dc=a,b,...`: the datacenters in priority order. A single `dc` stays in the spec. */
+  readonly datacenters?: DatacenterChoice;
+  /** With `query=NAME`: a prepared query executed (polled: execute cannot block) instead of the health query (prepared-query-watch.ts). */
+  readonly preparedQuery?: string;
 }
 
 export class InvalidTargetError extends Error {
@@ -77,7 +96,13 @@ const PARAMS = [
   'interval',
   'service-config',
   'weights',
+  'merge-dc',
+  'query',
 ];
+/** What a prepared query decides itself, or what its execute endpoint cannot do: refused beside `query`. */
+const NOT_WITH_QUERY = ['tag', 'filter', 'consistency', 'max-stale', 'mode', 'wait', 'weights', 'merge-dc'];
+const DATACENTER_NAME = /^[A-Za-z0-9_-]+$/;
+const QUERY_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 function fail(message: string): never {
@@ -121,7 +146,9 @@ export function parseConsulTarget(authority: string | undefined, path: string): 
   const tags = params.getAll('tag');
   if (tags.some((tag) => tag.trim() === '')) fail('tag must not be empty');
 
-  const mode = params.get('mode') ?? 'blocking';
+  const preparedQuery = preparedQueryParam(params);
+  // A prepared query's execute cannot block: it is polled, every `interval`.
+  const mode = preparedQuery !== undefined ? 'poll' : (params.get('mode') ?? 'blocking');
   if (mode !== 'blocking' && mode !== 'poll') fail(`mode must be "blocking" or "poll", got ${JSON.stringify(mode)}`);
   if (mode === 'poll' && params.has('wait')) fail('wait is for blocking queries; poll mode takes interval');
   if (mode === 'blocking' && params.has('interval')) fail('interval is for mode=poll; blocking queries take wait');
@@ -139,8 +166,10 @@ export function parseConsulTarget(authority: string | undefined, path: string): 
   if (!cached && (maxAgeMs !== undefined || staleIfErrorMs !== undefined)) fail('max-age and stale-if-error need cached');
   if (cached && consistency === 'consistent') fail('cached answers come from the agent, they cannot be consistent');
 
-  const dc = params.get('dc') ?? undefined;
-  if (dc !== undefined && !/^[A-Za-z0-9_-]+$/.test(dc)) fail(`dc must be a datacenter name, got ${JSON.stringify(dc)}`);
+  const datacenters = datacentersParam(params);
+  const dc = datacenters?.length === 1 ? datacenters[0] : undefined;
+  const merge = flag(params, 'merge-dc');
+  if (merge && (datacenters === undefined || datacenters.length < 2)) fail('merge-dc needs two or more datacenters in dc');
   const near = params.get('near') ?? undefined;
   const limit = positiveInteger(params, 'limit');
   const filter = params.get('filter') ?? undefined;
@@ -151,6 +180,8 @@ export function parseConsulTarget(authority: string | undefined, path: string): 
   return {
     ...(authority ? { address: authority } : {}),
     ...(serviceConfigKey !== undefined && { serviceConfigKey }),
+    ...(datacenters !== undefined && datacenters.length > 1 && { datacenters: { order: datacenters, merge } }),
+    ...(preparedQuery !== undefined && { preparedQuery }),
     spec: {
       service,
       tags,
@@ -169,6 +200,36 @@ export function parseConsulTarget(authority: string | undefined, path: string): 
       ...(weights !== undefined && { weights }),
     },
   };
+}
+
+/**
+ * `dc`: one datacenter (today's target, unchanged), or several in priority
+ * order, comma-separated. A name listed twice or an empty one is refused,
+ * naming it: the order would not mean what it says.
+ */
+function datacentersParam(params: URLSearchParams): string[] | undefined {
+  const raw = params.get('dc');
+  if (raw === null) return undefined;
+  const names = raw.split(',');
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (name === '') fail(`dc lists an empty datacenter name in ${JSON.stringify(raw)}`);
+    if (!DATACENTER_NAME.test(name)) fail(`dc must be a datacenter name or a comma-separated list of them, got ${JSON.stringify(name)}`);
+    if (seen.has(name)) fail(`dc names datacenter ${JSON.stringify(name)} twice, in ${JSON.stringify(raw)}`);
+    seen.add(name);
+  }
+  return names;
+}
+
+/** `query=NAME`: a prepared query's name or id; the parameters it decides itself are refused beside it. */
+function preparedQueryParam(params: URLSearchParams): string | undefined {
+  const name = params.get('query');
+  if (name === null) return undefined;
+  if (!QUERY_NAME.test(name)) fail(`query must be a prepared query's name or id, got ${JSON.stringify(name)}`);
+  const conflicting = NOT_WITH_QUERY.find((param) => params.has(param));
+  if (conflicting !== undefined)
+    fail(`${conflicting} cannot go with query: the prepared query ${JSON.stringify(name)} decides what it returns`);
+  return name;
 }
 
 /** Parses a whole target string, to validate configuration before any channel exists. */

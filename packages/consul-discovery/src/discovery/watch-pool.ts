@@ -3,7 +3,7 @@ import { ConsulHttp, type ServiceInstance } from '../consul/consul-http.js';
 import type { ConsulError } from '../consul/errors.js';
 import { type Logger, silentLogger } from '../internal/logger.js';
 import { DEFAULT_WATCH_TUNING, HealthWatch, type WatchTuning } from './health-watch.js';
-import { SharedWatchPool, type Subscription } from './shared-watch-pool.js';
+import { type RunningWatch, SharedWatchPool, type Subscription } from './shared-watch-pool.js';
 import type { DiscoverySpec } from './target.js';
 
 export type { Subscription } from './shared-watch-pool.js';
@@ -48,7 +48,7 @@ function startHealthWatch(
   spec: DiscoverySpec,
   tuning: WatchTuning,
   tell: (event: WatchEvent) => void,
-): () => void {
+): RunningWatch {
   const http = new ConsulHttp(connection);
   const watch = new HealthWatch(
     http,
@@ -57,9 +57,12 @@ function startHealthWatch(
     tuning,
   );
   watch.start();
-  return () => {
-    watch.stop();
-    http.close();
+  return {
+    stop: () => {
+      watch.stop();
+      http.close();
+    },
+    probe: () => watch.probe(),
   };
 }
 

@@ -17,6 +17,15 @@ export interface ConsulDevAgentOptions {
   readonly clientAddresses?: readonly string[];
   /** Extra agent arguments, e.g. ['-hcl', 'acl { enabled = true }']. */
   readonly args?: readonly string[];
+  /** The agent's datacenter (Consul's default: dc1); its node is named after it, so agents of several datacenters tell apart. */
+  readonly datacenter?: string;
+  /**
+   * WAN gossip on a port of its own (`wanAddress`), for federating
+   * datacenters; `joinWan` names other agents' wanAddress to join (retried,
+   * as `-retry-join-wan`). Off by default: a lone agent meets no other.
+   */
+  readonly wan?: boolean;
+  readonly joinWan?: readonly string[];
 }
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
@@ -39,7 +48,7 @@ export class ConsulDevAgent {
   private constructor(
     private readonly binary: string,
     readonly httpPort: number,
-    private readonly ports: { readonly serfLan: number; readonly server: number },
+    private readonly ports: { readonly serfLan: number; readonly serfWan: number; readonly server: number },
     private readonly options: ConsulDevAgentOptions,
   ) {}
 
@@ -48,7 +57,7 @@ export class ConsulDevAgent {
     const agent = new ConsulDevAgent(
       binary,
       options.httpPort ?? (await freePort()),
-      { serfLan: await freePort(), server: await freePort() },
+      { serfLan: await freePort(), serfWan: options.wan || options.joinWan ? await freePort() : -1, server: await freePort() },
       options,
     );
     await agent.launch();
@@ -58,6 +67,21 @@ export class ConsulDevAgent {
   /** host:port of the HTTP API on loopback. */
   get address(): string {
     return `127.0.0.1:${this.httpPort}`;
+  }
+
+  /** host:port of WAN gossip (with `wan`), for another datacenter's agent to join. */
+  get wanAddress(): string {
+    return `127.0.0.1:${this.ports.serfWan}`;
+  }
+
+  /** SIGSTOP: the agent holds every connection and answers nothing, as one behind a partition that drops packets. */
+  freeze(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after freeze(): it answers what it was asked meanwhile. */
+  thaw(): void {
+    this.child?.kill('SIGCONT');
   }
 
   get logs(): string {
@@ -90,7 +114,11 @@ export class ConsulDevAgent {
       '-grpc-port=-1',
       '-grpc-tls-port=-1',
       `-serf-lan-port=${this.ports.serfLan}`,
-      '-serf-wan-port=-1',
+      `-serf-wan-port=${this.ports.serfWan}`,
+      ...(this.options.datacenter !== undefined
+        ? [`-datacenter=${this.options.datacenter}`, `-node=${this.options.datacenter}-${this.httpPort}`]
+        : []),
+      ...(this.options.joinWan ?? []).map((address) => `-retry-join-wan=${address}`),
       `-server-port=${this.ports.server}`,
       '-log-level=warn',
       ...(this.options.args ?? []),
