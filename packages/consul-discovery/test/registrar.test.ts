@@ -207,6 +207,23 @@ test('drain() while the first registration is under way waits for it, then takes
   assert.ok(!(echo.name in left), 'deregistered');
 });
 
+test('an id its previous life left in maintenance (a drain the agent kept, the deregistration lost): registering takes it out, the instance passes (regression)', async () => {
+  // The previous life: registered, drained into maintenance, then gone without deregistering.
+  const definition = { ID: echo.name, Name: 'HelloEcho', Address: '127.0.0.1', Port: echo.port };
+  await consulRequest(consul.address, 'PUT', '/v1/agent/service/register', definition);
+  await consulRequest(consul.address, 'PUT', `/v1/agent/service/maintenance/${echo.name}?enable=true&reason=drained`);
+  assert.ok(await inMaintenance(consul.address, echo.name), 'the premise: the id is in maintenance');
+
+  const registration = registrar({ consul: { address: consul.address, env: {} } });
+  registration.start();
+  assert.ok(
+    await eventually(async () => (await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 5_000),
+    'passing once registered again',
+  );
+  assert.equal(await inMaintenance(consul.address, echo.name), false);
+  await registration.stop(500);
+});
+
 test("the gRPC check asks for the server's overall status ('') by default, so a stock health server passes; healthService asks for another name", async () => {
   const stock = await startEchoServer('HelloEcho-stock', ['']);
   cleanups.push(() => stock.stop());

@@ -366,6 +366,13 @@ export class ConsulRegistrar {
     // from a snapshot, ignoring the definition's): a TTL that lapsed while we
     // were cut off would stay critical until the next heartbeat. We are alive now.
     if (this.ttlMs > 0) await this.http.passTtl(this.ttlCheckId, { signal, endpoint: agent });
+    // A registration also keeps the id's maintenance flag, which a previous
+    // life of this instance (same id: same host and port) may have left: a
+    // drain whose maintenance the agent kept in its data directory while the
+    // deregistration that should follow never reached it (the agent stopped
+    // meanwhile; found when a whole datacenter was stopped and started
+    // again). The instance would stay out of rotation for good.
+    await this.http.setMaintenance(this.instanceId, false, 'registered again', { signal, endpoint: agent });
     this.transition('registered');
   }
 
