@@ -24,6 +24,7 @@ cd "$PROJECT_ROOT"
 # there. Such tests take their test() from packages/testing/timed-test.ts
 # (the discovery library's: test/support/timed-test.ts), a time limit each.
 NEEDS='
+scripts/await-wan.test.ts                         consul (two agents, WAN gossip)
 services/address-change.test.ts                   consul, root (a network namespace of its own)
 packages/consul-discovery/test/consul-weights.test.ts  consul
 packages/consul-discovery/test/kv-service-config.test.ts  consul

@@ -58,10 +58,30 @@ function consulProblems(live: readonly TargetContainer[], registered: readonly S
   return problems;
 }
 
-/** The client resolves exactly the live instances, at their addresses (its keys are "id@address:port"). */
+/**
+ * The client resolves exactly the live instances, at their addresses (its
+ * keys are "id@address:port"); with datacenters (PROFILE=multi-dc), those
+ * of the one it prefers, the first by name that has any (dc1, else dc2).
+ */
 function clientProblems(live: readonly TargetContainer[], resolved: readonly string[]): string[] {
-  const expected = live.map((target) => `${target.instanceId}@${target.ip}:${target.port}`);
-  return sameSet(resolved, expected) ? [] : [`client's resolved set ${set(resolved)} != live instances ${set(expected)}`];
+  const preferred = [...new Set(live.map((target) => target.datacenter))].sort()[0];
+  const expected = live
+    .filter((target) => target.datacenter === preferred)
+    .map((target) => `${target.instanceId}@${target.ip}:${target.port}`);
+  const whose = datacentersOf(live).length > 1 ? `live instances of ${preferred}` : 'live instances';
+  return sameSet(resolved, expected) ? [] : [`client's resolved set ${set(resolved)} != ${whose} ${set(expected)}`];
+}
+
+/** The datacenters of the targets, by name; [''] for a stack without datacenter labels. */
+const datacentersOf = (targets: readonly TargetContainer[]): string[] => [...new Set(targets.map((target) => target.datacenter))].sort();
+
+/** Every instance each datacenter's Consul holds (asked with ?dc= when the stack has several). */
+async function registeredIn(consul: ConsulHttp, live: readonly TargetContainer[]): Promise<ServiceInstance[]> {
+  const datacenters = datacentersOf(live);
+  const answers = await Promise.all(
+    datacenters.map((dc) => consul.healthService({ service: HELLO_SERVICE, passingOnly: false, ...(datacenters.length > 1 && { dc }) })),
+  );
+  return answers.flatMap((answer) => answer.instances);
 }
 
 /**
@@ -71,16 +91,16 @@ function clientProblems(live: readonly TargetContainer[], resolved: readonly str
  * then says which of Docker, Consul or the client did not answer.
  */
 async function convergingProblems(stack: CleanStack, consul: ConsulHttp): Promise<{ targets: TargetContainer[]; problems: string[] }> {
-  const [targets, registered, faultKeys, stats] = await Promise.allSettled([
+  const [targets, faultKeys, stats] = await Promise.allSettled([
     stack.driver.targets(),
-    consul.healthService({ service: HELLO_SERVICE, passingOnly: false }),
     consul.kvKeys(FAULT_KEY_PREFIX),
     fetchStats(stack.statsUrl),
   ]);
   if (targets.status === 'rejected') return { targets: [], problems: [`Docker: targets not listed: ${messageOf(targets.reason)}`] };
   const live = targets.value.filter((target) => target.role === 'hello' && target.state === 'running');
+  const [registered] = await Promise.allSettled([registeredIn(consul, live)]);
   const problems = containerProblems(targets.value, stack.network);
-  if (registered.status === 'fulfilled') problems.push(...consulProblems(live, registered.value.instances));
+  if (registered.status === 'fulfilled') problems.push(...consulProblems(live, registered.value));
   else problems.push(`Consul: ${HELLO_SERVICE} not read: ${messageOf(registered.reason)}`);
   if (faultKeys.status === 'fulfilled') problems.push(...faultKeys.value.map((key) => `gray-fault key left: ${key}`));
   else problems.push(`Consul: keys under ${FAULT_KEY_PREFIX} not listed: ${messageOf(faultKeys.reason)}`);
