@@ -19,6 +19,8 @@ import { statsWhen } from './support/client-stats.js';
 import { journalIn, spawnChaosCli } from './support/chaos-cli.js';
 import { assertFaultsProven } from './support/fault-proof.js';
 import { ComposeStack, newProjectName, type StackProfile } from './support/compose-stack.js';
+import { assertHardened } from './support/hardening.js';
+import { COMPOSE_PROJECT_LABEL, DATACENTER_LABEL, ROLE_LABEL } from '../chaos/docker/labels.js';
 import { openHeadless } from './support/headless-browser.js';
 import { sweep } from './support/docker-sweep.js';
 import { deltaOf, say } from './support/judge.js';
@@ -649,6 +651,29 @@ describe('three shared stacks at once', { concurrency: 3 }, () => {
     const shared = new SharedStack('dcs', { profile: 'multi-dc', env: { CALL_RATE: '200', HELLO_REPLICAS: '2' }, resolved: 2 });
     before(() => shared.start());
     after(() => shared.stop());
+
+    test('every container hardened as in the other profiles; each Consul server and instance labelled with its datacenter, the client with none', async () => {
+      const { stack, decoy } = shared;
+      assert.ok(stack && decoy, 'the multi-dc stack started');
+      // The decoy carries the project's label on purpose (the driver must refuse it anyway); it is the test's, not the stack's.
+      const containers = (
+        await docker.listContainers({ all: true, filters: { label: [`${COMPOSE_PROJECT_LABEL}=${stack.project}`] } })
+      ).filter((container) => container.Id !== decoy.container.getId());
+      const placed = containers
+        .map((container) => `${container.Labels[ROLE_LABEL] ?? '?'}:${container.Labels[DATACENTER_LABEL] ?? '-'}`)
+        .sort();
+      assert.deepEqual(placed, [
+        'client:-',
+        'consul-acl:-',
+        'consul:dc1',
+        'consul:dc2',
+        'hello:dc1',
+        'hello:dc1',
+        'hello:dc2',
+        'hello:dc2',
+      ]);
+      for (const { Id } of containers) assertHardened(await docker.getContainer(Id).inspect());
+    });
 
     const faults = [
       { action: 'lose-datacenter', datacenter: 'dc1', at: '2s', duration: '8s' },

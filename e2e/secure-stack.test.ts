@@ -16,6 +16,7 @@ import { loadHelloProto } from '../packages/contracts/hello.js';
 import { journalIn, spawnChaosCli } from './support/chaos-cli.js';
 import { fetchStats } from '../packages/contracts/stats.js';
 import { correctInstances, statsWhen } from './support/client-stats.js';
+import { assertHardened } from './support/hardening.js';
 import { ComposeStack, newProjectName } from './support/compose-stack.js';
 import { findLeftovers, sweep } from './support/docker-sweep.js';
 import { assertFaultsProven } from './support/fault-proof.js';
@@ -96,26 +97,7 @@ describe('secure by default', () => {
     const containers = await docker.listContainers({ all: true, filters: { label: [`${COMPOSE_PROJECT_LABEL}=${project}`] } });
     const roles = containers.map((c) => c.Labels[ROLE_LABEL]).sort();
     assert.deepEqual(roles, ['client', 'consul', 'consul-acl', 'hello', 'hello', 'hello']);
-    for (const { Id } of containers) {
-      const info = await docker.getContainer(Id).inspect();
-      const name = info.Name.replace(/^\//, '');
-      const host = info.HostConfig;
-      assert.ok(info.Config.User !== '' && !/^(root|0)(:|$)/.test(info.Config.User), `${name} runs as ${info.Config.User || 'root'}`);
-      assert.equal(host.ReadonlyRootfs, true, `${name}: read-only root filesystem`);
-      assert.deepEqual(host.CapDrop, ['ALL'], `${name}: every capability dropped`);
-      assert.deepEqual(host.CapAdd ?? [], [], `${name}: no capability added`);
-      assert.ok(
-        host.SecurityOpt?.some((option: string) => /^no-new-privileges(:true)?$/.test(option)),
-        `${name}: no-new-privileges (${host.SecurityOpt})`,
-      );
-      assert.ok((host.Memory ?? 0) > 0, `${name}: a memory limit`);
-      assert.ok((host.PidsLimit ?? 0) > 0, `${name}: a pid limit`);
-      assert.equal(host.Privileged, false, `${name}: not privileged`);
-      for (const [port, bindings] of Object.entries((host.PortBindings ?? {}) as Record<string, { HostIp: string }[] | null>)) {
-        for (const binding of bindings ?? [])
-          assert.equal(binding.HostIp, '127.0.0.1', `${name} publishes ${port} on ${binding.HostIp || 'every address'}`);
-      }
-    }
+    for (const { Id } of containers) assertHardened(await docker.getContainer(Id).inspect());
     const published = containers
       .filter((c) => c.Ports.some((p) => p.PublicPort))
       .map((c) => c.Labels[ROLE_LABEL])
