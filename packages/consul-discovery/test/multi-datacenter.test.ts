@@ -205,7 +205,9 @@ test("dc1's Consul frozen (SIGSTOP) and dc1's server cut off: the probe fails dc
   assert.equal(away?.type === 'datacenter' && away.reason, 'dc1: Consul unreachable');
   // Keepalive is off here: the relay's cut drops the connection, grpc-js asks again, the probe (1 s) fails.
   assert.ok(failoverMs < 4_000, `failover took ${failoverMs} ms`);
-  assert.ok(failbackMs < 4_000, `fail-back took ${failbackMs} ms`);
+  // Back as soon as the thawed agent answers the query the probe started (1.4-1.9 s here; Consul resumes slowly):
+  // without the start-over, the blocking query it froze on would hold dc1 out for its whole wait (5 min).
+  assert.ok(failbackMs < 8_000, `fail-back took ${failbackMs} ms`);
 });
 
 test('a datacenter Consul does not know: one line naming it, and the channel keeps the datacenter it has', async () => {
