@@ -212,15 +212,21 @@ test("dc1's Consul frozen (SIGSTOP) and dc1's server cut off: the probe fails dc
 
 test('a datacenter Consul does not know: one line naming it, and the channel keeps the datacenter it has', async () => {
   await registerBoth('Unknown');
-  for (const target of ['consul:///Unknown?dc=dc1,dc9', 'consul:///Unknown?dc=dc9,dc1']) {
+  await consulRequest(dc1.address, 'POST', '/v1/query', { Name: 'unknown', Service: { Service: 'Unknown' } });
+  // The prepared query tries dc9 first at every poll whose backoff for dc9 has run out.
+  for (const target of [
+    'consul:///Unknown?dc=dc1,dc9',
+    'consul:///Unknown?dc=dc9,dc1',
+    'consul:///Unknown?query=unknown&dc=dc9,dc1&interval=200ms',
+  ]) {
     const { client, events, logger } = channel(target);
     const counts = await countAnswers(client, 20);
-    // Long enough for the dc9 watch to retry a few times (backoff from 200 ms).
+    // Long enough for dc9 to be asked again a few times (backoff from 200 ms).
     await sleep(2_000);
     assert.deepEqual(counts, { 'echo-dc1': 20 }, target);
     const lines = logger.lines.filter((line) => line.message.includes('dc9'));
     assert.equal(lines.length, 1, JSON.stringify(logger.lines));
-    assert.match(lines[0]?.message ?? '', /^datacenter dc9 of consul:\/\/\/Unknown\?dc=.* failed \(dc9: Consul has no path to it/);
+    assert.match(lines[0]?.message ?? '', /^datacenter dc9 of consul:\/\/\/Unknown\?(dc|query)=.* failed \(dc9: Consul has no path to it/);
     assert.equal(lines[0]?.level, 'warn');
     assert.deepEqual(changes(events), ['none -> dc1'], target);
   }
