@@ -1,5 +1,4 @@
 import type { ResolvedConnection } from '../consul/connection.js';
-import type { ServiceInstance } from '../consul/consul-http.js';
 import type { ConsulError } from '../consul/errors.js';
 import { DatacenterErrors, whyFailed } from './datacenter-errors.js';
 import type { Logger } from '../internal/logger.js';
@@ -8,18 +7,7 @@ import type { DatacenterChoice, DiscoverySpec } from './target.js';
 import { trace } from './trace.js';
 import { sharedWatches, type Subscription, type WatchEvent } from './watch-pool.js';
 
-/**
- * One channel's choice among datacenters (`dc=dc1,dc2`): each listed
- * datacenter has its own shared watch (blocking queries through that
- * datacenter's own Consul when the caller gave one), and the channel gets the
- * instances of the first datacenter, in the target's order, whose last
- * answer has any; a datacenter whose watch fails counts as having none. Only
- * with `merge-dc` are datacenters mixed.
- *
- * Nothing is chosen before every datacenter ahead of the choice has answered
- * or failed: starting on dc2 because dc1's first answer is a few ms late
- * would move every call twice.
- */
+/** A watch's event, with the datacenter its instances come from. */
 export type DatacenterEvent = WatchEvent & {
   /** The datacenter the instances come from; absent when merged, or when none has any. */
   readonly datacenter?: string;
@@ -49,16 +37,26 @@ export interface DatacenterFailoverOptions {
   readonly onDatacenterError: (datacenter: string, error: ConsulError) => void;
 }
 
-type Last =
-  { readonly kind: 'instances'; readonly instances: readonly ServiceInstance[] } | { readonly kind: 'error'; readonly error: ConsulError };
-
 /** Why a datacenter is not used, in a few words. */
-function whyNot(datacenter: string, last: Last): string {
+function whyNot(datacenter: string, last: WatchEvent): string {
   return last.kind === 'instances' ? `${datacenter}: no passing instance` : whyFailed(datacenter, last.error);
 }
 
+/**
+ * One channel's choice among datacenters (`dc=dc1,dc2`): each listed
+ * datacenter has its own shared watch (blocking queries through that
+ * datacenter's own Consul when the caller gave one), and the channel gets the
+ * instances of the first datacenter, in the target's order, whose last
+ * answer has any; a datacenter whose watch fails counts as having none. Only
+ * with `merge-dc` are datacenters mixed.
+ *
+ * Nothing is chosen before every datacenter ahead of the choice has answered
+ * or failed: starting on dc2 because dc1's first answer is a few ms late
+ * would move every call twice.
+ */
 export class DatacenterFailover {
-  private readonly last = new Map<string, Last>();
+  /** Each datacenter's last answer or failure; none yet: not answered. */
+  private readonly last = new Map<string, WatchEvent>();
   private readonly subscriptions = new Map<string, Subscription>();
   private readonly errors: DatacenterErrors;
   private inUse: string | undefined;
@@ -66,10 +64,6 @@ export class DatacenterFailover {
 
   constructor(private readonly options: DatacenterFailoverOptions) {
     this.errors = new DatacenterErrors(options.target, options.logger, options.onDatacenterError);
-  }
-
-  get datacenterInUse(): string | undefined {
-    return this.inUse;
   }
 
   start(): void {
