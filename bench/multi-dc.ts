@@ -61,7 +61,7 @@ let dc1Instances: InProcessHello[] = [];
 const dc2Instances: InProcessHello[] = [];
 
 async function consulPut(address: string, path: string, body: unknown, method = 'PUT'): Promise<void> {
-  const response = await fetch(`http://${address}${path}`, { method, body: JSON.stringify(body) });
+  const response = await fetch(`http://${address}${path}`, { method, ...(body !== undefined && { body: JSON.stringify(body) }) });
   if (!response.ok) throw new Error(`${method} ${path} on ${address}: ${response.status} ${await response.text()}`);
 }
 
@@ -73,6 +73,14 @@ async function defineQuery(agent: ConsulDevAgent, other: string): Promise<void> 
     { Name: 'hello', Service: { Service: HELLO_SERVICE_NAME, OnlyPassing: true, Failover: { Datacenters: [other] } } },
     'POST',
   );
+}
+
+async function untilFederated(): Promise<void> {
+  const federated = await eventually(async () => {
+    const response = await fetch(`http://${dc1.address}/v1/catalog/datacenters`);
+    return ((await response.json()) as string[]).includes('dc2');
+  }, 30_000);
+  if (!federated) throw new Error('dc1 and dc2 did not federate over the WAN within 30 s');
 }
 
 async function startDc1Instances(): Promise<void> {
@@ -149,7 +157,10 @@ const faults: Fault[] = [
       await stopDc1Instances();
     },
     async restore() {
+      // A new dev agent: it knows neither dc2 (a prepared query's Failover needs the WAN) nor the query.
       await dc1.restart();
+      await consulPut(dc1.address, `/v1/agent/join/${dc2.wanAddress}?wan=1`, undefined);
+      await untilFederated();
       await defineQuery(dc1, 'dc2');
       await startDc1Instances();
     },
@@ -159,8 +170,10 @@ const faults: Fault[] = [
 async function runEvent(client: InProcessClient, fault: Fault): Promise<EventFigures> {
   const before = client.stats.snapshot();
   const faultAt = Date.now();
+  // Watched from the fault on: counters keep only each instance's last answer, and applying a fault can take a second.
+  const movedToDc2 = firstAnswerFrom(client, 'dc2', faultAt);
   await fault.apply();
-  const onDc2 = await firstAnswerFrom(client, 'dc2', faultAt);
+  const onDc2 = await movedToDc2;
   await sleep(HOLD_MS);
   await fault.restore();
   const wholeAt = Date.now();
@@ -184,11 +197,7 @@ function percentilesOf(values: readonly (number | undefined)[]): string {
 
 const results: { target: string; fault: string; events: EventFigures[] }[] = [];
 try {
-  const federated = await eventually(async () => {
-    const response = await fetch(`http://${dc1.address}/v1/catalog/datacenters`);
-    return ((await response.json()) as string[]).includes('dc2');
-  }, 30_000);
-  if (!federated) throw new Error('dc1 and dc2 did not federate over the WAN within 30 s');
+  await untilFederated();
   await defineQuery(dc1, 'dc2');
   await defineQuery(dc2, 'dc1');
   for (const letter of ['a', 'b']) dc2Instances.push(await InProcessHello.start(dc2.address, `dc2-${letter}`));

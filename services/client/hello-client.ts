@@ -95,16 +95,11 @@ export function createHelloClient(options: HelloClientOptions): HelloClient {
         );
       } else if (event.type === 'error') {
         stats.recordResolverError();
+        // One datacenter's failure is logged by the library, through this logger, naming the datacenter: once is enough.
+        if (event.datacenter !== undefined) return;
         options.logger.warn(
-          {
-            service: event.service,
-            kind: event.error.kind,
-            err: event.error.message,
-            ...(event.datacenter !== undefined && { datacenter: event.datacenter }),
-          },
-          event.datacenter !== undefined
-            ? `Consul query for datacenter ${event.datacenter} failed; it counts as having no instance`
-            : 'Consul query failed; keeping the last instances',
+          { service: event.service, kind: event.error.kind, err: event.error.message },
+          'Consul query failed; keeping the last instances',
         );
       }
     },

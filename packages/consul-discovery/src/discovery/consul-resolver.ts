@@ -191,28 +191,22 @@ export class ConsulResolver implements grpc.experimental.Resolver {
         // Every listed datacenter's connection resolved now: one that cannot work fails the channel at once, not later.
         for (const datacenter of order) connectionFor(datacenter);
       }
+      // What a multi-datacenter target's watches and a prepared query's poll share: where to ask, whom to tell.
+      const multi = {
+        spec: parsed.spec,
+        connectionFor,
+        tuning: this.tuning,
+        logger: this.logger,
+        target: this.target,
+        onEvent: (event: QueryEvent) => this.onWatchEvent(event),
+        onChange: (change: DatacenterChange) => this.onEvent({ type: 'datacenter', service: this.service, ...change }),
+        onDatacenterError: (datacenter: string, error: ConsulError) =>
+          this.onEvent({ type: 'error', service: this.service, error, datacenter }),
+      };
       if (parsed.preparedQuery !== undefined) {
-        this.queryWatch = new PreparedQueryWatch({
-          name: parsed.preparedQuery,
-          spec: parsed.spec,
-          datacenters: order ?? [parsed.spec.dc],
-          connectionFor,
-          tuning: this.tuning,
-          onEvent: (event) => this.onWatchEvent(event),
-          onChange: (change) => this.onEvent({ type: 'datacenter', service: this.service, ...change }),
-        });
+        this.queryWatch = new PreparedQueryWatch({ ...multi, name: parsed.preparedQuery, datacenters: order ?? [parsed.spec.dc] });
       } else if (parsed.datacenters) {
-        this.failover = new DatacenterFailover({
-          choice: parsed.datacenters,
-          spec: parsed.spec,
-          connectionFor,
-          tuning: this.tuning,
-          logger: this.logger,
-          target: this.target,
-          onEvent: (event) => this.onWatchEvent(event),
-          onChange: (change) => this.onEvent({ type: 'datacenter', service: this.service, ...change }),
-          onDatacenterError: (datacenter, error) => this.onEvent({ type: 'error', service: this.service, error, datacenter }),
-        });
+        this.failover = new DatacenterFailover({ ...multi, choice: parsed.datacenters });
       }
       if (parsed.serviceConfigKey !== undefined) {
         this.kvConfig = new KvServiceConfig({

@@ -1,24 +1,13 @@
 import type { ResolvedConnection } from '../consul/connection.js';
-import type { ServiceInstance } from '../consul/consul-http.js';
 import type { ConsulError } from '../consul/errors.js';
+import { DatacenterErrors, whyFailed } from './datacenter-errors.js';
 import type { Logger } from '../internal/logger.js';
 import type { WatchTuning } from './health-watch.js';
 import type { DatacenterChoice, DiscoverySpec } from './target.js';
 import { trace } from './trace.js';
 import { sharedWatches, type Subscription, type WatchEvent } from './watch-pool.js';
 
-/**
- * One channel's choice among datacenters (`dc=dc1,dc2`): each listed
- * datacenter has its own shared watch (blocking queries through that
- * datacenter's own Consul when the caller gave one), and the channel gets the
- * instances of the first datacenter, in the target's order, whose last
- * answer has any; a datacenter whose watch fails counts as having none. Only
- * with `merge-dc` are datacenters mixed.
- *
- * Nothing is chosen before every datacenter ahead of the choice has answered
- * or failed: starting on dc2 because dc1's first answer is a few ms late
- * would move every call twice.
- */
+/** A watch's event, with the datacenter its instances come from. */
 export type DatacenterEvent = WatchEvent & {
   /** The datacenter the instances come from; absent when merged, or when none has any. */
   readonly datacenter?: string;
@@ -48,30 +37,33 @@ export interface DatacenterFailoverOptions {
   readonly onDatacenterError: (datacenter: string, error: ConsulError) => void;
 }
 
-export type Last =
-  { readonly kind: 'instances'; readonly instances: readonly ServiceInstance[] } | { readonly kind: 'error'; readonly error: ConsulError };
-
 /** Why a datacenter is not used, in a few words. */
-export function whyNot(datacenter: string, last: Last): string {
-  if (last.kind === 'instances') return `${datacenter}: no passing instance`;
-  if (/no path to datacenter/i.test(last.error.message))
-    return `${datacenter}: Consul has no path to it (unknown, or its servers are unreachable)`;
-  if (last.error.kind === 'unreachable') return `${datacenter}: Consul unreachable`;
-  return `${datacenter}: ${last.error.message}`;
+function whyNot(datacenter: string, last: WatchEvent): string {
+  return last.kind === 'instances' ? `${datacenter}: no passing instance` : whyFailed(datacenter, last.error);
 }
 
+/**
+ * One channel's choice among datacenters (`dc=dc1,dc2`): each listed
+ * datacenter has its own shared watch (blocking queries through that
+ * datacenter's own Consul when the caller gave one), and the channel gets the
+ * instances of the first datacenter, in the target's order, whose last
+ * answer has any; a datacenter whose watch fails counts as having none. Only
+ * with `merge-dc` are datacenters mixed.
+ *
+ * Nothing is chosen before every datacenter ahead of the choice has answered
+ * or failed: starting on dc2 because dc1's first answer is a few ms late
+ * would move every call twice.
+ */
 export class DatacenterFailover {
-  private readonly last = new Map<string, Last>();
+  /** Each datacenter's last answer or failure; none yet: not answered. */
+  private readonly last = new Map<string, WatchEvent>();
   private readonly subscriptions = new Map<string, Subscription>();
-  /** The error message last told per datacenter, so each is told once until the datacenter answers again. */
-  private readonly toldErrors = new Map<string, string>();
+  private readonly errors: DatacenterErrors;
   private inUse: string | undefined;
   private decided = false;
 
-  constructor(private readonly options: DatacenterFailoverOptions) {}
-
-  get datacenterInUse(): string | undefined {
-    return this.inUse;
+  constructor(private readonly options: DatacenterFailoverOptions) {
+    this.errors = new DatacenterErrors(options.target, options.logger, options.onDatacenterError);
   }
 
   start(): void {
@@ -96,7 +88,7 @@ export class DatacenterFailover {
     for (const subscription of this.subscriptions.values()) subscription.unsubscribe();
     this.subscriptions.clear();
     this.last.clear();
-    this.toldErrors.clear();
+    this.errors.clear();
     this.inUse = undefined;
     this.decided = false;
   }
@@ -123,20 +115,8 @@ export class DatacenterFailover {
 
   private onWatchEvent(datacenter: string, event: WatchEvent): void {
     this.last.set(datacenter, event);
-    if (event.kind === 'error') {
-      if (this.toldErrors.get(datacenter) !== event.error.message) {
-        this.toldErrors.set(datacenter, event.error.message);
-        this.options.logger.warn(
-          { target: this.options.target, datacenter, err: event.error.message },
-          `datacenter ${datacenter} of ${this.options.target} failed (${whyNot(datacenter, event)}); ${
-            this.inUse !== undefined && this.inUse !== datacenter ? `the channel keeps ${this.inUse}` : 'it counts as having no instance'
-          }`,
-        );
-        this.options.onDatacenterError(datacenter, event.error);
-      }
-    } else {
-      this.toldErrors.delete(datacenter);
-    }
+    if (event.kind === 'error') this.errors.failed(datacenter, event.error, this.inUse);
+    else this.errors.answered(datacenter);
     trace(
       `${this.options.spec.service}: dc ${datacenter} ${event.kind === 'instances' ? `has ${event.instances.length} passing` : 'failed'}`,
     );

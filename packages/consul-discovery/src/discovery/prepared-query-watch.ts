@@ -3,7 +3,9 @@ import { ConsulHttp, type PreparedQueryResult } from '../consul/consul-http.js';
 import { ConsulError } from '../consul/errors.js';
 import { Backoff } from '../internal/backoff.js';
 import { runBlockingQueries } from './blocking-queries.js';
-import { type DatacenterChange, type DatacenterEvent, whyNot } from './datacenter-failover.js';
+import type { Logger } from '../internal/logger.js';
+import { DatacenterErrors, whyFailed } from './datacenter-errors.js';
+import type { DatacenterChange, DatacenterEvent } from './datacenter-failover.js';
 import { instanceKey, type WatchTuning } from './health-watch.js';
 import type { DiscoverySpec } from './target.js';
 import { trace } from './trace.js';
@@ -29,6 +31,11 @@ export interface PreparedQueryWatchOptions {
   readonly tuning: WatchTuning;
   readonly onEvent: (event: QueryEvent) => void;
   readonly onChange: (change: DatacenterChange) => void;
+  /** A listed datacenter's Consul failed (told once per datacenter and message until it answers again). */
+  readonly onDatacenterError: (datacenter: string, error: ConsulError) => void;
+  readonly logger: Logger;
+  /** Where log lines name the channel. */
+  readonly target: string;
 }
 
 interface Site {
@@ -45,8 +52,11 @@ export class PreparedQueryWatch {
   private lastKey: string | undefined;
   private errorSinceSet = false;
   private servedBy: string | undefined;
+  private readonly errors: DatacenterErrors;
 
-  constructor(private readonly options: PreparedQueryWatchOptions) {}
+  constructor(private readonly options: PreparedQueryWatchOptions) {
+    this.errors = new DatacenterErrors(options.target, options.logger, options.onDatacenterError);
+  }
 
   start(): void {
     if (this.controller) return;
@@ -82,6 +92,7 @@ export class PreparedQueryWatch {
     this.sites = [];
     this.lastKey = undefined;
     this.servedBy = undefined;
+    this.errors.clear();
   }
 
   /**
@@ -110,12 +121,15 @@ export class PreparedQueryWatch {
         site.backoff.reset();
         site.downUntil = 0;
         delete site.lastError;
+        if (site.datacenter !== undefined) this.errors.answered(site.datacenter);
         return result;
       } catch (error) {
         if (signal.aborted) throw error;
         lastError = error instanceof ConsulError ? error : new ConsulError('bad-response', String(error));
         site.lastError = lastError;
         site.downUntil = Date.now() + site.backoff.nextDelayMs();
+        // Only a listed datacenter is named: the agent's own (no dc) fails as a single target does, through the poll's error.
+        if (site.datacenter !== undefined && this.sites.length > 1) this.errors.failed(site.datacenter, lastError, this.servedBy);
         trace(
           `${this.options.spec.service}: prepared query ${this.options.name} at dc ${site.datacenter ?? '(agent)'} failed: ${lastError.message}`,
         );
@@ -138,7 +152,7 @@ export class PreparedQueryWatch {
       const from = this.servedBy;
       this.servedBy = servedBy;
       const skipped = this.sites.flatMap((site) =>
-        site.lastError === undefined ? [] : [whyNot(site.datacenter ?? 'the agent', { kind: 'error', error: site.lastError })],
+        site.lastError === undefined ? [] : [whyFailed(site.datacenter ?? 'the agent', site.lastError)],
       );
       const reason = [
         ...skipped,
