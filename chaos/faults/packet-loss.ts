@@ -8,7 +8,7 @@ const PROBABILITY = 'a probability of losing each packet, above 0 and at most 1,
 /**
  * Each packet in and out of one instance dropped with `probability` for
  * `duration`, by iptables in its network namespace (it keeps its address and
- * keeps running): TCP retransmits, so calls are late rather than lost, until
+ * keeps running): TCP retransmits, so calls should come late rather than fail, until
  * the loss is heavy enough for keepalive to give up on the connection.
  */
 const schema = boundedInstanceSchema('packet-loss', {
