@@ -1,5 +1,6 @@
 import Docker from 'dockerode';
 import { netfaultImage } from './chosen-images.js';
+import type { Limits, LimitsUpdate } from './resource-limits.js';
 import { CHAOS_TARGET_LABEL, DATACENTER_LABEL, isInScope, ROLE_LABEL, SWARM_SERVICE_LABEL, type TargetScope } from './labels.js';
 import { pollUntil } from '../../packages/runtime/poll.js';
 import { HELLO_SERVICE_NAME } from '../../packages/contracts/hello.js';
@@ -44,6 +45,26 @@ export const DROP_RULES = [
   { chain: 'INPUT', rule: '! -i lo -j DROP' },
   { chain: 'OUTPUT', rule: '! -o lo -j DROP' },
 ];
+
+/**
+ * packet-loss's rules carry this comment: `iptables -S` tells them from
+ * partition's, and their undo finds them whatever probability they drop with.
+ * Letters and dashes only, so iptables lists it unquoted and a listed rule
+ * can be handed back to iptables word by word.
+ */
+export const PACKET_LOSS_COMMENT = 'grpc-consul-lab-packet-loss';
+const PACKET_LOSS_CHAINS = [
+  { chain: 'INPUT', notLoopback: '! -i lo' },
+  { chain: 'OUTPUT', notLoopback: '! -o lo' },
+] as const;
+
+/** A packet-loss rule as `iptables -S` lists it: the chain, and the probability the kernel keeps (2^-31 steps). */
+export interface PacketLossRule {
+  readonly chain: string;
+  readonly probability: number;
+}
+
+const PACKET_LOSS_LISTED = new RegExp(`^-A (\\S+) .*--probability (\\S+) .*--comment ${PACKET_LOSS_COMMENT} -j DROP$`);
 
 export class DockerDriver {
   private replacements = 0;
@@ -180,6 +201,44 @@ export class DockerDriver {
   }
 
   /**
+   * Drops each packet in and out of the container (but loopback) with
+   * `probability`, inside its network namespace: the statistic match draws
+   * per packet, so connections live on and retransmissions get through.
+   */
+  async losePackets(target: TargetContainer, probability: number): Promise<void> {
+    await this.describe(target.containerId);
+    await this.inNetworkNamespace(
+      target,
+      PACKET_LOSS_CHAINS.map(
+        ({ chain, notLoopback }) =>
+          `iptables -I ${chain} 1 ${notLoopback} -m statistic --mode random --probability ${probability} -m comment --comment ${PACKET_LOSS_COMMENT} -j DROP`,
+      ).join(' && '),
+    );
+  }
+
+  /**
+   * Undoes losePackets: deletes every rule carrying its comment, whatever its
+   * probability (one left by a run that crashed too), as `iptables -S` lists
+   * it. A container that is gone or restarted has no such rule left.
+   */
+  async stopLosingPackets(target: TargetContainer): Promise<void> {
+    const current = await this.describe(target.containerId);
+    if (current.state !== 'running' && current.state !== 'paused') return;
+    await this.inNetworkNamespace(
+      target,
+      `rules=$(iptables -S) || exit 1; echo "$rules" | sed -n 's/^-A \\(.* --comment ${PACKET_LOSS_COMMENT} .*\\)$/-D \\1/p' | while read -r rule; do iptables $rule || exit 1; done`,
+    );
+  }
+
+  /** The packet-loss rules the container's namespace holds now, read through the same helper that set them. */
+  async packetLossRules(target: TargetContainer): Promise<PacketLossRule[]> {
+    return (await this.iptablesRules(target)).flatMap((line) => {
+      const [, chain, probability] = PACKET_LOSS_LISTED.exec(line) ?? [];
+      return chain && probability ? [{ chain, probability: Number(probability) }] : [];
+    });
+  }
+
+  /**
    * Every rule and policy of the filter table in the container's namespace,
    * as `iptables -S` lists them: the e2e suite compares them before and after
    * a run that must change nothing, whoever might have added one.
@@ -222,6 +281,33 @@ export class DockerDriver {
     } finally {
       await helper.remove({ force: true }).catch(() => undefined);
     }
+  }
+
+  /** Its CPU and memory limits as Docker holds them now, and whether the kernel's OOM killer ended its last run. */
+  async limits(target: TargetContainer): Promise<Limits & { readonly oomKilled: boolean }> {
+    await this.describe(target.containerId);
+    const { HostConfig, State } = await this.docker.getContainer(target.containerId).inspect();
+    return {
+      nanoCpus: HostConfig.NanoCpus ?? 0,
+      cpuQuota: HostConfig.CpuQuota ?? 0,
+      cpuPeriod: HostConfig.CpuPeriod ?? 0,
+      memory: HostConfig.Memory ?? 0,
+      memorySwap: HostConfig.MemorySwap ?? 0,
+      oomKilled: State.OOMKilled,
+    };
+  }
+
+  /** `docker update`: changes its limits in place, running or not (resource-limits.ts says which fields). */
+  async updateLimits(target: TargetContainer, update: LimitsUpdate): Promise<void> {
+    await this.describe(target.containerId);
+    await this.docker.getContainer(target.containerId).update(update);
+  }
+
+  /** The memory its cgroup charges now (bytes), as `docker stats` reads it. */
+  async memoryUsage(target: TargetContainer): Promise<number> {
+    await this.describe(target.containerId);
+    const stats = await this.docker.getContainer(target.containerId).stats({ stream: false });
+    return stats.memory_stats.usage;
   }
 
   /** Network aliases of the container on each of its networks, to restore after a disconnect. */

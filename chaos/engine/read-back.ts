@@ -1,5 +1,6 @@
 import type { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
-import { DROP_RULES, type DockerDriver, type TargetContainer } from '../docker/docker-driver.js';
+import { DROP_RULES, type DockerDriver, type PacketLossRule, type TargetContainer } from '../docker/docker-driver.js';
+import { coresOf, describeCpu, describeMemory, type Limits, sameCores } from '../docker/resource-limits.js';
 import { type Clock, pollUntil, systemClock } from '../../packages/runtime/poll.js';
 import type { Observation } from './journal.js';
 import { HELLO_SERVICE_NAME } from '../../packages/contracts/hello.js';
@@ -110,6 +111,71 @@ export function trafficDropped(driver: DockerDriver, target: TargetContainer, { 
       observed: `${target.name}: ${rules.length > 0 ? rules.join(' and ') : 'no DROP rule'}`,
       ok: dropped ? rules.length === DROP_RULES.length : rules.length === 0,
     };
+  };
+}
+
+/**
+ * losePackets' rules in the container's namespace: one in INPUT and one in
+ * OUTPUT, each dropping with `probability` (as the kernel keeps it, to 2^-31),
+ * or (undefined) none. No namespace, as for trafficDropped, holds none.
+ */
+export function packetsLost(driver: DockerDriver, target: TargetContainer, probability: number | undefined): ReadBack {
+  return async () => {
+    const state = (await current(driver, target))?.state ?? 'gone';
+    if (state !== 'running' && state !== 'paused') {
+      return { observed: `${target.name} ${state}: no namespace, no packet-loss rule`, ok: probability === undefined };
+    }
+    const rules = await driver.packetLossRules(target);
+    const listed = rules.map((rule) => `${rule.chain} drops with p=${rule.probability}`).join(' and ');
+    const chains = rules.map((rule) => rule.chain).sort();
+    const asked = (rule: PacketLossRule): boolean => probability !== undefined && Math.abs(rule.probability - probability) < 1e-6;
+    return {
+      observed: `${target.name}: ${rules.length > 0 ? listed : 'no packet-loss rule'}`,
+      ok: probability === undefined ? rules.length === 0 : chains.join() === 'INPUT,OUTPUT' && rules.every(asked),
+    };
+  };
+}
+
+/**
+ * Its CPU limit as Docker holds it (HostConfig): `cores` of a core, or
+ * (undefined) none, whichever of NanoCpus or the CFS quota says so.
+ */
+export function cpuLimited(driver: DockerDriver, target: TargetContainer, cores: number | undefined): ReadBack {
+  return async () => {
+    const limits = await driver.limits(target);
+    return { observed: `${target.name}: ${describeCpu(limits)}`, ok: sameCores(coresOf(limits), cores) };
+  };
+}
+
+/** Its state and limits, and the line that says them. */
+async function memoryNow(driver: DockerDriver, target: TargetContainer) {
+  const [limits, now] = await Promise.all([driver.limits(target), current(driver, target)]);
+  const state = now?.state ?? 'gone';
+  return { limits, state, said: `${target.name} ${state}${limits.oomKilled ? ' (OOM-killed)' : ''}: ${describeMemory(limits)}` };
+}
+
+/** Its memory limit as Docker holds it (HostConfig.Memory): `memory` bytes, whether or not the OOM killer has struck since. */
+export function memoryLimited(driver: DockerDriver, target: TargetContainer, memory: number): ReadBack {
+  return async () => {
+    const { limits, said } = await memoryNow(driver, target);
+    return { observed: said, ok: limits.memory === memory };
+  };
+}
+
+/**
+ * Its memory limit and swap exactly as they were, and running (the undo
+ * starts one the OOM killer ended); `note` adds what the undo found.
+ */
+export function memoryRestored(
+  driver: DockerDriver,
+  target: TargetContainer,
+  original: Pick<Limits, 'memory' | 'memorySwap'>,
+  note: () => string,
+): ReadBack {
+  return async () => {
+    const { limits, state, said } = await memoryNow(driver, target);
+    const same = limits.memory === original.memory && limits.memorySwap === original.memorySwap;
+    return { observed: `${said}${note()}`, ok: same && state === 'running' };
   };
 }
 

@@ -1,7 +1,8 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { TargetContainer } from '../docker/docker-driver.js';
 import type { ReadBack } from '../engine/read-back.js';
-import type { target, TargetPolicy } from './action-fields.js';
+import { target, type TargetPolicy, timing } from './action-fields.js';
+import { duration } from '../scenario/duration.js';
 import type { FaultKind, FaultStep, StackNeed, StepContext, StepOutcome, Undo } from './fault-kind.js';
 import { pickTarget } from './hello-targets.js';
 import { holdUntilUndone } from './hold-until-undone.js';
@@ -30,6 +31,11 @@ export async function faultOneInstance(
   holdUntilUndone(context, [victim], undo);
   await act();
   return { targets: [victim.instanceId], newInstances: [], detail, proof };
+}
+
+/** A step that hits one drawn instance for `duration`, with the kind's own `fields`. */
+export function boundedInstanceSchema<Name extends string, Fields extends z.ZodRawShape>(name: Name, fields: Fields) {
+  return z.object({ action: z.literal(name), target, duration, ...fields, ...timing }).strict();
 }
 
 type InstanceSchema = z.ZodObject<{ action: z.ZodLiteral<string>; target: typeof target }, z.core.$strict>;

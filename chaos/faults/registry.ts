@@ -1,6 +1,7 @@
 import type { ActionSchema, FaultKind } from './fault-kind.js';
 import { consulQuorumLoss } from './consul-quorum-loss.js';
 import { corrupt } from './corrupt.js';
+import { cpuStarve } from './cpu-starve.js';
 import { disconnect } from './disconnect.js';
 import { emptyDatacenter } from './empty-datacenter.js';
 import { flaky } from './flaky.js';
@@ -8,6 +9,8 @@ import { kill } from './kill.js';
 import { killConsulFollower } from './kill-consul-follower.js';
 import { killConsulLeader } from './kill-consul-leader.js';
 import { loseDatacenter } from './lose-datacenter.js';
+import { memoryPressure } from './memory-pressure.js';
+import { packetLoss } from './packet-loss.js';
 import { partition } from './partition.js';
 import { partitionDatacenter } from './partition-datacenter.js';
 import { pause } from './pause.js';
@@ -34,6 +37,9 @@ export const FAULT_KINDS = byName({
   pause,
   partition,
   disconnect,
+  'packet-loss': packetLoss,
+  'cpu-starve': cpuStarve,
+  'memory-pressure': memoryPressure,
   'restart-consul': restartConsul,
   slow,
   flaky,

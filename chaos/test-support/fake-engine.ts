@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
-import { DROP_RULES } from '../docker/docker-driver.js';
+import { DROP_RULES, PACKET_LOSS_COMMENT } from '../docker/docker-driver.js';
+import type { LimitsUpdate } from '../docker/resource-limits.js';
 
 /**
  * A Docker engine in memory, in the shape of the dockerode calls the real
@@ -16,6 +17,14 @@ export interface FakeContainer {
   running: boolean;
   /** The DROP rules its network namespace holds. */
   dropping: boolean;
+  /** The probability its namespace's packet-loss rules drop with, as written; undefined without them. */
+  losing: number | undefined;
+  /** Its HostConfig limits, changed by `docker update` as Docker merges one (zeros ignored). */
+  readonly limits: { -readonly [Field in keyof LimitsUpdate]-?: number };
+  /** What its cgroup charges, and what the kernel does to a memory limit below that: OOM-kill (cgroup v2) or refuse (v1, EBUSY). */
+  memoryUsage: number;
+  belowUsage: 'oom-kill' | 'refuse';
+  oomKilled: boolean;
   /** After each start, how many inspections report its health `starting` before `healthy` (logged once it is). */
   startsSlowly: number;
   startingFor: number;
@@ -27,7 +36,21 @@ export class FakeEngine {
   private helpers = 0;
 
   add(id: string, labels: Record<string, string>): FakeContainer {
-    const container: FakeContainer = { id, name: id, labels, running: true, dropping: false, startsSlowly: 0, startingFor: 0 };
+    const container: FakeContainer = {
+      id,
+      name: id,
+      labels,
+      running: true,
+      dropping: false,
+      losing: undefined,
+      // As docker-compose.yml's limits leave a hello instance: 256m (swap twice that, Docker's default), no CPU limit.
+      limits: { NanoCpus: 0, CpuQuota: 0, CpuPeriod: 0, Memory: 256 * 2 ** 20, MemorySwap: 512 * 2 ** 20 },
+      memoryUsage: 38 * 2 ** 20,
+      belowUsage: 'oom-kill',
+      oomKilled: false,
+      startsSlowly: 0,
+      startingFor: 0,
+    };
     this.containers.set(id, container);
     return container;
   }
@@ -55,8 +78,11 @@ export class FakeEngine {
           this.change(id, 'start', (container) => {
             container.running = true;
             container.startingFor = container.startsSlowly;
+            container.oomKilled = false;
           }),
         kill: async () => this.change(id, 'kill', (container) => (container.running = false)),
+        update: async (update: LimitsUpdate) => this.update(this.get(id), update),
+        stats: async () => ({ memory_stats: { usage: this.get(id).memoryUsage } }),
       }),
       createContainer: async ({ Cmd, HostConfig }: { Cmd: string[]; HostConfig: { NetworkMode: string } }) =>
         this.helper(HostConfig.NetworkMode.replace(/^container:/, ''), Cmd.at(-1) ?? ''),
@@ -68,7 +94,38 @@ export class FakeEngine {
     this.calls.push(`${what} ${id}`);
     act(container);
     // A restart starts a fresh network namespace: no rule survives it.
-    if (!container.running) container.dropping = false;
+    if (!container.running) {
+      container.dropping = false;
+      container.losing = undefined;
+    }
+  }
+
+  /** `docker update` as moby's UpdateContainer merges it: its conflicts, in its words; a zero changes nothing. */
+  private update(container: FakeContainer, update: LimitsUpdate): void {
+    const had = container.limits;
+    const conflicts: [boolean, string][] = [
+      [(update.NanoCpus ?? 0) > 0 && had.CpuPeriod > 0, 'Nano CPUs cannot be updated as CPU Period has already been set'],
+      [(update.NanoCpus ?? 0) > 0 && had.CpuQuota > 0, 'Nano CPUs cannot be updated as CPU Quota has already been set'],
+      [(update.CpuPeriod ?? 0) > 0 && had.NanoCpus > 0, 'CPU Period cannot be updated as NanoCPUs has already been set'],
+      [(update.CpuQuota ?? 0) > 0 && had.NanoCpus > 0, 'CPU Quota cannot be updated as NanoCPUs has already been set'],
+    ];
+    const conflict = conflicts.find(([yes]) => yes);
+    if (conflict) throw Object.assign(new Error(`Conflicting options: ${conflict[1]}`), { statusCode: 409 });
+    const below = update.Memory !== undefined && update.Memory < container.memoryUsage && container.running;
+    if (below && container.belowUsage === 'refuse') {
+      throw new Error(
+        `Cannot update container ${container.id}: failed to write ${update.Memory} to memory.limit_in_bytes: device or resource busy`,
+      );
+    }
+    this.calls.push(`update ${container.id} ${JSON.stringify(update)}`);
+    for (const [key, value] of Object.entries(update) as [keyof LimitsUpdate, number][]) if (value !== 0) container.limits[key] = value;
+    if (below) {
+      this.calls.push(`oom-kill ${container.id}`);
+      container.running = false;
+      container.oomKilled = true;
+      container.dropping = false;
+      container.losing = undefined;
+    }
   }
 
   private inspect(container: FakeContainer): Docker.ContainerInspectInfo {
@@ -87,14 +144,19 @@ export class FakeEngine {
         Status: container.running ? 'running' : 'exited',
         Running: container.running,
         Paused: false,
+        OOMKilled: container.oomKilled,
         StartedAt: '2026-11-30T00:00:01Z',
         Health: { Status: health },
       },
+      HostConfig: { ...container.limits },
       NetworkSettings: { Networks: { lab: { IPAddress: `10.0.0.${[...this.containers.keys()].indexOf(container.id) + 2}` } } },
     } as unknown as Docker.ContainerInspectInfo;
   }
 
-  /** The netfault helper: runs `script` (dropTraffic's, restoreTraffic's or `iptables -S`) in the target's namespace. */
+  /**
+   * The netfault helper: runs `script` (dropTraffic's, restoreTraffic's,
+   * losePackets', stopLosingPackets' or `iptables -S`) in the target's namespace.
+   */
   private helper(targetId: string, script: string) {
     const target = this.get(targetId);
     this.helpers += 1;
@@ -102,14 +164,25 @@ export class FakeEngine {
     let output = '';
     return {
       start: async () => {
-        if (script.includes('iptables -I')) {
+        if (script.includes('--mode random')) {
+          const [, probability] = /--probability (\S+)/.exec(script) ?? [];
+          this.calls.push(`lose ${targetId} ${probability}`);
+          target.losing = Number(probability);
+        } else if (script.includes(PACKET_LOSS_COMMENT)) {
+          this.calls.push(`stop losing ${targetId}`);
+          target.losing = undefined;
+        } else if (script.includes('iptables -I')) {
           this.calls.push(`drop ${targetId}`);
           target.dropping = true;
         } else if (script.includes('iptables -D')) {
           this.calls.push(`restore ${targetId}`);
           target.dropping = false;
         } else if (script === 'iptables -S') {
-          output = ['-P INPUT ACCEPT', ...(target.dropping ? DROP_RULES.map(({ chain, rule }) => `-A ${chain} ${rule}`) : [])].join('\n');
+          output = [
+            '-P INPUT ACCEPT',
+            ...lossListed(target.losing),
+            ...(target.dropping ? DROP_RULES.map(({ chain, rule }) => `-A ${chain} ${rule}`) : []),
+          ].join('\n');
         } else {
           throw new Error(`${name}: an unexpected script: ${script}`);
         }
@@ -119,4 +192,15 @@ export class FakeEngine {
       remove: async () => undefined,
     };
   }
+}
+
+/**
+ * packet-loss's rules as iptables 1.8 lists them: the probability as the
+ * kernel keeps it (a 31-bit fraction, printed to 11 places), not as written.
+ */
+function lossListed(probability: number | undefined): string[] {
+  if (probability === undefined) return [];
+  const kept = (Math.round(probability * 0x80000000) / 0x80000000).toFixed(11);
+  const rule = `-m statistic --mode random --probability ${kept} -m comment --comment ${PACKET_LOSS_COMMENT} -j DROP`;
+  return [`-A INPUT ! -i lo ${rule}`, `-A OUTPUT ! -o lo ${rule}`];
 }

@@ -110,16 +110,17 @@ async function convergingProblems(stack: CleanStack, consul: ConsulHttp): Promis
 }
 
 /**
- * dropTraffic's rules left in each target's network namespace. Read once, at
- * the end: nothing in the stack removes such a rule by itself, so waiting
- * would not change the answer (and each read starts a helper container).
+ * DROP rules left in each target's network namespace: partition's (every
+ * packet), packet-loss's (some), any other; the stack itself sets none. Read
+ * once, at the end: nothing in the stack removes such a rule by itself, so
+ * waiting would not change the answer (and each read starts a helper container).
  */
 async function ruleProblems(stack: CleanStack, targets: readonly TargetContainer[]): Promise<string[]> {
   const withNamespace = targets.filter((target) => target.state === 'running' || target.state === 'paused');
   const found = await Promise.all(
     withNamespace.map(async (target) => {
       try {
-        const rules = await stack.driver.droppingRules(target);
+        const rules = (await stack.driver.iptablesRules(target)).filter((rule) => / -j DROP$/.test(rule));
         return rules.length === 0 ? [] : [`${target.name}: ${rules.length} DROP rule(s) left in its netns (${rules.join('; ')})`];
       } catch (error) {
         return [`${target.name}: iptables rules not read: ${messageOf(error)}`];
