@@ -257,3 +257,16 @@ test('make chaos --dry-run of each shipped datacenter scenario prints its plan a
     assertDryRunPlans(name, line);
   }
 });
+
+test("a one-instance fault on a multi-dc stack hits dc1's instances, the ones the client calls, never dc2's in reserve", async () => {
+  const victims = new Set<string>();
+  for (const target of ['random', 'oldest', 'newest'] as const) {
+    for (let pick = 0; pick < 6; pick += 1) {
+      const engine = multiDc();
+      const action = actionSchema.parse({ action: 'cpu-starve', target, duration: '5s' });
+      const outcome = await faultKindOf(action).apply({ action, pick }, contextOn(engine, [], 1, new Set()));
+      for (const victim of outcome.targets) victims.add(victim);
+    }
+  }
+  assert.deepEqual([...victims].sort(), ['HelloService-hello-1-50051', 'HelloService-hello-2-50051']);
+});

@@ -11,9 +11,20 @@ export async function available(context: StepContext): Promise<TargetContainer[]
   );
 }
 
-/** One available instance, by the step's policy and seeded draw; skipped when taking it would leave fewer than keepAlive. */
+/**
+ * With datacenters (PROFILE=multi-dc), the instances of the first by name:
+ * dc1, the one the client prefers. The others are in reserve, and a fault
+ * on an instance nobody calls would show nothing. Without datacenter
+ * labels (Swarm), or with one, every instance.
+ */
+function inPreferredDatacenter(candidates: readonly TargetContainer[]): TargetContainer[] {
+  const preferred = [...new Set(candidates.map((candidate) => candidate.datacenter))].sort()[0];
+  return candidates.filter((candidate) => candidate.datacenter === preferred);
+}
+
+/** One available instance (of the preferred datacenter), by the step's policy and seeded draw; skipped when taking it would leave fewer than keepAlive. */
 export async function pickTarget(step: FaultStep<{ readonly target: TargetPolicy }>, context: StepContext): Promise<TargetContainer> {
-  const candidates = await available(context);
+  const candidates = inPreferredDatacenter(await available(context));
   if (candidates.length === 0) throw new SkippedStep('no available hello instance');
   if (candidates.length - 1 < context.keepAlive) {
     throw new SkippedStep(`blast radius: ${candidates.length} available, at least ${context.keepAlive} must stay untouched`);
