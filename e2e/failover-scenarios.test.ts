@@ -20,6 +20,7 @@ import { journalIn, spawnChaosCli } from './support/chaos-cli.js';
 import { assertFaultsProven } from './support/fault-proof.js';
 import { ComposeStack, newProjectName, type StackProfile } from './support/compose-stack.js';
 import { assertHardened } from './support/hardening.js';
+import { HELLO_SERVICE_NAME } from '../packages/contracts/hello.js';
 import { COMPOSE_PROJECT_LABEL, DATACENTER_LABEL, ROLE_LABEL } from '../chaos/docker/labels.js';
 import { openHeadless } from './support/headless-browser.js';
 import { sweep } from './support/docker-sweep.js';
@@ -674,6 +675,70 @@ describe('three shared stacks at once', { concurrency: 3 }, () => {
       ]);
       for (const { Id } of containers) assertHardened(await docker.getContainer(Id).inspect());
     });
+
+    test("with dc1's Consul stopped, every program's token still reads dc2 (ACLs replicated from dc1, tokens global)", async () => {
+      const { stack } = shared;
+      assert.ok(stack, 'the multi-dc stack started');
+      const [dc1Consul] = (await stack.driver.targets('consul')).filter((target) => target.datacenter === 'dc1');
+      assert.ok(dc1Consul, "dc1's Consul server");
+      await stack.driver.stop(dc1Consul, 5_000);
+      try {
+        assert.equal((await docker.getContainer(dc1Consul.containerId).inspect()).State.Running, false, 'the premise: dc1 is down');
+        for (const token of ['hello-client', 'hello-server', 'chaos-runner', 'ui-read'] as const) {
+          // With dc1's server down, only dc2's is published: every request goes to dc2.
+          const consul = await stack.consulApi(token);
+          try {
+            const { instances } = await consul.healthService({ service: HELLO_SERVICE_NAME, dc: 'dc2' });
+            assert.equal(instances.length, 2, `${token}: dc2's 2 instances read with dc1 gone`);
+            assert.ok(
+              instances.every((instance) => instance.datacenter === 'dc2'),
+              `${token}: from dc2 (${instances.map((i) => i.datacenter).join(', ')})`,
+            );
+          } finally {
+            consul.close();
+          }
+        }
+      } finally {
+        await stack.driver.start(dc1Consul);
+        assert.ok(await stack.driver.waitHealthy(dc1Consul, 60_000), "dc1's Consul healthy again");
+      }
+      await assertStackClean(stack, { name: 'tokens in dc2' });
+    });
+
+    // Network and resource faults on one instance of dc1 (it keeps its address
+    // and keeps running; memory pressure may end it): the client stays on dc1
+    // and must not fail a call. Each fault's read-back proves it was applied
+    // (the DROP rules with their probability, the CPU quota, the memory limit)
+    // and undone.
+    const instanceFaults = [
+      { action: 'packet-loss', probability: 0.3, at: '2s', duration: '10s' },
+      { action: 'cpu-starve', cpus: 0.05, at: '2s', duration: '10s' },
+      { action: 'memory-pressure', memory: '48m', at: '2s', duration: '10s' },
+    ] as const;
+    for (const step of instanceFaults) {
+      const kind = step.action;
+      test(`${kind} on one dc1 instance for 10 s at 200 calls/s: 0 failed, 0 wrong, applied and undone`, async (t) => {
+        await shared.withScenario(
+          t,
+          kind,
+          {
+            title: kind,
+            hypothesis: { successRatioAtLeast: 1.0, maxWrong: 0, everyLiveInstanceServedWithin: '6s' },
+            method: [step],
+            settle: '8s',
+            keepAlive: 1,
+          },
+          ({ journal }) => {
+            const delta = deltaOf(journal);
+            assert.equal(delta.failed, 0, say(kind, 'failed calls', delta));
+            assert.equal(delta.wrong, 0, say(kind, 'wrong results', delta));
+            assert.ok(delta.ok > 2_500, say(kind, 'calls flowed (200/s for 18 s)', delta));
+            const [action] = journal.actions;
+            t.diagnostic(`${kind}: applied: ${action?.applied?.observed ?? '?'}; undone: ${action?.undone?.observed ?? '?'}`);
+          },
+        );
+      });
+    }
 
     const faults = [
       { action: 'lose-datacenter', datacenter: 'dc1', at: '2s', duration: '8s' },

@@ -134,7 +134,7 @@ export class ComposeStack {
 
   /** Consul's API from the host over HTTPS (every server), with the chaos runner's read token, as `make chaos` reaches it. */
   async consulApi(
-    token: 'chaos-runner' | 'management' | 'hello-client' | 'hello-server' | 'anonymous' = 'chaos-runner',
+    token: 'chaos-runner' | 'management' | 'hello-client' | 'hello-server' | 'ui-read' | 'anonymous' = 'chaos-runner',
   ): Promise<ConsulHttp> {
     return new ConsulHttp({
       address: await this.consulUrls(),
