@@ -56,7 +56,7 @@ help: ## list the targets
 profile: # fails early, before anything changes, on a PROFILE or HELLO_REPLICAS that cannot be
 	@scripts/check-settings.sh
 
-provision: ## install/start Docker + Compose v2, build Consul and the health probe, prepare base images, npm ci and compile (at once)
+provision: ## install/start Docker + Compose v2, build Consul, the health probe and Toxiproxy, prepare base images, npm ci and compile (at once)
 	@scripts/provision.sh
 
 secrets: ## the CA, certificates, gossip key and ACL tokens in .secrets/ (made once, renewed before they expire)
