@@ -155,7 +155,7 @@ typecheck: ## strict TypeScript, proto types included
 check: ## lint, strict types and every test that needs no Docker, Consul or browser, at once; after npm ci alone, ~25 s
 	@scripts/check.sh
 
-unit: app ## the tests that need a Consul agent, Chromium or root, no Docker (scripts/run-tests.sh lists them)
+unit: app ## the tests that need a Consul agent, Toxiproxy, Chromium or root, no Docker (scripts/run-tests.sh lists them)
 	@scripts/run-tests.sh unit
 
 e2e: provision secrets app ## end-to-end tests on real containers
