@@ -26,6 +26,7 @@ cd "$PROJECT_ROOT"
 NEEDS='
 scripts/await-wan.test.ts                         consul (two agents, WAN gossip)
 services/address-change.test.ts                   consul, root (a network namespace of its own)
+services/toxiproxy-redirect.test.ts               toxiproxy, root (a network namespace of its own, iptables)
 packages/consul-discovery/test/consul-weights.test.ts  consul
 packages/consul-discovery/test/kv-service-config.test.ts  consul
 packages/consul-discovery/test/multi-datacenter.test.ts  consul (two agents federated over the WAN)

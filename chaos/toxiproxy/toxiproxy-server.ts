@@ -11,6 +11,8 @@ export interface ToxiproxyServerOptions {
   readonly host?: string;
   /** The API's port; default a free one. */
   readonly port?: number;
+  /** Runs it in this network namespace (`ip netns exec`, which execs: signals reach it); `host` is then an address of that namespace. */
+  readonly netns?: string;
   /** How long it may take to answer once started. */
   readonly startTimeoutMs?: number;
 }
@@ -30,8 +32,11 @@ export class ToxiproxyServer {
   static async start(options: ToxiproxyServerOptions = {}): Promise<ToxiproxyServer> {
     const binary = options.binary ?? process.env.TOXIPROXY_BIN ?? 'toxiproxy-server';
     const host = options.host ?? '127.0.0.1';
-    const port = options.port ?? (await freePort(host));
-    const child = spawn(binary, ['-host', host, '-port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // A free port here; a namespace made for a test has every port free.
+    const port = options.port ?? (await freePort(options.netns ? '127.0.0.1' : host));
+    const args = ['-host', host, '-port', String(port)];
+    const [command, argv] = options.netns ? ['ip', ['netns', 'exec', options.netns, binary, ...args]] : [binary, args];
+    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const keep = (chunk: Buffer): void => {
       output = (output + chunk.toString()).slice(-4_000);
