@@ -56,7 +56,7 @@ help: ## list the targets
 profile: # fails early, before anything changes, on a PROFILE or HELLO_REPLICAS that cannot be
 	@scripts/check-settings.sh
 
-provision: ## install/start Docker + Compose v2, build Consul and the health probe, prepare base images, npm ci and compile (at once)
+provision: ## install/start Docker + Compose v2, build Consul, the health probe and Toxiproxy, prepare base images, npm ci and compile (at once)
 	@scripts/provision.sh
 
 secrets: ## the CA, certificates, gossip key and ACL tokens in .secrets/ (made once, renewed before they expire)
@@ -155,7 +155,7 @@ typecheck: ## strict TypeScript, proto types included
 check: ## lint, strict types and every test that needs no Docker, Consul or browser, at once; after npm ci alone, ~25 s
 	@scripts/check.sh
 
-unit: app ## the tests that need a Consul agent, Chromium or root, no Docker (scripts/run-tests.sh lists them)
+unit: app ## the tests that need a Consul agent, Toxiproxy, Chromium or root, no Docker (scripts/run-tests.sh lists them)
 	@scripts/run-tests.sh unit
 
 e2e: provision secrets app ## end-to-end tests on real containers

@@ -24,6 +24,8 @@ go_pin() {
 CONSUL_VERSION="$(go_pin consul github.com/hashicorp/consul)"
 # The hello containers' healthcheck.
 GRPC_HEALTH_PROBE_VERSION="$(go_pin grpc-health-probe github.com/grpc-ecosystem/grpc-health-probe)"
+# The network faults' proxy (chaos/toxiproxy/).
+TOXIPROXY_VERSION="$(go_pin toxiproxy github.com/Shopify/toxiproxy/v2)"
 # Official images, used when the engine can pull them.
 OFFICIAL_NODE_IMAGE="node:${NODE_VERSION}-${DEBIAN_RELEASE}-slim"
 OFFICIAL_CONSUL_IMAGE="hashicorp/consul:${CONSUL_VERSION}"
@@ -61,11 +63,12 @@ apt_install() {
     fail "$step_name" "apt-get install $* failed (log: $LOG_DIR/apt-install.log)"
 }
 
-# build_go_tool STEP WRAPPER-DIR PACKAGE OUTPUT: builds a Go program from the
+# build_go_tool STEP WRAPPER-DIR PACKAGE OUTPUT [LDFLAGS]: builds a Go program from the
 # module proxy through its wrapper module in tools/ (which pins its version
 # and dependencies) into OUTPUT, a path keyed by version; a second call finds it.
+# LDFLAGS are added to the linker's (-X: a version string the release build would set).
 build_go_tool() {
-  local step_name="$1" wrapper="$2" package="$3" output="$4"
+  local step_name="$1" wrapper="$2" package="$3" output="$4" ldflags="${5:-}"
   [ -x "$output" ] && return 0
   mkdir -p "$(dirname "$output")"
   # Provisioning runs lanes at once: a second caller waits for the first's build.
@@ -78,7 +81,7 @@ build_go_tool() {
   local log="$LOG_DIR/$step_name-build.log"
   # CGO off gives a static binary that also runs in a minimal image.
   if ! (cd "$PROJECT_ROOT/tools/$wrapper" &&
-    CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$output.partial" "$package") >"$log" 2>&1; then
+    CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w $ldflags" -o "$output.partial" "$package") >"$log" 2>&1; then
     rm -f "$output.partial"
     fail "$step_name" "go build of $package failed (log: $log); check the Go module proxy (GOPROXY) and disk space"
   fi

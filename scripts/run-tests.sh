@@ -17,15 +17,16 @@ cd "$PROJECT_ROOT"
 # packages/consul-discovery/test/support/consul-double.ts) and runs in
 # `make check`, at once with the others.
 # Adding a test: put it beside its code as NAME.test.ts. If it starts a Consul
-# agent (ConsulDevAgent, CONSUL_BIN), a browser (CHROMIUM) or needs root, add a
-# line here; if only some of its tests do, give those a file of their own so
-# the rest stay in check. Forgetting shows soon: check sets neither
-# CONSUL_BIN nor CHROMIUM, so where they are not installed such a test fails
-# there. Such tests take their test() from packages/testing/timed-test.ts
+# agent (ConsulDevAgent, CONSUL_BIN), Toxiproxy (TOXIPROXY_BIN), a browser
+# (CHROMIUM) or needs root, add a line here; if only some of its tests do, give
+# those a file of their own so the rest stay in check. Forgetting shows soon:
+# check sets none of CONSUL_BIN, TOXIPROXY_BIN, CHROMIUM, so where they are not
+# installed such a test fails there. Such tests take their test() from packages/testing/timed-test.ts
 # (the discovery library's: test/support/timed-test.ts), a time limit each.
 NEEDS='
 scripts/await-wan.test.ts                         consul (two agents, WAN gossip)
 services/address-change.test.ts                   consul, root (a network namespace of its own)
+services/toxiproxy-redirect.test.ts               toxiproxy, root (a network namespace of its own, iptables)
 packages/consul-discovery/test/consul-weights.test.ts  consul
 packages/consul-discovery/test/kv-service-config.test.ts  consul
 packages/consul-discovery/test/multi-datacenter.test.ts  consul (two agents federated over the WAN)
@@ -41,6 +42,7 @@ services/gray-recovery.test.ts                    consul
 services/local/local-demo.test.ts                 consul (make local starts a dev agent)
 services/server-lifecycle.test.ts                 consul
 chaos/report/report-screenshot.test.ts            chromium
+chaos/toxiproxy/toxiproxy-server.test.ts          toxiproxy (a toxiproxy-server process)
 services/live-view/live-page-browser.test.ts      chromium
 '
 needing=$(awk 'NF { print $1 }' <<<"$NEEDS" | sort)
@@ -105,8 +107,9 @@ if [ "$needs_more" = 1 ]; then
   # label itself), and the host is this machine.
   export TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=localhost
   CONSUL_BIN="$("$PROJECT_ROOT/scripts/ensure-consul.sh" | tail -n 1)"
+  TOXIPROXY_BIN="$("$PROJECT_ROOT/scripts/ensure-toxiproxy.sh" | tail -n 1)"
   CHROMIUM="$("$PROJECT_ROOT/scripts/ensure-chromium.sh" | tail -n 1)"
-  export CONSUL_BIN CHROMIUM
+  export CONSUL_BIN TOXIPROXY_BIN CHROMIUM
 fi
 
 # Time limits per FILE, a safety net, not a budget: a hang fails as "timed out"

@@ -12,7 +12,7 @@ import { goToolPins, occurrence, pins, strayCopies, VERSIONS_FILE, versionsFileP
  * forgets. This fails naming file:line of every copy.
  */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const GO_MODULES = ['tools/consul/go.mod', 'tools/grpc-health-probe/go.mod'];
+const GO_MODULES = ['tools/consul/go.mod', 'tools/grpc-health-probe/go.mod', 'tools/toxiproxy/go.mod'];
 
 /**
  * Where a pin's value may stand besides its owner, each for a reason:
@@ -32,7 +32,14 @@ function projectFiles(): string[] {
 test('no pinned version is written anywhere but where it is pinned', () => {
   const all = pins(ROOT, GO_MODULES);
   const names = all.map((pin) => pin.name);
-  for (const expected of ['NODE_VERSION', 'DEBIAN_RELEASE', 'COMPOSE_DEB_VERSION', 'github.com/hashicorp/consul']) {
+  for (const expected of [
+    'NODE_VERSION',
+    'DEBIAN_RELEASE',
+    'COMPOSE_DEB_VERSION',
+    'github.com/hashicorp/consul',
+    'github.com/grpc-ecosystem/grpc-health-probe',
+    'github.com/Shopify/toxiproxy/v2',
+  ]) {
     assert.ok(names.includes(expected), `no pin ${expected} found (${names.join(', ')})`);
   }
   const owners = new Set([VERSIONS_FILE, ...GO_MODULES]);
@@ -58,6 +65,12 @@ test("a wrapper module's pin is the require line of the module its tool directiv
     'module x\n\ntool example.com/tool\n\nrequire (\n\texample.com/other v1.0.0 // indirect\n\texample.com/tool v2.5.1 // indirect\n)\n';
   assert.deepEqual(goToolPins(goMod, 'tools/x/go.mod'), [{ name: 'example.com/tool', value: '2.5.1', owner: 'tools/x/go.mod' }]);
   assert.throws(() => goToolPins('module x\ntool example.com/tool\n', 'tools/x/go.mod'), /requires no version of it/);
+});
+
+test("a tool that is a package inside a module is pinned by that module's require line, the longest that contains it", () => {
+  const goMod =
+    'module x\n\ntool example.com/tool/v2/cmd/server\n\nrequire (\n\texample.com/tool v1.0.0 // indirect\n\texample.com/tool/v2 v2.7.1 // indirect\n\texample.com/tool/v2/cmd/serverx v9.9.9\n)\n';
+  assert.deepEqual(goToolPins(goMod, 'tools/x/go.mod'), [{ name: 'example.com/tool/v2', value: '2.7.1', owner: 'tools/x/go.mod' }]);
 });
 
 test('a value counts as a word of its own', () => {

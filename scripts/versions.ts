@@ -24,13 +24,24 @@ export function versionsFilePins(text: string): Pin[] {
   });
 }
 
-/** A wrapper module's pin: the version its go.mod requires of the module its `tool` directive names (without the v). */
+/**
+ * A wrapper module's pin: the version its go.mod requires of the module its
+ * `tool` directive names (without the v). The tool may be a package inside
+ * that module (github.com/Shopify/toxiproxy/v2/cmd/server): the pin is then
+ * the module's, the longest required path the tool's path starts with.
+ */
 export function goToolPins(text: string, owner: string): Pin[] {
   const tools = [...text.matchAll(/^tool\s+(\S+)\s*$/gm)].map((match) => match[1] as string);
+  const required = [...text.matchAll(/^\s*(?:require\s+)?(\S+)\s+v(\S+)/gm)].map((match) => ({
+    module: match[1] as string,
+    version: match[2] as string,
+  }));
   return tools.map((tool) => {
-    const required = new RegExp(`^\\s*(?:require\\s+)?${escape(tool)}\\s+v(\\S+)`, 'm').exec(text);
-    if (!required) throw new Error(`${owner} names the tool ${tool} but requires no version of it`);
-    return { name: tool, value: required[1] as string, owner };
+    const owning = required
+      .filter(({ module }) => tool === module || tool.startsWith(`${module}/`))
+      .sort((a, b) => b.module.length - a.module.length)[0];
+    if (!owning) throw new Error(`${owner} names the tool ${tool} but requires no version of it`);
+    return { name: owning.module, value: owning.version, owner };
   });
 }
 
