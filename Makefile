@@ -111,7 +111,7 @@ ps: ## list the stack's containers
 local: app ## the demo as local processes, no Docker, with the seed's fault simulator (Ctrl-C stops it)
 	@$(WITH_CONSUL) node dist/services/local/main.js
 
-bench: provision secrets app ## discovery, 500 instance replacements (memory), failover, keepalive, slow instance (balancers), network faults (call policies), datacenter fail-over and fail-back, partition vs disconnect, Consul HA figures as tables (JSON in reports/bench/); ~33 min
+bench: provision secrets app ## discovery, 500 instance replacements (memory), failover, keepalive, slow instance (balancers), network faults (call policies), datacenter fail-over and fail-back, partition vs disconnect, Consul HA figures as tables (JSON in reports/bench/); ~31 min
 	$(call benches,$(WITH_CONSUL),discovery replacements failover slow-instance kill-loop multi-dc)
 	$(call benches,$(WITH_CONSUL) $(WITH_TOXIPROXY),net-fault-policies)
 	$(call benches,$(WITH_TESTCONTAINERS),partition-vs-disconnect consul-ha)
