@@ -38,6 +38,8 @@ export CONSUL_UI_PORT CLIENT_STATS_PORT PUBLISH_ADDRESS PROFILE CONSUL_2_PORT CO
 CONSUL_API := CONSUL_CACERT=.secrets/ca.pem CONSUL_HTTP_TOKEN_FILE=.secrets/chaos-runner.token
 # What starts Consul dev agents gets the binary scripts/ensure-consul.sh provides (built once, then cached).
 WITH_CONSUL := CONSUL_BIN="$$(scripts/ensure-consul.sh | tail -n 1)"
+# And what starts toxiproxy-server gets scripts/ensure-toxiproxy.sh's (built once, then cached).
+WITH_TOXIPROXY := TOXIPROXY_BIN="$$(scripts/ensure-toxiproxy.sh | tail -n 1)"
 # testcontainers offline: Ryuk's image cannot be pulled (the runs sweep by label themselves), and the
 # host is this machine. scripts/run-tests.sh sets the same for the e2e tests.
 WITH_TESTCONTAINERS := TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=localhost
@@ -109,8 +111,9 @@ ps: ## list the stack's containers
 local: app ## the demo as local processes, no Docker, with the seed's fault simulator (Ctrl-C stops it)
 	@$(WITH_CONSUL) node dist/services/local/main.js
 
-bench: provision secrets app ## discovery, 500 instance replacements (memory), failover, keepalive, slow instance (balancers), datacenter fail-over and fail-back, partition vs disconnect, Consul HA figures as tables (JSON in reports/bench/); ~25 min
+bench: provision secrets app ## discovery, 500 instance replacements (memory), failover, keepalive, slow instance (balancers), network faults (call policies), datacenter fail-over and fail-back, partition vs disconnect, Consul HA figures as tables (JSON in reports/bench/); ~31 min
 	$(call benches,$(WITH_CONSUL),discovery replacements failover slow-instance kill-loop multi-dc)
+	$(call benches,$(WITH_CONSUL) $(WITH_TOXIPROXY),net-fault-policies)
 	$(call benches,$(WITH_TESTCONTAINERS),partition-vs-disconnect consul-ha)
 
 bench-idle: app ## what make up's stack costs at rest: CPU (% of one core) and memory per container, per hello instance, in all (WINDOW_S=60)

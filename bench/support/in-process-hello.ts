@@ -4,6 +4,15 @@ import { HELLO_SERVICE_NAME } from '../../packages/contracts/hello.js';
 import { createHelloServer, listen } from '../../services/server/hello-server.js';
 import { InstanceHealth } from '../../services/server/instance-health.js';
 
+export interface InProcessHelloOptions {
+  /**
+   * The port callers are to use, given the one the instance listens on: a
+   * proxy's in front of it, so that Consul lists the proxy and every call
+   * passes through it (bench/net-fault-policies.ts). Default: its own.
+   */
+  readonly portForCallers?: (listeningPort: number) => Promise<number>;
+}
+
 /**
  * A HelloService instance inside the bench's process (the server's own
  * modules: HelloService, health, load reports), registered in Consul with a
@@ -14,6 +23,7 @@ import { InstanceHealth } from '../../services/server/instance-health.js';
 export class InProcessHello {
   private constructor(
     readonly instanceId: string,
+    /** The port Consul lists, the one callers use (a proxy's with `portForCallers`). */
     readonly port: number,
     private readonly server: grpc.Server,
     private readonly health: InstanceHealth,
@@ -22,7 +32,7 @@ export class InProcessHello {
   ) {}
 
   /** Listens on a free port of 127.0.0.1 and registers as `HelloService-<name>`. */
-  static async start(consulAddress: string, name: string): Promise<InProcessHello> {
+  static async start(consulAddress: string, name: string, options: InProcessHelloOptions = {}): Promise<InProcessHello> {
     const instance = { id: `${HELLO_SERVICE_NAME}-${name}`, address: '127.0.0.1', port: 0 };
     const health = new InstanceHealth(instance.id);
     const hello = createHelloServer({ instance, health });
@@ -30,12 +40,13 @@ export class InProcessHello {
     instance.port = port;
     health.markListening();
     hello.loadReporter.start();
+    const registeredPort = (await options.portForCallers?.(port)) ?? port;
     const registrar = new ConsulRegistrar({
       consul: { address: consulAddress, env: {} },
-      service: { name: HELLO_SERVICE_NAME, id: instance.id, port, address: '127.0.0.1' },
+      service: { name: HELLO_SERVICE_NAME, id: instance.id, port: registeredPort, address: '127.0.0.1' },
     });
     registrar.start();
-    return new InProcessHello(instance.id, port, hello.server, health, registrar, () => hello.loadReporter.stop());
+    return new InProcessHello(instance.id, registeredPort, hello.server, health, registrar, () => hello.loadReporter.stop());
   }
 
   /** Deregisters, then closes the server (calls in flight may finish for up to a second). */

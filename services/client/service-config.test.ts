@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { DEFAULT_CALL_POLICY, helloServiceConfig } from './service-config.js';
 
@@ -21,4 +22,14 @@ test('retries by default; hedging only when asked, never both', () => {
   assert.ok(retrying.retryPolicy && !retrying.hedgingPolicy);
   const hedging = methodOf(helloServiceConfig({ ...DEFAULT_CALL_POLICY, hedgingDelayMs: 50, maxAttempts: 3 }));
   assert.ok(hedging.hedgingPolicy && !hedging.retryPolicy);
+});
+
+test('retry throttling only when asked, in the form grpc-js accepts', () => {
+  // grpc-js's own validator, the one the channel runs on the config: a form it does not take throws here.
+  const { validateServiceConfig } = createRequire(import.meta.url)('@grpc/grpc-js/build/src/service-config.js') as {
+    validateServiceConfig(config: object): { retryThrottling?: unknown };
+  };
+  assert.equal(validateServiceConfig(helloServiceConfig()).retryThrottling, undefined);
+  const throttled = helloServiceConfig({ ...DEFAULT_CALL_POLICY, retryThrottling: { maxTokens: 10, tokenRatio: 0.1 } });
+  assert.deepEqual(validateServiceConfig(throttled).retryThrottling, { maxTokens: 10, tokenRatio: 0.1 });
 });

@@ -21,6 +21,15 @@ export interface CallPolicy {
   readonly balancer?: Balancer;
   /** Hedging instead of retries: another attempt every delayMs until one answers (bench only: see docs/gray-failures.md). */
   readonly hedgingDelayMs?: number;
+  /**
+   * grpc-js's retryThrottling (gRFC A6), per target: each failed attempt
+   * takes a token, each answered call gives `tokenRatio` back, and while
+   * half of `maxTokens` or fewer are left no call is retried. It spares
+   * instances a retry storm when all of them fail; it retries nothing more.
+   * grpc-js 1.14.7 asks it before a retry, not before a hedged attempt.
+   * Bench only (`node dist/bench/net-fault-policies.js`).
+   */
+  readonly retryThrottling?: { readonly maxTokens: number; readonly tokenRatio: number };
 }
 
 export type Balancer = 'weighted_round_robin' | 'round_robin';
@@ -110,5 +119,6 @@ export function helloServiceConfig(policy: CallPolicy = DEFAULT_CALL_POLICY): ob
     loadBalancingConfig: [{ outlier_detection: outlierDetection(policy.balancer ?? 'weighted_round_robin') }],
     // An empty name matches every method of every service on the channel.
     methodConfig: [{ name: [{}], timeout: deadline, ...again }],
+    ...(policy.retryThrottling && { retryThrottling: policy.retryThrottling }),
   };
 }
