@@ -24,7 +24,7 @@ import { HELLO_SERVICE_NAME } from '../packages/contracts/hello.js';
 import { COMPOSE_PROJECT_LABEL, DATACENTER_LABEL, ROLE_LABEL } from '../chaos/docker/labels.js';
 import { openHeadless } from './support/headless-browser.js';
 import { sweep } from './support/docker-sweep.js';
-import { deltaOf, say } from './support/judge.js';
+import { type Delta, deltaOf, say } from './support/judge.js';
 import { assertStackClean } from './support/stack-clean.js';
 import { instanceIdOf } from '@grpc-consul-lab/consul-discovery';
 
@@ -705,6 +705,38 @@ describe('three shared stacks at once', { concurrency: 3 }, () => {
       await assertStackClean(stack, { name: 'tokens in dc2' });
     });
 
+    /**
+     * One step on this stack under the shipped scenarios' hypothesis, then
+     * what every fault here must show (0 failed, 0 wrong, at least `minOk`
+     * calls at 200/s), then the step's own checks.
+     */
+    async function holdsAt200(
+      t: TestContext,
+      step: { readonly action: string },
+      { settle, minOk, flowed }: { settle: string; minOk: number; flowed: string },
+      own: (journal: Journal, delta: Delta) => void,
+    ): Promise<void> {
+      const kind = step.action;
+      await shared.withScenario(
+        t,
+        kind,
+        {
+          title: kind,
+          hypothesis: { successRatioAtLeast: 1.0, maxWrong: 0, everyLiveInstanceServedWithin: '6s' },
+          method: [step],
+          settle,
+          keepAlive: 1,
+        },
+        ({ journal }) => {
+          const delta = deltaOf(journal);
+          assert.equal(delta.failed, 0, say(kind, 'failed calls', delta));
+          assert.equal(delta.wrong, 0, say(kind, 'wrong results', delta));
+          assert.ok(delta.ok > minOk, say(kind, `calls flowed (${flowed})`, delta));
+          own(journal, delta);
+        },
+      );
+    }
+
     // Network and resource faults on one instance of dc1 (it keeps its address
     // and keeps running; memory pressure may end it): the client stays on dc1
     // and must not fail a call. Each fault's read-back proves it was applied
@@ -718,25 +750,10 @@ describe('three shared stacks at once', { concurrency: 3 }, () => {
     for (const step of instanceFaults) {
       const kind = step.action;
       test(`${kind} on one dc1 instance for 6 s at 200 calls/s: 0 failed, 0 wrong, applied and undone`, async (t) => {
-        await shared.withScenario(
-          t,
-          kind,
-          {
-            title: kind,
-            hypothesis: { successRatioAtLeast: 1.0, maxWrong: 0, everyLiveInstanceServedWithin: '6s' },
-            method: [step],
-            settle: '5s',
-            keepAlive: 1,
-          },
-          ({ journal }) => {
-            const delta = deltaOf(journal);
-            assert.equal(delta.failed, 0, say(kind, 'failed calls', delta));
-            assert.equal(delta.wrong, 0, say(kind, 'wrong results', delta));
-            assert.ok(delta.ok > 1_500, say(kind, 'calls flowed (200/s for 12 s)', delta));
-            const [action] = journal.actions;
-            t.diagnostic(`${kind}: applied: ${action?.applied?.observed ?? '?'}; undone: ${action?.undone?.observed ?? '?'}`);
-          },
-        );
+        await holdsAt200(t, step, { settle: '5s', minOk: 1_500, flowed: '200/s for 12 s' }, (journal) => {
+          const [action] = journal.actions;
+          t.diagnostic(`${kind}: applied: ${action?.applied?.observed ?? '?'}; undone: ${action?.undone?.observed ?? '?'}`);
+        });
       });
     }
 
@@ -748,30 +765,15 @@ describe('three shared stacks at once', { concurrency: 3 }, () => {
     for (const step of faults) {
       const kind = step.action;
       test(`${kind} of dc1 for 8 s at 200 calls/s: 0 failed, 0 wrong, served by dc2 meanwhile, back on dc1 after`, async (t) => {
-        await shared.withScenario(
-          t,
-          kind,
-          {
-            title: kind,
-            hypothesis: { successRatioAtLeast: 1.0, maxWrong: 0, everyLiveInstanceServedWithin: '6s' },
-            method: [step],
-            settle: '12s',
-            keepAlive: 1,
-          },
-          ({ journal }) => {
-            const delta = deltaOf(journal);
-            assert.equal(delta.failed, 0, say(kind, 'failed calls', delta));
-            assert.equal(delta.wrong, 0, say(kind, 'wrong results', delta));
-            assert.ok(delta.ok > 3_000, say(kind, 'calls flowed (200/s for 22 s)', delta));
-            const failover = journal.actions[0]?.failover;
-            assert.equal(failover?.servedByAtFault, 'dc1', say(kind, 'dc1 served when the fault began', delta, failover));
-            assert.equal(failover.failedOver?.to, 'dc2', say(kind, 'correct answers came from dc2 during the fault', delta, failover));
-            assert.ok(failover.failedBack !== undefined, say(kind, 'correct answers came from dc1 again after the undo', delta, failover));
-            t.diagnostic(
-              `${kind}: failed over after ${failover.failedOver.afterMs} ms, failed back ${failover.failedBack.afterMs} ms after the undo`,
-            );
-          },
-        );
+        await holdsAt200(t, step, { settle: '12s', minOk: 3_000, flowed: '200/s for 22 s' }, (journal, delta) => {
+          const failover = journal.actions[0]?.failover;
+          assert.equal(failover?.servedByAtFault, 'dc1', say(kind, 'dc1 served when the fault began', delta, failover));
+          assert.equal(failover.failedOver?.to, 'dc2', say(kind, 'correct answers came from dc2 during the fault', delta, failover));
+          assert.ok(failover.failedBack !== undefined, say(kind, 'correct answers came from dc1 again after the undo', delta, failover));
+          t.diagnostic(
+            `${kind}: failed over after ${failover.failedOver.afterMs} ms, failed back ${failover.failedBack.afterMs} ms after the undo`,
+          );
+        });
       });
     }
   });
