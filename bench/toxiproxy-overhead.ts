@@ -8,6 +8,7 @@ import { ToxiproxyServer } from '../chaos/toxiproxy/toxiproxy-server.js';
 import { type HelloServiceClient, loadHelloProto } from '../packages/contracts/hello.js';
 import { createHelloServer, listen } from '../services/server/hello-server.js';
 import { InstanceHealth } from '../services/server/instance-health.js';
+import { quantile } from '../services/client/call-stats.js';
 import { printTable } from './support/table.js';
 
 /**
@@ -33,10 +34,6 @@ interface Run {
   readonly callsPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
-}
-
-function percentile(sorted: readonly number[], share: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * share))] ?? Number.NaN;
 }
 
 function call(client: HelloServiceClient): Promise<number> {
@@ -98,8 +95,8 @@ async function measure(path: Run['path'], port: number, load: 'rate' | 'loop'): 
       calls: latencies.length,
       failed,
       callsPerSecond: (latencies.length * 1_000) / WINDOW_MS,
-      p50Ms: percentile(latencies, 0.5),
-      p99Ms: percentile(latencies, 0.99),
+      p50Ms: quantile(latencies, 0.5),
+      p99Ms: quantile(latencies, 0.99),
     };
   } finally {
     client.close();
