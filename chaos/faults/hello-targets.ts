@@ -17,9 +17,14 @@ export async function available(context: StepContext): Promise<TargetContainer[]
  * on an instance nobody calls would show nothing. Without datacenter
  * labels (Swarm), or with one, every instance.
  */
-function inPreferredDatacenter(candidates: readonly TargetContainer[]): TargetContainer[] {
-  const preferred = [...new Set(candidates.map((candidate) => candidate.datacenter))].sort()[0];
+export function inPreferredDatacenter(candidates: readonly TargetContainer[]): TargetContainer[] {
+  const [preferred] = datacentersOf(candidates);
   return candidates.filter((candidate) => candidate.datacenter === preferred);
+}
+
+/** The datacenters of these containers, by name; [''] for containers without datacenter labels. */
+export function datacentersOf(targets: readonly TargetContainer[]): string[] {
+  return [...new Set(targets.map((target) => target.datacenter))].sort();
 }
 
 /** One available instance (of the preferred datacenter), by the step's policy and seeded draw; skipped when taking it would leave fewer than keepAlive. */

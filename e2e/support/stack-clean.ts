@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { ConsulHttp, ServiceInstance } from '@grpc-consul-lab/consul-discovery';
 import { eventually } from '../../packages/testing/eventually.js';
 import type { TargetContainer } from '../../chaos/docker/docker-driver.js';
+import { datacentersOf, inPreferredDatacenter } from '../../chaos/faults/hello-targets.js';
 import { FAULT_KEY_PREFIX } from '../../packages/contracts/gray-fault.js';
 import { fetchStats } from '../../packages/contracts/stats.js';
 import type { ComposeStack } from './compose-stack.js';
@@ -64,16 +65,11 @@ function consulProblems(live: readonly TargetContainer[], registered: readonly S
  * of the one it prefers, the first by name that has any (dc1, else dc2).
  */
 function clientProblems(live: readonly TargetContainer[], resolved: readonly string[]): string[] {
-  const preferred = [...new Set(live.map((target) => target.datacenter))].sort()[0];
-  const expected = live
-    .filter((target) => target.datacenter === preferred)
-    .map((target) => `${target.instanceId}@${target.ip}:${target.port}`);
-  const whose = datacentersOf(live).length > 1 ? `live instances of ${preferred}` : 'live instances';
+  const preferred = inPreferredDatacenter(live);
+  const expected = preferred.map((target) => `${target.instanceId}@${target.ip}:${target.port}`);
+  const whose = datacentersOf(live).length > 1 ? `live instances of ${preferred[0]?.datacenter}` : 'live instances';
   return sameSet(resolved, expected) ? [] : [`client's resolved set ${set(resolved)} != ${whose} ${set(expected)}`];
 }
-
-/** The datacenters of the targets, by name; [''] for a stack without datacenter labels. */
-const datacentersOf = (targets: readonly TargetContainer[]): string[] => [...new Set(targets.map((target) => target.datacenter))].sort();
 
 /** Every instance each datacenter's Consul holds (asked with ?dc= when the stack has several). */
 async function registeredIn(consul: ConsulHttp, live: readonly TargetContainer[]): Promise<ServiceInstance[]> {
