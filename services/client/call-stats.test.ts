@@ -13,16 +13,26 @@ function statsOnClock(): { stats: CallStats; advance: (ms: number) => void } {
   return { stats, advance: (ms) => (now += ms) };
 }
 
-const key = (id: string): string => `${id}@127.0.0.1:50051`;
+/** An instance as the resolver hands it over (in `datacenter`, when given). */
+const resolved = (id: string, datacenter?: string): ServiceInstance => ({
+  id,
+  address: '127.0.0.1',
+  port: 50051,
+  tags: [],
+  meta: {},
+  node: `node-${datacenter ?? 'lab'}`,
+  ...(datacenter !== undefined && { datacenter }),
+  status: 'passing',
+});
 const sum = (values: Record<string, number>): number => Object.values(values).reduce((a, b) => a + b, 0);
 
 test('an instance gone from the resolved set longer than the retention is folded into the totals', () => {
   const { stats, advance } = statsOnClock();
-  stats.recordResolved([key('old'), key('kept')]);
+  stats.recordResolved([resolved('old'), resolved('kept')]);
   for (let i = 0; i < 5; i += 1) stats.recordOk('old', 1);
   stats.recordOk('kept', 1);
   stats.recordWrong('old', 'result 3 != 1 + 1', 1);
-  stats.recordResolved([key('kept')]);
+  stats.recordResolved([resolved('kept')]);
 
   advance(10 * MINUTE);
   assert.equal(stats.snapshot().byInstance.old, 5, 'kept for the whole retention');
@@ -39,7 +49,7 @@ test('an instance gone from the resolved set longer than the retention is folded
 
 test('a resolved instance keeps its figures however long it has not answered', () => {
   const { stats, advance } = statsOnClock();
-  stats.recordResolved([key('quiet')]);
+  stats.recordResolved([resolved('quiet')]);
   stats.recordOk('quiet', 1);
   advance(60 * MINUTE);
   assert.equal(stats.snapshot().byInstance.quiet, 1);
@@ -47,7 +57,7 @@ test('a resolved instance keeps its figures however long it has not answered', (
 
 test("a gone instance's time starts when it left the resolved set, not at its last answer", () => {
   const { stats, advance } = statsOnClock();
-  stats.recordResolved([key('a')]);
+  stats.recordResolved([resolved('a')]);
   stats.recordOk('a', 1);
   advance(30 * MINUTE);
   stats.recordResolved([]);
@@ -71,7 +81,7 @@ test('an instance that answers without being resolved is forgotten the retention
 test('beyond the most recent gone instances, older ones are forgotten at once, resolved ones never', () => {
   const { stats, advance } = statsOnClock();
   const live = ['x', 'y', 'z'];
-  stats.recordResolved(live.map(key));
+  stats.recordResolved(live.map((id) => resolved(id)));
   for (const id of live) stats.recordOk(id, 1);
   // Five replacements a second apart: each new instance answers, the one it replaces leaves the set.
   const gone: string[] = [];
@@ -80,7 +90,7 @@ test('beyond the most recent gone instances, older ones are forgotten at once, r
     const replaced = live.shift() as string;
     gone.push(replaced);
     live.push(`new-${i}`);
-    stats.recordResolved(live.map(key));
+    stats.recordResolved(live.map((id) => resolved(id)));
     stats.recordOk(`new-${i}`, 1);
   }
   const snapshot = stats.snapshot();
@@ -91,11 +101,11 @@ test('beyond the most recent gone instances, older ones are forgotten at once, r
 
 test('/metrics keeps exact totals and drops the series of a forgotten instance', async () => {
   const { stats, advance } = statsOnClock();
-  stats.recordResolved([key('old')]);
+  stats.recordResolved([resolved('old')]);
   stats.recordOk('old', 1);
   stats.recordRecovered('old', 'Connection dropped');
   stats.recordOk('old', 1);
-  stats.recordResolved([key('new')]);
+  stats.recordResolved([resolved('new')]);
   stats.recordOk('new', 1);
   advance(10 * MINUTE + 1);
   const metrics = await stats.registry.metrics();
@@ -105,37 +115,25 @@ test('/metrics keeps exact totals and drops the series of a forgotten instance',
   assert.doesNotMatch(metrics, /instance="old"/);
 });
 
-/** An instance as the resolver hands it over, in `datacenter`. */
-const resolvedIn = (id: string, datacenter: string): ServiceInstance => ({
-  id,
-  address: '127.0.0.1',
-  port: 50051,
-  tags: [],
-  meta: {},
-  node: `node-${datacenter}`,
-  datacenter,
-  status: 'passing',
-});
-
 test("each instance's datacenter, from the resolver's instances, stays while its figures do", () => {
   const { stats, advance } = statsOnClock();
-  stats.recordResolved([resolvedIn('a', 'dc1'), resolvedIn('b', 'dc2'), resolvedIn('quiet', 'dc2')]);
+  stats.recordResolved([resolved('a', 'dc1'), resolved('b', 'dc2'), resolved('quiet', 'dc2')]);
   stats.recordOk('a', 1);
   stats.recordOk('b', 1);
   assert.deepEqual(stats.snapshot().datacenterByInstance, { a: 'dc1', b: 'dc2', quiet: 'dc2' });
   // a leaves the set (its datacenter lost): its figures, and so its datacenter, stay for the retention.
-  stats.recordResolved([resolvedIn('b', 'dc2')]);
+  stats.recordResolved([resolved('b', 'dc2')]);
   assert.deepEqual(stats.snapshot().datacenterByInstance, { a: 'dc1', b: 'dc2' }, 'quiet never answered: nothing to keep');
   advance(10 * MINUTE + 1);
   assert.deepEqual(stats.snapshot().datacenterByInstance, { b: 'dc2' });
   // Keys alone (a resolver that says no datacenter) keep what is known and add nothing.
-  stats.recordResolved([key('b'), key('c')]);
+  stats.recordResolved([resolved('b'), resolved('c')]);
   assert.deepEqual(stats.snapshot().datacenterByInstance, { b: 'dc2' });
 });
 
 test('calls count for the datacenter of the instance that answered; a failure with no instance counts for none', () => {
   const { stats } = statsOnClock();
-  stats.recordResolved([resolvedIn('a', 'dc1'), resolvedIn('b', 'dc2')]);
+  stats.recordResolved([resolved('a', 'dc1'), resolved('b', 'dc2')]);
   stats.recordOk('a', 1);
   stats.recordOk('a', 1);
   stats.recordOk('b', 1);
@@ -153,7 +151,7 @@ test('served-by: an entry each time a correct answer comes from another datacent
   const { stats, advance } = statsOnClock();
   // statsOnClock's clock starts there.
   const start = 1_000_000;
-  stats.recordResolved([resolvedIn('a1', 'dc1'), resolvedIn('a2', 'dc1'), resolvedIn('b1', 'dc2')]);
+  stats.recordResolved([resolved('a1', 'dc1'), resolved('a2', 'dc1'), resolved('b1', 'dc2')]);
   stats.recordOk('a1', 1);
   advance(10);
   stats.recordOk('a2', 1);
@@ -181,7 +179,7 @@ test('served-by: an entry each time a correct answer comes from another datacent
 
 test('served-by keeps the latest SERVED_BY_KEPT switches, and a snapshot reads back through the contract', () => {
   const { stats, advance } = statsOnClock();
-  stats.recordResolved([resolvedIn('a', 'dc1'), resolvedIn('b', 'dc2')]);
+  stats.recordResolved([resolved('a', 'dc1'), resolved('b', 'dc2')]);
   for (let i = 0; i < SERVED_BY_KEPT + 5; i += 1) {
     advance(1);
     stats.recordOk(i % 2 === 0 ? 'a' : 'b', 1);

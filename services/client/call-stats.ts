@@ -129,15 +129,12 @@ export class CallStats {
     this.recordLatency(latencyMs);
   }
 
-  /**
-   * The resolver's set: the instances as the resolver gave them (their
-   * datacenters are then kept), or their keys alone (`id@address:port`).
-   */
-  recordResolved(instances: readonly (string | ServiceInstance)[]): void {
-    const keys = instances.map((instance) => (typeof instance === 'string' ? instance : instanceKey(instance)));
+  /** The resolver's set, as the resolver gave it: kept by key (`id@address:port`), with each instance's datacenter. */
+  recordResolved(instances: readonly ServiceInstance[]): void {
+    const keys = instances.map(instanceKey);
     const datacenters = new Map<string, string>();
     for (const instance of instances) {
-      if (typeof instance !== 'string' && instance.datacenter !== undefined) datacenters.set(instance.id, instance.datacenter);
+      if (instance.datacenter !== undefined) datacenters.set(instance.id, instance.datacenter);
     }
     this.resolved = keys;
     this.resolvedMetric.set(keys.length);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
+import type { ServiceInstance } from '@grpc-consul-lab/consul-discovery';
 import { LiveFeed } from '../live-view/live-feed.js';
 import { CallStats } from './call-stats.js';
 import { startStatsServer } from './stats-server.js';
@@ -29,6 +30,17 @@ async function readEvents(
   return events;
 }
 
+/** An instance as the resolver hands it over: its key is `id@address:50051`. */
+const instance = (id: string, address: string): ServiceInstance => ({
+  id,
+  address,
+  port: 50051,
+  tags: [],
+  meta: {},
+  node: 'lab',
+  status: 'passing',
+});
+
 test('the client serves the live page at / and its events at /events: everything so far, then each point and resolver change', async () => {
   const stats = new CallStats();
   const feed = new LiveFeed('the client');
@@ -41,7 +53,7 @@ test('the client serves the live page at / and its events at /events: everything
     assert.match(page.headers.get('content-type') ?? '', /text\/html/);
     assert.match(await page.text(), /<tbody id="instances">/);
 
-    stats.recordResolved(['a@10.0.0.2:50051', 'b@10.0.0.3:50051']);
+    stats.recordResolved([instance('a', '10.0.0.2'), instance('b', '10.0.0.3')]);
     feed.push(stats.snapshot(), 1_000);
     for (let i = 0; i < 10; i += 1) stats.recordOk('a', 2);
     stats.recordOk('b', 300);
@@ -52,7 +64,7 @@ test('the client serves the live page at / and its events at /events: everything
     const reading = readEvents(response.body as ReadableStream<Uint8Array>, (events) => events.length >= 4);
     // After the browser connected: b leaves the resolver's set, and a fault starts.
     await new Promise((resolve) => setTimeout(resolve, 100));
-    stats.recordResolved(['a@10.0.0.2:50051']);
+    stats.recordResolved([instance('a', '10.0.0.2')]);
     for (let i = 0; i < 5; i += 1) stats.recordOk('a', 2);
     feed.push(stats.snapshot(), 3_000);
     feed.faultStarted({ index: 0, description: 'kill random instance', startedAt: 2_500 });
