@@ -1,4 +1,4 @@
-import type { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
+import type { ConsulHttp, HealthResult } from '@grpc-consul-lab/consul-discovery';
 import { DROP_RULES, type DockerDriver, type PacketLossRule, type TargetContainer } from '../docker/docker-driver.js';
 import { coresOf, describeCpu, describeMemory, type Limits, sameCores } from '../docker/resource-limits.js';
 import { type Clock, pollUntil, systemClock } from '../../packages/runtime/poll.js';
@@ -197,9 +197,12 @@ export function kvHolds(consul: ConsulHttp, key: string, expected: string | unde
 
 /**
  * What the Consul servers of `datacenter` hold for the instances: every one
- * of them passing (`passing`), or none. Asked with `?dc=`, so an agent of
- * either datacenter answers (forwarding over the WAN): the runner's list of
- * agents holds both datacenters' and the one asked may be the one down.
+ * of them passing (`passing`), or none. Asked with `?dc=` of each agent the
+ * runner knows in turn until one answers: that datacenter's own server
+ * answers from its catalog, another's forwards over the WAN, and right after
+ * a datacenter comes back its WAN link is not rejoined for seconds ("Remote
+ * DC has no server currently reachable") while the runner's client may have
+ * stuck to the other datacenter's server when this one was down.
  */
 export function passingInDatacenter(
   consul: ConsulHttp,
@@ -208,7 +211,7 @@ export function passingInDatacenter(
   { passing }: { readonly passing: boolean },
 ): ReadBack {
   return async () => {
-    const { instances } = await consul.healthService({ service: HELLO_SERVICE_NAME, dc: datacenter });
+    const { instances } = await healthOfDatacenter(consul, datacenter);
     const passingNow = new Set(instances.map((instance) => instance.id));
     const count = instanceIds.filter((id) => passingNow.has(id)).length;
     return {
@@ -216,4 +219,16 @@ export function passingInDatacenter(
       ok: passing ? count === instanceIds.length : count === 0,
     };
   };
+}
+
+async function healthOfDatacenter(consul: ConsulHttp, datacenter: string): Promise<HealthResult> {
+  let lastError: unknown;
+  for (const endpoint of consul.endpoints) {
+    try {
+      return await consul.healthService({ service: HELLO_SERVICE_NAME, dc: datacenter }, { endpoint });
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw lastError;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ConsulHttp, HealthQuery, HealthResult } from '@grpc-consul-lab/consul-discovery';
+import type { ConsulEndpoint, ConsulHttp, HealthQuery, HealthResult } from '@grpc-consul-lab/consul-discovery';
 import { DockerDriver } from '../docker/docker-driver.js';
 import { composeScope } from '../docker/labels.js';
 import { observe } from '../engine/read-back.js';
@@ -41,18 +41,32 @@ function multiDc(): FakeEngine {
   return engine;
 }
 
-/** The Consul servers of each datacenter: the instances of theirs that run, while they run; no answer for a datacenter whose server is down. */
+/**
+ * The Consul servers of each datacenter: the instances of theirs that run,
+ * while they run. As right after lose-datacenter's undo, the WAN is not
+ * rejoined: a server asked about the other datacenter cannot forward
+ * (Consul's "Remote DC has no server currently reachable"). Asked without
+ * an agent named, dc2's server answers: the runner's client stuck to it
+ * while dc1's was down.
+ */
 function consulOf(engine: FakeEngine): ConsulHttp {
-  const serverOf: Record<string, string> = { dc1: 'consul', dc2: 'consul-dc2' };
   const hellos: Record<string, string[]> = { dc1: ['hello-1', 'hello-2'], dc2: ['hello-dc2-1', 'hello-dc2-2'] };
+  const endpoints = [
+    { https: true, host: 'consul', port: 8501, url: 'https://consul:8501' },
+    { https: true, host: 'consul-dc2', port: 8501, url: 'https://consul-dc2:8501' },
+  ];
+  const datacenterOf = (endpoint: ConsulEndpoint): string => (endpoint.host === 'consul' ? 'dc1' : 'dc2');
   return {
-    healthService: async (query: HealthQuery): Promise<HealthResult> => {
-      const dc = query.dc ?? 'dc1';
-      if (!engine.get(serverOf[dc] ?? '').running) throw new Error(`No path to datacenter ${dc}`);
+    endpoints,
+    healthService: async (query: HealthQuery, options: { readonly endpoint?: ConsulEndpoint } = {}): Promise<HealthResult> => {
+      const asked = options.endpoint ?? (endpoints[1] as ConsulEndpoint);
+      if (!engine.get(asked.host).running) throw new Error(`connect ECONNREFUSED ${asked.url}`);
+      const dc = query.dc ?? datacenterOf(asked);
+      if (dc !== datacenterOf(asked)) throw new Error('Remote DC has no server currently reachable');
       const running = (hellos[dc] ?? []).filter((id) => engine.get(id).running);
       return {
         index: 1,
-        endpoint: 'fake',
+        endpoint: asked.url,
         instances: running.map((id) => ({
           id: `HelloService-${id}-50051`,
           address: id,
