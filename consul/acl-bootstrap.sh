@@ -18,13 +18,10 @@ until consul operator raft list-peers >/dev/null 2>&1; do
   sleep 0.5
 done
 
-# PROFILE=multi-dc: every datacenter in WAN_DATACENTERS joined over the WAN
-# first (one line naming one that does not, exit 1).
-[ -z "${WAN_DATACENTERS:-}" ] || sh /consul/await-wan.sh $(echo "$WAN_DATACENTERS" | tr "," " ")
-
 # role: policy file, token file, description. ACL_EXTRA_ROLES: roles only a
 # profile needs (PROFILE=multi-dc: replication, for dc2's server).
-for role in agent hello-server hello-client chaos-runner ui-read ${ACL_EXTRA_ROLES:-}; do
+roles="agent hello-server hello-client chaos-runner ui-read ${ACL_EXTRA_ROLES:-}"
+for role in $roles; do
   if ! consul acl policy read -name "$role" >/dev/null 2>&1; then
     consul acl policy create -name "$role" -rules "@$POLICIES/$role.hcl" >/dev/null
     echo "acl-bootstrap: policy $role created"
@@ -35,6 +32,12 @@ for role in agent hello-server hello-client chaos-runner ui-read ${ACL_EXTRA_ROL
     echo "acl-bootstrap: token for $role created"
   fi
 done
+
+# PROFILE=multi-dc: every datacenter in WAN_DATACENTERS joined over the WAN
+# (one line naming one that does not, exit 1). After the tokens above: dc2's
+# server replicates ACLs with the replication token, and each of its
+# attempts without it fails and backs its next one off further.
+[ -z "${WAN_DATACENTERS:-}" ] || sh /consul/await-wan.sh $(echo "$WAN_DATACENTERS" | tr "," " ")
 
 # Each agent registers its node with the agent token from now on (it is also in
 # their config, for restarts); setting it here makes them sync at once.
@@ -49,5 +52,26 @@ for agent in $(echo "${CONSUL_AGENTS:-$CONSUL_HTTP_ADDR}" | tr ',' ' '); do
     sleep 0.5
   done
   echo "acl-bootstrap: agent token set on $agent"
+done
+
+# Every agent holds every role's token itself before a program starts: a
+# server of another datacenter (PROFILE=multi-dc) replicates them from dc1,
+# and until it has, it resolves them through dc1, so losing dc1 then would
+# refuse its instances' heartbeats. Its token list is its own replicated
+# copy (a secondary with token replication answers it locally).
+holds_every_token() {
+  listed=$(CONSUL_HTTP_ADDR="$1" consul acl token list 2>/dev/null) || return 1
+  for role in $roles; do
+    echo "$listed" | grep -qx "Description: *grpc-consul-lab $role" || return 1
+  done
+}
+for agent in $(echo "${CONSUL_AGENTS:-$CONSUL_HTTP_ADDR}" | tr ',' ' '); do
+  tries=0
+  until holds_every_token "$agent"; do
+    tries=$((tries + 1))
+    [ "$tries" -lt 120 ] || { echo "acl-bootstrap: $agent has not replicated the tokens in 60 s (its /v1/acl/replication says why)" >&2; exit 1; }
+    sleep 0.5
+  done
+  echo "acl-bootstrap: $agent holds every token"
 done
 echo "acl-bootstrap: done"
