@@ -22,12 +22,13 @@ before(async () => {
 });
 after(() => dc1.stop());
 
-function awaitWan(...datacenters: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs the script for `datacenters`, giving them `timeoutS` to join. */
+function awaitWan(timeoutS: number, ...datacenters: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn('sh', [SCRIPT, ...datacenters], {
     env: {
       PATH: `${dirname(consulBin)}:${process.env.PATH ?? ''}`,
       CONSUL_HTTP_ADDR: `http://${dc1.address}`,
-      WAN_JOIN_TIMEOUT_S: '4',
+      WAN_JOIN_TIMEOUT_S: String(timeoutS),
     },
   });
   let stdout = '';
@@ -40,7 +41,8 @@ function awaitWan(...datacenters: string[]): Promise<{ code: number | null; stdo
 test('dc2 with the same gossip key joins: each datacenter said to answer across the WAN, exit 0', { timeout: 60_000 }, async () => {
   const dc2 = await ConsulDevAgent.start({ datacenter: 'dc2', joinWan: [dc1.wanAddress], args: [`-encrypt=${key}`] });
   try {
-    const run = await awaitWan('dc1', 'dc2');
+    // Joining takes a few seconds; 20 s is a safety net for a loaded machine.
+    const run = await awaitWan(20, 'dc1', 'dc2');
     assert.deepEqual(run, {
       code: 0,
       stdout: 'await-wan: datacenter dc1 answers across the WAN\nawait-wan: datacenter dc2 answers across the WAN\n',
@@ -54,7 +56,8 @@ test('dc2 with the same gossip key joins: each datacenter said to answer across 
 test('dc2 with another gossip key never joins: one line naming dc2 and why, exit 1', { timeout: 60_000 }, async () => {
   const dc2 = await ConsulDevAgent.start({ datacenter: 'dc2', joinWan: [dc1.wanAddress], args: [`-encrypt=${keygen()}`] });
   try {
-    const run = await awaitWan('dc1', 'dc2');
+    // dc2 never joins: 4 s is how long the step waits before it says so.
+    const run = await awaitWan(4, 'dc1', 'dc2');
     assert.equal(run.code, 1);
     assert.equal(run.stdout, 'await-wan: datacenter dc1 answers across the WAN\n');
     assert.equal(

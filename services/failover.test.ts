@@ -8,13 +8,14 @@ import { ConsulHttp, instanceIdOf } from '@grpc-consul-lab/consul-discovery';
 import { faultKey } from '../packages/contracts/gray-fault.js';
 import { HelloProcess } from './local/hello-process.js';
 import { type InProcessClient, startClient } from './client/in-process-client.js';
-import { shareOf } from '../packages/testing/call-share.js';
+import { shareOf, shareOver } from '../packages/testing/call-share.js';
 import { test } from '../packages/testing/timed-test.js';
 
 /**
  * Failover as the client sees it: 3 server processes, the real client at
  * 200 calls/s, one fault at a time. Every fault must cost zero failed and
- * zero wrong calls. Timing limits here are safety nets; bench/ measures speed.
+ * zero wrong calls. Every wait's limit is a safety net for a loaded machine,
+ * not a measure: bench/failover.ts measures how soon.
  */
 const RATE = 200;
 let consul: ConsulDevAgent;
@@ -78,9 +79,9 @@ test('SIGKILL of one instance: 0 client-visible failures', async () => {
   assert.ok(result.calls > RATE * 3, `calls flowed: ${result.calls}`);
   assert.equal(result.failed, 0, result.detail);
   assert.equal(result.wrong, 0, result.detail);
-  assert.ok(await eventually(allPassingAndResolved, 10_000), 'the dead instance left Consul and the resolver');
+  assert.ok(await eventually(allPassingAndResolved, 20_000), 'the dead instance left Consul and the resolver');
   await startServer();
-  assert.ok(await eventually(allPassingAndResolved, 10_000));
+  assert.ok(await eventually(allPassingAndResolved, 20_000));
 });
 
 test('SIGTERM of one instance (graceful drain): 0 client-visible failures', async () => {
@@ -95,7 +96,7 @@ test('SIGTERM of one instance (graceful drain): 0 client-visible failures', asyn
   assert.equal(result.failed, 0, result.detail);
   assert.equal(result.wrong, 0, result.detail);
   await startServer();
-  assert.ok(await eventually(allPassingAndResolved, 10_000));
+  assert.ok(await eventually(allPassingAndResolved, 20_000));
 });
 
 test('SIGSTOP of one instance for 10 s: 0 client-visible failures', async () => {
@@ -108,7 +109,7 @@ test('SIGSTOP of one instance for 10 s: 0 client-visible failures', async () => 
   assert.ok(result.calls > RATE * 10, `calls flowed: ${result.calls}`);
   assert.equal(result.failed, 0, result.detail);
   assert.equal(result.wrong, 0, result.detail);
-  assert.ok(await eventually(allPassingAndResolved, 10_000), 'the thawed instance is back');
+  assert.ok(await eventually(allPassingAndResolved, 20_000), 'the thawed instance is back');
 });
 
 test('a slow instance (+300 ms) loses its share of calls to weighted round robin on its load reports: 0 failed', async () => {
@@ -117,14 +118,16 @@ test('a slow instance (+300 ms) loses its share of calls to weighted round robin
   const before = client.stats.snapshot();
   await kv.kvPut(faultKey(slow.instanceId), JSON.stringify({ kind: 'slow', delayMs: 300, jitterMs: 0 }));
   try {
-    // Weights follow reports every 0.5 s; 4 s is a safety net (bench/slow-instance.ts measures ~2 s).
-    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    // Weights follow the load reports (every 0.5 s): once a second's calls pass it by, its share is
+    // measured over the 4 s after. (How soon it loses its share: bench/slow-instance.ts, ~2 s.)
+    const lost = await eventually(async () => (await shareOver(client.stats, slow.instanceId, 1_000)) < 0.05, 20_000, 0);
+    assert.ok(lost, 'the slow instance lost its share of calls');
     const adapted = client.stats.snapshot();
     await new Promise((resolve) => setTimeout(resolve, 4_000));
     const end = client.stats.snapshot();
     const share = shareOf(slow.instanceId, adapted, end);
     // Round robin would give it a third; its weight is ~1/150 of the others'.
-    assert.ok(share < 0.05, `the slow instance's share of calls after 4 s: ${(share * 100).toFixed(1)} %`);
+    assert.ok(share < 0.05, `the slow instance's share of calls over the 4 s after: ${(share * 100).toFixed(1)} %`);
     assert.equal(end.failed - before.failed, 0, JSON.stringify(end.failedByCode));
     assert.equal(end.wrong - before.wrong, 0);
   } finally {
@@ -132,26 +135,15 @@ test('a slow instance (+300 ms) loses its share of calls to weighted round robin
   }
 });
 
-test('a new instance on a new port serves its first call within 1 s of passing health', async () => {
+test('a new instance on a new port passes health and serves calls: 0 failed', async () => {
   const newcomer = await startServer();
-  let passingAt = 0;
   assert.ok(
-    await eventually(
-      async () => {
-        if ((await passingIds(consul.address)).includes(newcomer.instanceId)) passingAt = Date.now();
-        return passingAt > 0;
-      },
-      10_000,
-      10,
-    ),
+    await eventually(async () => (await passingIds(consul.address)).includes(newcomer.instanceId), 20_000),
     'the new instance passes health',
   );
-  const served = await eventually(() => client.stats.snapshot().firstOkAtByInstance[newcomer.instanceId] !== undefined, 5_000, 10);
+  // How soon after passing: bench/discovery.ts and bench/failover.ts ("first call ... after passing health").
+  const served = await eventually(() => client.stats.snapshot().firstOkAtByInstance[newcomer.instanceId] !== undefined, 20_000);
   assert.ok(served, 'the new instance served a call');
-  const firstCallAt = client.stats.snapshot().firstOkAtByInstance[newcomer.instanceId] as number;
-  const delayMs = firstCallAt - passingAt;
-  // Polled every 10 ms, so passingAt may be up to 10 ms late: the bound stays honest.
-  assert.ok(delayMs <= 1_000, `first call ${delayMs} ms after passing health`);
   const stats = client.stats.snapshot();
   assert.equal(stats.failed, 0, JSON.stringify({ failedByCode: stats.failedByCode, lastFailure: stats.lastFailure }));
   assert.equal(stats.wrong, 0);
@@ -163,7 +155,7 @@ test('a rolling restart of every instance, each one drained (SIGTERM: NOT_SERVIN
   for (const old of originals) {
     const replacement = await startServer();
     assert.ok(
-      await eventually(() => client.stats.snapshot().firstOkAtByInstance[replacement.instanceId] !== undefined, 10_000),
+      await eventually(() => client.stats.snapshot().firstOkAtByInstance[replacement.instanceId] !== undefined, 20_000),
       'the replacement serves',
     );
     old.signal('SIGTERM');

@@ -17,7 +17,8 @@ import { test } from '../packages/testing/timed-test.js';
 
 const CLIENT_MAIN = fileURLToPath(new URL('./client/main.js', import.meta.url));
 
-// Registration edge cases against a real Consul agent and real server processes.
+// Registration edge cases against a real Consul agent and real server processes. Each wait's limit
+// is a safety net for a loaded machine, not a measure of how soon.
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
@@ -42,7 +43,8 @@ test('with Consul unreachable at start the server serves anyway, logs it once, a
   const consulPort = await freePort();
   const server = HelloProcess.start({ port: await freePort(), consulAddress: `127.0.0.1:${consulPort}` });
   cleanups.push(() => server.dispose());
-  assert.ok(await eventually(async () => (await sayHello(server.port)) === 5, 5_000), 'serves without Consul');
+  assert.ok(await eventually(async () => (await sayHello(server.port)) === 5, 20_000), 'serves without Consul');
+  assert.ok(await eventually(() => logLines(server, 'registration unreachable') > 0, 20_000), server.logs);
   // Several retries happen meanwhile (backoff 250 ms, doubling); the state change is logged once.
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   assert.equal(logLines(server, 'registration unreachable'), 1, server.logs);
@@ -61,7 +63,7 @@ test('a second SIGTERM during the drain exits at once; a single one waits for ca
 
   const patient = HelloProcess.start({ port: await freePort(), consulAddress: consul.address, env });
   cleanups.push(() => patient.dispose());
-  assert.ok(await eventually(async () => (await passingIds(consul.address)).includes(patient.instanceId), 10_000));
+  assert.ok(await eventually(async () => (await passingIds(consul.address)).includes(patient.instanceId), 20_000));
   const inFlight = sayHello(patient.port, 5_000);
   await new Promise((resolve) => setTimeout(resolve, 300));
   patient.signal('SIGTERM');
@@ -70,7 +72,7 @@ test('a second SIGTERM during the drain exits at once; a single one waits for ca
 
   const impatient = HelloProcess.start({ port: await freePort(), consulAddress: consul.address, env });
   cleanups.push(() => impatient.dispose());
-  assert.ok(await eventually(async () => (await passingIds(consul.address)).includes(impatient.instanceId), 10_000));
+  assert.ok(await eventually(async () => (await passingIds(consul.address)).includes(impatient.instanceId), 20_000));
   const cut = sayHello(impatient.port, 5_000).catch((error: grpc.ServiceError) => error.code);
   await new Promise((resolve) => setTimeout(resolve, 300));
   impatient.signal('SIGTERM');
@@ -82,7 +84,7 @@ test('a second SIGTERM during the drain exits at once; a single one waits for ca
   assert.equal(await cut, grpc.status.UNAVAILABLE, 'the call in flight was cut');
 });
 
-test('a refused server token: the server keeps serving, logs the ACL refusal once, backs off, and registers as soon as its token file holds a valid token', async () => {
+test('a refused server token: the server keeps serving, logs the ACL refusal once, backs off, and registers once its token file holds a valid token', async () => {
   const management = 'c0ffee00-0000-4000-8000-00000000f00d';
   const consul = await ConsulDevAgent.start({
     args: ['-hcl', `acl { enabled = true, default_policy = "deny", tokens { initial_management = "${management}" } }`],
@@ -103,7 +105,9 @@ test('a refused server token: the server keeps serving, logs the ACL refusal onc
 
   const server = HelloProcess.start({ port: await freePort(), consulAddress: consul.address, env: { CONSUL_HTTP_TOKEN_FILE: tokenFile } });
   cleanups.push(() => server.dispose());
-  assert.ok(await eventually(async () => (await sayHello(server.port)) === 5, 5_000), 'serves while refused');
+  assert.ok(await eventually(async () => (await sayHello(server.port)) === 5, 20_000), 'serves while refused');
+  assert.ok(await eventually(() => logLines(server, 'registration refused') > 0, 20_000), server.logs);
+  // Retries meanwhile, backing off; the refusal is logged once.
   await new Promise((resolve) => setTimeout(resolve, 2_500));
   assert.equal(logLines(server, 'registration refused'), 1, server.logs);
   assert.match(server.logs, /answered 403: ACL not found \(token: CONSUL_HTTP_TOKEN_FILE .*hello-server\.token\)/);
@@ -115,7 +119,7 @@ test('a refused server token: the server keeps serving, logs the ACL refusal onc
 
   writeFileSync(tokenFile, `${serverToken}\n`);
   assert.ok(
-    await eventually(async () => (await passing()).includes(server.instanceId), 5_000),
+    await eventually(async () => (await passing()).includes(server.instanceId), 20_000),
     `registered with the new token:\n${server.logs}`,
   );
   assert.equal(await sayHello(server.port), 5);

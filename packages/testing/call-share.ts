@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { StatsSnapshot } from '../contracts/stats.js';
 
 /** An instance's share of the calls answered between two readings of the client's counters (0 when none was). */
@@ -5,4 +6,14 @@ export function shareOf(instanceId: string, from: StatsSnapshot, to: StatsSnapsh
   // All answers from `ok`: byInstance drops instances gone long enough (see the contract), ok never does.
   const calls = (snapshot: StatsSnapshot): number => snapshot.byInstance[instanceId] ?? 0;
   return (calls(to) - calls(from)) / Math.max(1, to.ok - from.ok);
+}
+
+/**
+ * An instance's share of the calls answered during the next `ms`: what a test
+ * waits on (with eventually) until a balancer has moved calls off it.
+ */
+export async function shareOver(stats: { snapshot(): StatsSnapshot }, instanceId: string, ms: number): Promise<number> {
+  const from = stats.snapshot();
+  await sleep(ms);
+  return shareOf(instanceId, from, stats.snapshot());
 }

@@ -96,7 +96,7 @@ test('callbacks are isolated: a throwing onEvent, async onEvent, resolver listen
   const good = recordingResolver(`consul://${consul.address}/S`);
   const goodSubscriber = sharedWatches.subscribe(watch.connection, watch.spec, (event) => events.push(event.kind));
   for (const resolver of [throwing.resolver, rejecting.resolver, badListener, good.resolver]) resolver.updateResolution();
-  assert.ok(await eventually(() => good.pushes.length === 2 && events.length === 2 && consul.requests.length === 3, 5_000));
+  assert.ok(await eventually(() => good.pushes.length === 2 && events.length === 2 && consul.requests.length === 3, 20_000));
   await sleep(50);
   for (const resolver of [throwing.resolver, rejecting.resolver, badListener, good.resolver]) resolver.destroy();
   badSubscriber.unsubscribe();
@@ -145,7 +145,7 @@ test('an address function that rejects: caught, logged once, the registration re
   });
   cleanups.push(() => registration.stop(500));
   registration.start();
-  assert.ok(await eventually(() => registration.state === 'registered', 4_000), `state ${registration.state}`);
+  assert.ok(await eventually(() => registration.state === 'registered', 20_000), `state ${registration.state}`);
   assert.ok(asked >= 3, `the function was asked again while it failed: ${asked}`);
   assert.ok(
     consul.requests.some((request) => request.path === '/v1/agent/service/register'),
@@ -179,7 +179,7 @@ test('a throwing onAddressChange: caught and logged once; the registration has m
   });
   cleanups.push(() => registration.stop(500));
   registration.start();
-  assert.ok(await eventually(() => registration.address === '127.0.0.2', 3_000), `address ${registration.address}`);
+  assert.ok(await eventually(() => registration.address === '127.0.0.2', 20_000), `address ${registration.address}`);
   await sleep(300);
   assert.equal(registration.state, 'registered');
   const said = logger.lines.map((line) => `${line.level} ${line.message} ${JSON.stringify(line.fields)}`);
@@ -244,9 +244,9 @@ test('after destroy() (or unsubscribe) nothing is told: not a channel ended by a
   const unsubscribed = sharedWatches.subscribe(watch.connection, watch.spec, () => told.push('unsubscribed'));
   cleanups.push(() => unsubscriber.unsubscribe());
   // The first set is told; the second query is in flight (its answer comes 300 ms after it): destroy `inFlight` now.
-  assert.ok(await eventually(() => inFlight.pushes.length === 1 && consul.requests.length === 2, 5_000, 10));
+  assert.ok(await eventually(() => inFlight.pushes.length === 1 && consul.requests.length === 2, 20_000, 10));
   inFlight.resolver.destroy();
-  assert.ok(await eventually(() => closer.pushes.length === 2, 5_000));
+  assert.ok(await eventually(() => closer.pushes.length === 2, 20_000));
   await sleep(50);
   closer.resolver.destroy();
   assert.equal(closer.pushes.length, 2, 'the watch went on: both sets reached the channel that stayed');
@@ -280,14 +280,14 @@ test("resetConnections() on a shared client closes its idle connections, not ano
   assert.equal(consul.openSockets.size, 2);
   // Another user's blocking query takes one of them; then a user (a registrar whose address moved) resets.
   const blocking = shared.kvGet('k', { index: 5, waitMs: 10_000 });
-  assert.ok(await eventually(() => consul.requests.length === 3, 2_000, 10), 'the blocking query is in flight');
+  assert.ok(await eventually(() => consul.requests.length === 3, 20_000, 10), 'the blocking query is in flight');
   shared.resetConnections();
   assert.ok(
-    await eventually(() => consul.openSockets.size === 1, 2_000, 10),
+    await eventually(() => consul.openSockets.size === 1, 20_000, 10),
     'the idle connection is closed, the one the query is on is not',
   );
   assert.deepEqual(await blocking, { value: 'new', index: 6 }, 'the blocking query got its answer');
-  assert.ok(await eventually(() => consul.openSockets.size === 0, 2_000, 10), 'the old pool closed once its last request ended');
+  assert.ok(await eventually(() => consul.openSockets.size === 0, 20_000, 10), 'the old pool closed once its last request ended');
   assert.deepEqual(await shared.kvGet('k'), { value: 'old', index: 5 }, 'requests after the reset go out on a new pool');
 });
 

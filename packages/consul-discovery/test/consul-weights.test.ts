@@ -40,7 +40,7 @@ async function registerPair(service: string, heavy: Weights, light: Weights): Pr
 
 /** Until both servers answer within one cycle: every copy is connected (copies of one address share one connection). */
 async function warmUp(channel: InstanceType<typeof EchoClient>): Promise<void> {
-  assert.ok(await eventually(async () => Object.keys(await answersOf(channel, 4)).length === 2, 5_000), 'both servers answer');
+  assert.ok(await eventually(async () => Object.keys(await answersOf(channel, 4)).length === 2, 20_000), 'both servers answer');
 }
 
 test('Weights 3 and 1: exactly 3 of every 4 calls go to the heavy instance; without weights=consul, 1 of 2', async () => {
@@ -61,9 +61,9 @@ test('an instance in warning is called at its Warning weight with weights=consul
   await warmUp(plain);
   await consulRequest(fixture.consul.address, 'PUT', `/v1/agent/check/warn/${encodeURIComponent('WarnEcho-heavy:ttl')}`);
   // 3:1 becomes 1:1 once the warning reaches the channel.
-  assert.ok(await eventually(async () => (await answersOf(weighted, 4)).heavy === 2, 5_000), 'heavy at its Warning weight');
+  assert.ok(await eventually(async () => (await answersOf(weighted, 4)).heavy === 2, 20_000), 'heavy at its Warning weight');
   assert.deepEqual(await answersOf(weighted, 400), { heavy: 200, light: 200 });
-  assert.ok(await eventually(async () => (await answersOf(plain, 4)).light === 4, 5_000), 'warning instances are skipped by default');
+  assert.ok(await eventually(async () => (await answersOf(plain, 4)).light === 4, 20_000), 'warning instances are skipped by default');
   assert.deepEqual(await answersOf(plain, 40), { light: 40 });
 });
 
@@ -92,7 +92,7 @@ test('a Warning weight of 0 takes an instance in warning out of the rotation, an
   await warmUp(weighted);
   const check = encodeURIComponent('ZeroEcho-heavy:ttl');
   await consulRequest(fixture.consul.address, 'PUT', `/v1/agent/check/warn/${check}`);
-  assert.ok(await eventually(async () => (await answersOf(weighted, 4)).light === 4, 5_000), 'heavy out while it warns');
+  assert.ok(await eventually(async () => (await answersOf(weighted, 4)).light === 4, 20_000), 'heavy out while it warns');
   assert.deepEqual(await answersOf(weighted, 40), { light: 40 });
   await consulRequest(fixture.consul.address, 'PUT', `/v1/agent/check/pass/${check}`);
   await warmUp(weighted);

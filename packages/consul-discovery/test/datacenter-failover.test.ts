@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../src/testing/eventually.js';
 import { consulDiscoveryOptions, type DiscoveryEvent } from '../src/index.js';
 import { ConsulDouble } from './support/consul-double.js';
 import { type Push, recordingResolver } from './support/recording-listener.js';
@@ -50,7 +51,9 @@ test('nothing is chosen before the datacenters ahead answered: dc1 answering 300
   const events: DiscoveryEvent[] = [];
   const { resolver, pushes } = resolverFor(dc1, dc2, events);
   resolver.updateResolution();
-  await sleep(600);
+  assert.ok(await eventually(() => pushes.length > 0, 20_000, 10), 'a set was pushed');
+  // And nothing after it.
+  await sleep(300);
   resolver.destroy();
   assert.deepEqual(portsOf(pushes), ['1']);
   assert.deepEqual(
@@ -72,13 +75,14 @@ test("a re-resolution probes the datacenter in use: dc1's Consul hanging, its pr
   const events: DiscoveryEvent[] = [];
   const { resolver, pushes } = resolverFor(dc1, dc2, events);
   resolver.updateResolution();
-  await sleep(200);
+  // dc1's set pushed, and its watch's blocking query sent.
+  assert.ok(await eventually(() => pushes.length > 0 && dc1.requests.length >= 2, 20_000, 10), 'a set was pushed');
   assert.deepEqual(portsOf(pushes), ['1']);
   const asked = dc1.requests.length;
   dc1Hangs = true;
   // grpc-js asks again on every subchannel change: five asks are one probe.
   for (let i = 0; i < 5; i += 1) resolver.updateResolution();
-  await sleep(350);
+  assert.ok(await eventually(() => pushes.length >= 2 && dc1.requests.length - asked >= 2, 20_000, 10), `pushed: ${portsOf(pushes)}`);
   assert.deepEqual(portsOf(pushes), ['1', '2'], 'dc2 once the probe (200 ms) failed');
   const afterProbe = dc1.requests.slice(asked);
   assert.equal(afterProbe[0]?.query.get('index'), null, 'the probe does not block');
@@ -92,7 +96,7 @@ test("a re-resolution probes the datacenter in use: dc1's Consul hanging, its pr
   assert.equal(away?.type === 'datacenter' && away.reason, 'dc1: Consul unreachable');
   // dc1 answers again: the watch's next query (after its 400 ms deadline and a backoff) brings the channel back.
   dc1Hangs = false;
-  await sleep(1_000);
+  assert.ok(await eventually(() => pushes.length >= 3, 20_000, 10), `pushed: ${portsOf(pushes)}`);
   resolver.destroy();
   assert.deepEqual(portsOf(pushes).slice(0, 3), ['1', '2', '1']);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../src/testing/eventually.js';
 import { resolveConnection } from '../src/consul/connection.js';
 import { DEFAULT_WATCH_TUNING } from '../src/discovery/health-watch.js';
 import { sharedKeyWatches } from '../src/discovery/key-watch.js';
@@ -28,7 +28,7 @@ test('the KV watch tells an unchanged value once, and again after an error: whoe
     (event) => told.push(event.kind === 'value' ? `value ${event.value}` : 'error'),
     { ...DEFAULT_WATCH_TUNING, backoff: { initialMs: 50, maxMs: 50 } },
   );
-  await sleep(500);
+  assert.ok(await eventually(() => consul.requests.length >= 5, 20_000, 10), `requests: ${consul.requests.length}`);
   subscription.unsubscribe();
   await consul.close();
   assert.equal(consul.requests.length, 5, 'four answers, then the fifth query left hanging');

@@ -42,16 +42,17 @@ test('the service config in KV drives the channel live; an invalid value is logg
   assert.ok(oneAnswers(await answersOf(channel, 20)), "no key: the channel's own pick_first");
 
   await putKey(key, ROUND_ROBIN);
-  assert.ok(await eventually(async () => bothAnswer(await answersOf(channel, 4)), 5_000), 'round robin from KV');
+  assert.ok(await eventually(async () => bothAnswer(await answersOf(channel, 4)), 20_000), 'round robin from KV');
   assert.deepEqual(Object.values(await answersOf(channel, 20)), [10, 10], 'round robin: exactly every other call');
 
   const invalid = [
     '{"loadBalancingConfig": [',
     JSON.stringify({ loadBalancingConfig: [{ outlier_detection: { childPolicy: [{ round_robin: {} }] } }] }),
   ];
-  for (const value of invalid) {
+  const rejected = (): number => events.filter((event) => event.type === 'rejected').length;
+  for (const [i, value] of invalid.entries()) {
     await putKey(key, value);
-    await sleep(500);
+    assert.ok(await eventually(() => rejected() === i + 1, 20_000), `${value} was read and rejected`);
     assert.deepEqual(Object.values(await answersOf(channel, 20)), [10, 10], `still round robin after ${value}`);
   }
   const warnings = logger.lines.filter((line) => line.level === 'warn');
@@ -70,7 +71,7 @@ test('the service config in KV drives the channel live; an invalid value is logg
   );
 
   await consulRequest(fixture.consul.address, 'DELETE', `/v1/kv/${key}`);
-  assert.ok(await eventually(async () => oneAnswers(await answersOf(channel, 20)), 5_000), "deleted: the channel's own pick_first again");
+  assert.ok(await eventually(async () => oneAnswers(await answersOf(channel, 20)), 20_000), "deleted: the channel's own pick_first again");
   assert.deepEqual(
     events.filter((event) => event.type === 'service-config').map((event) => event.type === 'service-config' && event.config !== null),
     [true, false],
@@ -83,7 +84,7 @@ test('a key that never held a valid config: the invalid value is logged once and
   await putKey(key, '{"methodConfig": "often"}');
   const logger = recordingLogger();
   const channel = client(`consul://${fixture.consul.address}/KvEcho?service-config=${key}`, consulDiscoveryOptions({ logger }));
-  assert.ok(await eventually(async () => bothAnswer(await answersOf(channel, 4)), 5_000), 'round robin, the default');
+  assert.ok(await eventually(async () => bothAnswer(await answersOf(channel, 4)), 20_000), 'round robin, the default');
   assert.deepEqual(Object.values(await answersOf(channel, 20)), [10, 10]);
   const warnings = logger.lines.filter((line) => line.level === 'warn');
   assert.equal(warnings.length, 1, JSON.stringify(warnings));
@@ -103,6 +104,8 @@ test('one KV watch per (Consul, key): ten channels reading one key cost two KV r
   fixture.cleanup(() => proxy.close());
   const channels = Array.from({ length: 10 }, () => client(`consul://${proxy.address}/KvEcho?service-config=grpc/kv-echo-shared.json`));
   await Promise.all(channels.map((channel) => say(channel)));
+  assert.ok(await eventually(() => proxy.count('/v1/kv/grpc%2Fkv-echo-shared.json') >= 2, 20_000), 'the blocking read was sent');
+  // Then no other: a watch per channel would have sent more by now.
   await sleep(500);
   assert.equal(proxy.count('/v1/kv/grpc%2Fkv-echo-shared.json'), 2, JSON.stringify(proxy.requests.map((r) => r.path)));
 });

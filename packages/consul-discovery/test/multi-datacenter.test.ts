@@ -122,7 +122,12 @@ function callLoop(client: InstanceType<typeof EchoClient>): {
   };
 }
 
-/** Waits until the loop's answers come from `by`, after `since`; the time that took. */
+/**
+ * Waits until the loop's answers come from `by`, after `since`; the time that
+ * took, printed, not asserted (bench/multi-dc.ts measures it): the limit is a
+ * safety net for a loaded machine, far below the 5 min a stuck blocking query
+ * would hold a datacenter out.
+ */
 async function movedTo(loop: ReturnType<typeof callLoop>, by: string, since: number, timeoutMs = 15_000): Promise<number> {
   const moved = await eventually(() => loop.answers.some((answer) => answer.at > since && answer.by === by), timeoutMs, 10);
   assert.ok(moved, `calls reached ${by} within ${timeoutMs} ms; last answers: ${JSON.stringify(loop.answers.slice(-3))}`);
@@ -177,10 +182,9 @@ test("dc1's instances deregistered: calls move to dc2, and back to dc1 when it h
   assert.deepEqual(changes(events), ['none -> dc1', 'dc1 -> dc2', 'dc2 -> dc1']);
   const away = events.find((event) => event.type === 'datacenter' && event.to === 'dc2');
   assert.equal(away?.type === 'datacenter' && away.reason, 'dc1: no passing instance');
-  assert.ok(failoverMs < 2_000 && failbackMs < 2_000, `${failoverMs} / ${failbackMs} ms`);
 });
 
-test("dc1's Consul frozen (SIGSTOP) and dc1's server cut off: the probe fails dc1 over to dc2 within seconds; thawed, back to dc1 (regression)", async () => {
+test("dc1's Consul frozen (SIGSTOP) and dc1's server cut off: the probe fails dc1 over to dc2; thawed, back to dc1 (regression)", async () => {
   const relay = await TcpRelay.start({ host: '127.0.0.1', port: serverDc1.port });
   cleanups.push(() => relay.cut());
   await registerBoth('Frozen', relay.port);
@@ -192,10 +196,13 @@ test("dc1's Consul frozen (SIGSTOP) and dc1's server cut off: the probe fails dc
   cleanups.push(() => dc1.thaw());
   const cutAt = Date.now();
   await relay.cut();
+  // Keepalive is off here: the relay's cut drops the connection, grpc-js asks again, the probe (1 s) fails.
   const failoverMs = await movedTo(loop, 'echo-dc2', cutAt);
   await relay.restore();
   const thawedAt = Date.now();
   dc1.thaw();
+  // Back once the thawed agent answers the query the probe started: without the start-over, the blocking
+  // query it froze on would hold dc1 out for its whole wait (5 min), far past movedTo's limit.
   const failbackMs = await movedTo(loop, 'echo-dc1', thawedAt);
   await loop.stop();
   console.log(`dc1 frozen: failover ${failoverMs} ms, fail-back ${failbackMs} ms, ${loop.answers.length} calls`);
@@ -203,11 +210,6 @@ test("dc1's Consul frozen (SIGSTOP) and dc1's server cut off: the probe fails dc
   assert.deepEqual(changes(events), ['none -> dc1', 'dc1 -> dc2', 'dc2 -> dc1']);
   const away = events.find((event) => event.type === 'datacenter' && event.to === 'dc2');
   assert.equal(away?.type === 'datacenter' && away.reason, 'dc1: Consul unreachable');
-  // Keepalive is off here: the relay's cut drops the connection, grpc-js asks again, the probe (1 s) fails.
-  assert.ok(failoverMs < 4_000, `failover took ${failoverMs} ms`);
-  // Back as soon as the thawed agent answers the query the probe started (1.4-1.9 s here; Consul resumes slowly):
-  // without the start-over, the blocking query it froze on would hold dc1 out for its whole wait (5 min).
-  assert.ok(failbackMs < 8_000, `fail-back took ${failbackMs} ms`);
 });
 
 test('a datacenter Consul does not know: one line naming it, and the channel keeps the datacenter it has', async () => {
@@ -289,5 +291,4 @@ test("dc1's Consul killed: calls move to dc2, whose own agent still answers, wit
   assert.deepEqual(changes(queried.events), ['none -> dc1', 'dc1 -> dc2']);
   const away = queried.events.find((event) => event.type === 'datacenter' && event.to === 'dc2');
   assert.equal(away?.type === 'datacenter' && away.reason, 'dc1: Consul unreachable; prepared query killed served from dc2 (Failovers: 0)');
-  assert.ok(watchMs < 2_000 && queryMs < 2_000, `${watchMs} / ${queryMs} ms`);
 });

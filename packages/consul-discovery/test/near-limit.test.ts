@@ -41,7 +41,7 @@ async function placeNode(node: string, seconds: number): Promise<void> {
   const applied = await eventually(async () => {
     const entries = (await consulRequest(consul.address, 'GET', `/v1/coordinate/node/${node}`)) as { Coord: { Vec: number[] } }[];
     return entries[0]?.Coord.Vec[0] === seconds;
-  }, 10_000);
+  }, 20_000);
   assert.ok(applied, `Consul applied ${node}'s coordinates`);
 }
 
@@ -76,19 +76,19 @@ before(async () => {
 
 test("near: the instances keep Consul's order, nearest first, and nodes without coordinates come last (regression: they were sorted by id)", async () => {
   const ids = lastSet(`consul://${consul.address}/NearEcho?near=node-origin`);
-  assert.ok(await eventually(() => ids() !== undefined, 5_000));
+  assert.ok(await eventually(() => ids() !== undefined, 20_000));
   assert.deepEqual(ids(), ['near-2', 'near-3', 'near-1', 'near-0']);
 });
 
 test('near a node without coordinates: Consul does not sort, and its usual order (by node name) stands', async () => {
   const ids = lastSet(`consul://${consul.address}/NearEcho?near=node-unmeasured`);
-  assert.ok(await eventually(() => ids() !== undefined, 5_000));
+  assert.ok(await eventually(() => ids() !== undefined, 20_000));
   assert.deepEqual(ids(), ['near-1', 'near-3', 'near-2', 'near-0']);
 });
 
 test('limit=N: the nearest N; calls go to the nearest instance only with limit=1', async () => {
   const ids = lastSet(`consul://${consul.address}/NearEcho?near=node-origin&limit=3`);
-  assert.ok(await eventually(() => ids() !== undefined, 5_000));
+  assert.ok(await eventually(() => ids() !== undefined, 20_000));
   assert.deepEqual(ids(), ['near-2', 'near-3', 'near-1']);
   const nearest = new EchoClient(`consul://${consul.address}/NearEcho?near=node-origin&limit=1`, grpc.credentials.createInsecure());
   try {
@@ -100,7 +100,7 @@ test('limit=N: the nearest N; calls go to the nearest instance only with limit=1
 
 test('with near, a new order alone is pushed: the nearest node moved away, seen at the next answer', async () => {
   const ids = lastSet(`consul://${consul.address}/NearEcho?near=node-origin`);
-  assert.ok(await eventually(() => ids() !== undefined, 5_000));
+  assert.ok(await eventually(() => ids() !== undefined, 20_000));
   await placeNode('node-near', 1);
   // A coordinate does not wake a blocking query; a change to the service does (a critical instance: the passing set stays).
   await consulRequest(consul.address, 'PUT', '/v1/catalog/register', {
@@ -109,6 +109,6 @@ test('with near, a new order alone is pushed: the nearest node moved away, seen 
     Service: { ID: 'near-critical', Service: 'NearEcho', Address: '127.0.0.1', Port: 1 },
     Check: { CheckID: 'near-critical', Name: 'down', Status: 'critical', ServiceID: 'near-critical' },
   });
-  assert.ok(await eventually(() => ids()?.join() === 'near-3,near-1,near-2,near-0', 5_000), `the new order was pushed: ${ids()?.join()}`);
+  assert.ok(await eventually(() => ids()?.join() === 'near-3,near-1,near-2,near-0', 20_000), `the new order was pushed: ${ids()?.join()}`);
   await placeNode('node-near', 0.001);
 });

@@ -49,7 +49,7 @@ function preconnectingClient(service: string, preconnect: { maxWaitMs?: number }
 
 function sayWaiting(client: InstanceType<typeof EchoClient>): Promise<string> {
   return new Promise((resolve, reject) =>
-    client.Say(Buffer.from('hi'), new grpc.Metadata({ waitForReady: true }), { deadline: Date.now() + 5_000 }, (error, answer) =>
+    client.Say(Buffer.from('hi'), new grpc.Metadata({ waitForReady: true }), { deadline: Date.now() + 20_000 }, (error, answer) =>
       error ? reject(error) : resolve(answer?.toString() ?? ''),
     ),
   );
@@ -58,7 +58,7 @@ function sayWaiting(client: InstanceType<typeof EchoClient>): Promise<string> {
 test('a critical instance is connected to before it passes, and its first call uses that same connection', async () => {
   const relay = await registerCritical('PreEcho', 'pre-new');
   const client = preconnectingClient('PreEcho');
-  assert.ok(await eventually(() => relay.accepted === 1, 5_000), `the side connection was opened (accepted ${relay.accepted})`);
+  assert.ok(await eventually(() => relay.accepted === 1, 20_000), `the side connection was opened (accepted ${relay.accepted})`);
   await consulRequest(fixture.consul.address, 'PUT', `/v1/agent/check/pass/${encodeURIComponent('pre-new:ttl')}`);
   assert.equal(await sayWaiting(client), 'echo-new');
   assert.equal(client.getChannel().getConnectivityState(false), grpc.connectivityState.READY);
@@ -72,8 +72,8 @@ test('a critical instance is connected to before it passes, and its first call u
 test('a side connection to an instance that never passes is closed after maxWaitMs, and not opened again', async () => {
   const relay = await registerCritical('NeverEcho', 'never-new');
   preconnectingClient('NeverEcho', { maxWaitMs: 1_000 });
-  assert.ok(await eventually(() => relay.accepted === 1, 5_000), 'the side connection was opened');
-  assert.ok(await eventually(() => relay.openConnections === 0, 5_000), `closed after maxWaitMs (open: ${relay.openConnections})`);
+  assert.ok(await eventually(() => relay.accepted === 1, 20_000), 'the side connection was opened');
+  assert.ok(await eventually(() => relay.openConnections === 0, 20_000), `closed after maxWaitMs (open: ${relay.openConnections})`);
   // Another answer from Consul for the service (a second, passing-less registration) must not reopen it.
   await consulRequest(fixture.consul.address, 'PUT', '/v1/agent/service/register', {
     Name: 'NeverEcho',
@@ -96,7 +96,7 @@ test('preconnect options that cannot work fail the channel with one line naming 
     const { resolver, pushes } = recordingResolver(`consul://${fixture.consul.address}/BadPre`, options);
     fixture.cleanup(() => resolver.destroy());
     resolver.updateResolution();
-    assert.ok(await eventually(() => pushes.length > 0, 3_000));
+    assert.ok(await eventually(() => pushes.length > 0, 20_000));
     assert.deepEqual(
       pushes.map((push) => ('error' in push ? push.error : 'endpoints')),
       [message],

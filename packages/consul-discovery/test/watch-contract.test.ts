@@ -4,11 +4,15 @@ import { consulDiscoveryOptions } from '../src/discovery/consul-resolver.js';
 import { ConsulDouble, type DoubleAnswer } from './support/consul-double.js';
 import { type Push, recordingResolver } from './support/recording-listener.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../src/testing/eventually.js';
 
 /**
  * The watch's contract with Consul's blocking-query rules, on a Consul double
  * for the answers a real agent cannot give on demand. (Real-agent behaviour is
- * in resolver.test.ts.)
+ * in resolver.test.ts.) A test that reads what was pushed waits until Consul
+ * is asked again (a query goes out once the answer before it is handled), not
+ * for a fixed time, its limit a safety net; the floor and backoff tests count
+ * queries over a fixed window.
  */
 const doubles: ConsulDouble[] = [];
 after(async () => {
@@ -36,12 +40,16 @@ const inTurn =
 const portsOf = (pushes: readonly Push[]): string[] =>
   pushes.map((push) => ('endpoints' in push ? push.endpoints.map((endpoint) => endpoint.split(':')[1]).join('') : push.error));
 
-/** What a resolver for `S<query>` pushed (as portsOf) in 400 ms, against a Consul answering `lists` in turn. */
+/**
+ * What a resolver for `S<query>` pushed (as portsOf) against a Consul answering
+ * `lists` in turn: read once it has asked again after the last (an answer is
+ * handled, its push told, before the next query goes out).
+ */
 async function pushedFor(query: string, lists: readonly string[]): Promise<{ pushed: string[]; consul: ConsulDouble }> {
   const consul = await double(inTurn(lists));
   const { resolver, pushes } = recordingResolver(`consul://${consul.address}/S${query}`);
   resolver.updateResolution();
-  await sleep(400);
+  assert.ok(await eventually(() => consul.requests.length > lists.length, 20_000, 10), 'every answer was handled');
   resolver.destroy();
   return { pushed: portsOf(pushes), consul };
 }
@@ -53,7 +61,7 @@ test('an index that goes backwards starts over from 0 (a query that does not blo
   const consul = await double((n) => (n <= indexes.length ? { index: indexes[n - 1], instances: [['a', 1]] } : { hang: true }));
   const { resolver } = recordingResolver(`consul://${consul.address}/S`);
   resolver.updateResolution();
-  await sleep(600);
+  assert.ok(await eventually(() => consul.requests.length >= 5, 20_000, 10), `requests: ${consul.requests.length}`);
   resolver.destroy();
   assert.deepEqual(
     consul.requests.slice(0, 5).map((r) => indexOf(r.query)),
@@ -103,7 +111,8 @@ test('a body that is not what the API documents is an error, not an empty set', 
     consulDiscoveryOptions({ tuning: { backoff: { initialMs: 50, maxMs: 50 } } }),
   );
   resolver.updateResolution();
-  await sleep(400);
+  // The third query hangs: both answers were handled.
+  assert.ok(await eventually(() => consul.requests.length >= 3, 20_000, 10), `requests: ${consul.requests.length}`);
   resolver.destroy();
   assert.deepEqual(
     pushes.map((push) => ('error' in push ? push.error.replace(/127\.0\.0\.1:\d+/, 'consul') : `endpoints ${push.endpoints}`)),
@@ -114,15 +123,13 @@ test('a body that is not what the API documents is an error, not an empty set', 
   );
 });
 
-test('destroy aborts the query in flight: the connection to Consul closes at once', async () => {
+test('destroy aborts the query in flight: the connection to Consul closes, not held for the query', async () => {
   const consul = await double(() => ({ hang: true }));
   const { resolver } = recordingResolver(`consul://${consul.address}/S`);
   resolver.updateResolution();
-  await sleep(200);
-  assert.equal(consul.openSockets.size, 1, 'one query in flight');
+  assert.ok(await eventually(() => consul.openSockets.size === 1, 20_000, 10), 'one query in flight');
   resolver.destroy();
-  await sleep(200);
-  assert.equal(consul.openSockets.size, 0, 'the query was aborted and its connection closed');
+  assert.ok(await eventually(() => consul.openSockets.size === 0, 20_000, 10), 'the query was aborted and its connection closed');
 });
 
 test('after an error, the same set as before is pushed again: the channel and onEvent hear that the error is over (regression)', async () => {
@@ -140,7 +147,8 @@ test('after an error, the same set as before is pushed again: the channel and on
     consulDiscoveryOptions({ onEvent: (event) => events.push(event.type), tuning: { backoff: { initialMs: 50, maxMs: 50 } } }),
   );
   resolver.updateResolution();
-  await sleep(400);
+  // The set, the error, the same set again, and three answers after it that must not be pushed.
+  assert.ok(await eventually(() => consul.requests.length >= 6, 20_000, 10), `requests: ${consul.requests.length}`);
   resolver.destroy();
   assert.deepEqual(portsOf(pushes).slice(0, 3), [
     '12',
@@ -178,7 +186,8 @@ test('an empty answer after the index went backwards is held back for the grace 
     consulDiscoveryOptions({ tuning: { emptyAfterRestartGraceMs: graceMs } }),
   );
   resolver.updateResolution();
-  await sleep(2_600);
+  // The fifth query went out: the fourth answer was handled.
+  assert.ok(await eventually(() => consul.requests.length >= 5, 20_000, 10), `requests: ${consul.requests.length}`);
   resolver.destroy();
   assert.deepEqual(
     consul.requests.slice(0, 5).map((r) => indexOf(r.query)),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../src/testing/eventually.js';
 import * as grpc from '@grpc/grpc-js';
 import { consulDiscoveryOptions, type DiscoveryEvent, parseConsulTargetString, registerConsulResolver } from '../src/index.js';
 import { MAX_REPEATS, repetitions } from '../src/discovery/consul-weights.js';
@@ -63,7 +63,8 @@ test('Weights that are not numbers: one line naming the instance, the instance k
     consulDiscoveryOptions({ logger, onEvent: (event) => events.push(event), tuning: { minQueryIntervalMs: 10 } }),
   );
   resolver.updateResolution();
-  await sleep(500);
+  // The query after the last answer hangs: every answer was handled.
+  assert.ok(await eventually(() => consul.requests.length > answers.length, 20_000, 10), `requests: ${consul.requests.length}`);
   resolver.destroy();
   const a = '127.0.0.1:1001';
   const b = '127.0.0.1:1002';
