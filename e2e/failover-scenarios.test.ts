@@ -26,6 +26,8 @@ import { openHeadless } from './support/headless-browser.js';
 import { sweep } from './support/docker-sweep.js';
 import { type Delta, deltaOf, say } from './support/judge.js';
 import { assertStackClean } from './support/stack-clean.js';
+import { type DirectCall, DirectProbe } from './support/direct-calls.js';
+import { inPreferredDatacenter } from '../chaos/faults/hello-targets.js';
 import { instanceIdOf } from '@grpc-consul-lab/consul-discovery';
 
 /**
@@ -191,6 +193,23 @@ const ONE_SILENT_INSTANCE = `(() => {
   const zero = rows.filter((row) => rate(row) === 0);
   return zero.length === 1 && rows.filter((row) => rate(row) > 0).length >= 2 ? zero[0].getAttribute('data-instance') : false;
 })()`;
+
+/** A direct call that ended with one of `outcomes`, taking at least `atLeastMs`. */
+const everyCall =
+  (outcomes: readonly string[], atLeastMs: number) =>
+  (call: DirectCall): boolean =>
+    outcomes.includes(call.outcome) && call.tookMs >= atLeastMs;
+/** No direct call answered. */
+const noneOk =
+  () =>
+  (call: DirectCall): boolean =>
+    call.outcome !== 'ok';
+/** Direct calls in a few words: how many, their outcomes, how long they took. */
+function summary(calls: readonly DirectCall[]): string {
+  const outcomes = [...new Set(calls.map((call) => call.outcome))].join('/');
+  const took = calls.map((call) => call.tookMs);
+  return `${calls.length} ${outcomes}, ${Math.min(...took)}-${Math.max(...took)} ms`;
+}
 
 /** The first sample after `from` in which `instanceId` answered more calls than before it, or undefined. */
 function firstServedAfter(journal: Journal, instanceId: string, from: number): number | undefined {
@@ -696,18 +715,19 @@ describe('three shared stacks at once', { concurrency: 3 }, () => {
      */
     async function holdsAt200(
       t: TestContext,
-      step: { readonly action: string },
+      stepOrSteps: { readonly action: string } | readonly { readonly action: string }[],
       { settle, minOk, flowed }: { settle: string; minOk: number; flowed: string },
       own: (journal: Journal, delta: Delta) => void,
     ): Promise<void> {
-      const kind = step.action;
+      const method = 'action' in stepOrSteps ? [stepOrSteps] : stepOrSteps;
+      const kind = method.map((step) => step.action).join('+');
       await shared.withScenario(
         t,
         kind,
         {
           title: kind,
           hypothesis: { successRatioAtLeast: 1.0, maxWrong: 0, everyLiveInstanceServedWithin: '6s' },
-          method: [step],
+          method,
           settle,
           keepAlive: 1,
         },
@@ -740,6 +760,56 @@ describe('three shared stacks at once', { concurrency: 3 }, () => {
         });
       });
     }
+
+    // The network toxics, one after another on the same dc1 instance (each
+    // undone before the next; one run instead of four to keep make test in
+    // its time): 0 failed and 0 wrong, each read back applied (its toxic in
+    // force, the port redirected, no connection bypassing the proxy) and
+    // undone. And felt: calls made straight to that instance's address while
+    // each is on, past Consul and the client's call policy, show what its
+    // wire does (late answers, thin answers, resets, silence).
+    test('latency, bandwidth, reset-peer and blackhole on one dc1 instance, 5 s each at 200 calls/s: 0 failed, 0 wrong, each applied, felt on its wire, and undone', async (t) => {
+      const { stack } = shared;
+      assert.ok(stack, 'the multi-dc stack started');
+      const [victim] = inPreferredDatacenter((await stack.driver.targets('hello')).filter((target) => target.state === 'running'));
+      assert.ok(victim, 'a dc1 instance');
+      const probe = new DirectProbe(`${victim.ip}:${victim.port}`, { everyMs: 250, deadlineMs: 2_000 });
+      const steps = [
+        { action: 'latency', delay: '200ms', target: 'oldest', at: '1s', duration: '5s' },
+        { action: 'bandwidth', rate: 1, target: 'oldest', at: '8s', duration: '5s' },
+        { action: 'reset-peer', target: 'oldest', at: '15s', duration: '5s' },
+        { action: 'blackhole', target: 'oldest', at: '22s', duration: '5s' },
+      ] as const;
+      try {
+        await holdsAt200(t, steps, { settle: '5s', minOk: 4_000, flowed: '200/s for 32 s' }, (journal, delta) => {
+          const before = probe.between(0, (journal.actions[0]?.startedAt ?? 0) - 1);
+          const steady = before.filter((call) => call.outcome === 'ok');
+          assert.ok(steady.length >= 2, say('network', `direct calls answered before the faults: ${JSON.stringify(before)}`, delta));
+          const steadyMs = Math.max(...steady.map((call) => call.tookMs));
+          assert.ok(steadyMs < 200, say('network', `direct calls before the faults under 200 ms: ${summary(before)}`, delta));
+          for (const action of journal.actions) {
+            assert.deepEqual(action.targets, [victim.instanceId], say(action.kind, 'the drawn instance is the one called directly', delta));
+            // From 0.5 s in (the redirect and the reset of old connections done) until a call's
+            // deadline (2 s) and 0.5 s of slack before the undo begins (5 s in): 2 s, 8 calls.
+            const during = probe.between((action.startedAt ?? 0) + 500, (action.startedAt ?? 0) + 2_500);
+            // At 1 KB/s even a new connection's TLS handshake takes seconds: a call is answered late or not by its deadline.
+            const felt = {
+              latency: everyCall(['ok'], 200),
+              bandwidth: everyCall(['ok', 'DEADLINE_EXCEEDED'], 200),
+              'reset-peer': noneOk(),
+              blackhole: everyCall(['DEADLINE_EXCEEDED'], 2_000),
+            }[action.kind as (typeof steps)[number]['action']];
+            assert.ok(
+              during.length >= 6 && during.every(felt),
+              say(action.kind, `felt on the wire: direct calls ${JSON.stringify(during)} (steady: under ${steadyMs} ms)`, delta),
+            );
+            t.diagnostic(`${action.kind}: direct calls ${summary(during)}; applied: ${action.applied?.observed ?? '?'}`);
+          }
+        });
+      } finally {
+        await probe.stop();
+      }
+    });
 
     const faults = [
       { action: 'lose-datacenter', datacenter: 'dc1', at: '2s', duration: '8s' },

@@ -12,8 +12,8 @@ import Docker from 'dockerode';
 import { GenericContainer, type StartedTestContainer } from 'testcontainers';
 import { COMPOSE_PROJECT_LABEL, ROLE_LABEL } from '../chaos/docker/labels.js';
 import { proofLine } from '../chaos/engine/verdict.js';
-import { loadHelloProto } from '../packages/contracts/hello.js';
 import { journalIn, spawnChaosCli } from './support/chaos-cli.js';
+import { labClientCredentials, sayHelloAt } from './support/direct-calls.js';
 import { fetchStats } from '../packages/contracts/stats.js';
 import { correctInstances, statsWhen } from './support/client-stats.js';
 import { assertHardened } from './support/hardening.js';
@@ -200,33 +200,13 @@ describe('secure by default', () => {
     for (const attacker of attackers) await attacker.stop({ remove: true });
   });
 
-  /** One SayHello(1 + 2) to `address` as the lab's client names the service: its sum, or its error. */
-  async function sayHelloAt(
-    address: string,
-    credentials: grpc.ChannelCredentials,
-  ): Promise<{ readonly result: number } | { readonly error: grpc.ServiceError | null }> {
-    const client = new (loadHelloProto().hello.HelloService)(address, credentials, { 'grpc.ssl_target_name_override': 'HelloService' });
-    try {
-      return await new Promise((resolve) =>
-        client.SayHello({ name: 'caller', num1: 1, num2: 2 }, { deadline: Date.now() + 5_000 }, (error, answer) =>
-          resolve(answer ? { result: answer.result } : { error }),
-        ),
-      );
-    } finally {
-      client.close();
-    }
-  }
-
   test('gRPC needs a certificate from our CA: with our client certificate a call succeeds; without one, or with one from another CA, at the same address, a caller gets a clear error and no answer', async () => {
     const [target] = await stack.driver.targets('hello');
     assert.ok(target, 'a hello instance');
     const address = `${target.ip}:${target.port}`;
     const ca = readFileSync(join(ROOT, '.secrets/ca.pem'));
     // The positive control: this address answers from here, so the refusals below are the certificate's doing.
-    const control = await sayHelloAt(
-      address,
-      grpc.credentials.createSsl(ca, readFileSync(join(ROOT, '.secrets/client-key.pem')), readFileSync(join(ROOT, '.secrets/client.pem'))),
-    );
+    const control = await sayHelloAt(address, labClientCredentials());
     assert.deepEqual(control, { result: 3 }, `our client certificate: SayHello(1 + 2) at ${address} answered ${JSON.stringify(control)}`);
     const consul = process.env.CONSUL_BIN ?? 'consul';
     await run(consul, ['tls', 'ca', 'create'], { cwd: work });

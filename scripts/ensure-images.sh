@@ -79,12 +79,15 @@ build_local_consul_image() {
   rm -rf "$dir"
 }
 
-# The partition helper: iptables from Debian's mirror, so its build needs
-# containers to reach the mirror (the only build that does).
+# The network helper: iptables and iproute2 from Debian's mirror, so its
+# build needs containers to reach the mirror (the only build that does), and
+# toxiproxy-server, built here like Consul.
 build_netfault_image() {
   ensure_debian_base
-  local dir
+  local toxiproxy_bin dir
+  toxiproxy_bin=$("$PROJECT_ROOT/scripts/ensure-toxiproxy.sh" | tail -n 1)
   dir=$(mktemp -d)
+  cp "$toxiproxy_bin" "$dir/toxiproxy-server"
   build_on_debian netfault-image "$NETFAULT_IMAGE" netfault.Dockerfile "$dir"
   rm -rf "$dir"
 }
@@ -110,7 +113,7 @@ node_image=$(choose "$OFFICIAL_NODE_IMAGE" "$LOCAL_NODE_IMAGE" build_local_node_
 step "images: consul"
 consul_image=$(choose "$OFFICIAL_CONSUL_IMAGE" "$LOCAL_CONSUL_IMAGE" build_local_consul_image)
 
-step "images: partition helper"
+step "images: network helper"
 if image_present "$NETFAULT_IMAGE"; then skip "$NETFAULT_IMAGE"; else build_netfault_image; fi
 
 cat >"$PROJECT_ROOT/.env.partial" <<ENV

@@ -1,5 +1,6 @@
 import Docker from 'dockerode';
 import { netfaultImage } from './chosen-images.js';
+import { type Redirect, redirectRule, resetEstablished } from '../toxiproxy/redirect.js';
 import type { Limits, LimitsUpdate } from './resource-limits.js';
 import { CHAOS_TARGET_LABEL, DATACENTER_LABEL, isInScope, ROLE_LABEL, SWARM_SERVICE_LABEL, type TargetScope } from './labels.js';
 import { pollUntil } from '../../packages/runtime/poll.js';
@@ -62,6 +63,19 @@ const PACKET_LOSS_CHAINS = [
 export interface PacketLossRule {
   readonly chain: string;
   readonly probability: number;
+}
+
+/** On a Toxiproxy sidecar: the id of the container whose network namespace it runs in. */
+export const TOXIPROXY_FOR_LABEL = 'grpc-consul-lab.toxiproxy-for';
+/** Where a sidecar's Toxiproxy API listens, on its target's address. */
+export const TOXIPROXY_API_PORT = 8474;
+
+/** The connections established to a port in a namespace, by where they come from. */
+export interface PortConnections {
+  /** From loopback: in that namespace, such as Toxiproxy's to its upstream. */
+  readonly local: number;
+  /** From another address: callers reaching the port without the proxy. */
+  readonly remote: number;
 }
 
 const PACKET_LOSS_LISTED = new RegExp(`^-A (\\S+) .*--probability (\\S+) .*--comment ${PACKET_LOSS_COMMENT} -j DROP$`);
@@ -252,6 +266,93 @@ export class DockerDriver {
   }
 
   /**
+   * Starts toxiproxy-server in the container's network namespace: a sidecar
+   * of the netfault image (no capability, read-only root), labelled with the
+   * scope so a sweep finds one a crash left, and with its target. Returns its
+   * API's URL, on the target's address.
+   */
+  async startToxiproxy(target: TargetContainer): Promise<string> {
+    const current = await this.describe(target.containerId);
+    const sidecar = await this.docker.createContainer({
+      name: `${current.name}-toxiproxy`,
+      Image: this.netfaultImage ?? netfaultImage(),
+      Cmd: ['toxiproxy-server', '-host', '0.0.0.0', '-port', String(TOXIPROXY_API_PORT), '-proxy-metrics'],
+      Labels: { [this.scope.label]: this.scope.value, [ROLE_LABEL]: 'toxiproxy', [TOXIPROXY_FOR_LABEL]: current.containerId },
+      HostConfig: {
+        NetworkMode: `container:${current.containerId}`,
+        CapDrop: ['ALL'],
+        ReadonlyRootfs: true,
+        SecurityOpt: ['no-new-privileges'],
+      },
+    });
+    await sidecar.start();
+    return `http://${current.ip}:${TOXIPROXY_API_PORT}`;
+  }
+
+  /** The names of the Toxiproxy sidecars running in the container's namespace now. */
+  async toxiproxySidecars(target: TargetContainer): Promise<string[]> {
+    const listed = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${TOXIPROXY_FOR_LABEL}=${target.containerId}`, `${this.scope.label}=${this.scope.value}`] },
+    });
+    return listed.map((entry) => (entry.Names[0] ?? entry.Id).replace(/^\//, ''));
+  }
+
+  /** Removes every Toxiproxy sidecar of the container: the connections through it close, and its callers reconnect. */
+  async removeToxiproxy(target: TargetContainer): Promise<void> {
+    for (const name of await this.toxiproxySidecars(target)) {
+      await this.docker
+        .getContainer(name)
+        .remove({ force: true })
+        .catch((error: { statusCode?: number }) => {
+          if (error.statusCode !== 404) throw error;
+        });
+    }
+  }
+
+  /**
+   * Sends the connections from outside to the container's port through the
+   * Toxiproxy in its namespace (chaos/toxiproxy/README.md): the REDIRECT
+   * rule, then a reset of the connections already open, which conntrack
+   * would otherwise keep on their direct path for as long as they live.
+   */
+  async redirectToProxy(target: TargetContainer, redirect: Redirect): Promise<void> {
+    await this.describe(target.containerId);
+    await this.inNetworkNamespace(target, `${shellLine(redirectRule('-A', redirect))} && ${shellLine(resetEstablished(redirect.port))}`);
+  }
+
+  /** Undoes redirectToProxy's rule (every copy of it); a container that is gone or restarted has none. */
+  async removeRedirect(target: TargetContainer, redirect: Redirect): Promise<void> {
+    const current = await this.describe(target.containerId);
+    if (current.state !== 'running' && current.state !== 'paused') return;
+    await this.inNetworkNamespace(
+      target,
+      `while ${shellLine(redirectRule('-C', redirect))} 2>/dev/null; do ${shellLine(redirectRule('-D', redirect))} || exit 1; done`,
+    );
+  }
+
+  /** Whether the container's namespace redirects its port to the proxy now. */
+  async redirectsToProxy(target: TargetContainer, redirect: Redirect): Promise<boolean> {
+    await this.describe(target.containerId);
+    const found = await this.inNetworkNamespace(
+      target,
+      `if ${shellLine(redirectRule('-C', redirect))} 2>/dev/null; then echo yes; else echo no; fi`,
+    );
+    return found === 'yes';
+  }
+
+  /** The connections established to `port` in the container's namespace now, as `ss` lists them. */
+  async connectionsTo(target: TargetContainer, port: number): Promise<PortConnections> {
+    await this.describe(target.containerId);
+    const peers = (await this.inNetworkNamespace(target, `ss -Htn state established '( sport = :${port} )'`))
+      .split(/\r?\n/)
+      .map((line) => line.trim().split(/\s+/).at(-1) ?? '')
+      .filter((peer) => peer !== '');
+    const local = peers.filter((peer) => peer.startsWith('127.') || peer.startsWith('[::1]') || peer.startsWith('[::ffff:127.')).length;
+    return { local, remote: peers.length - local };
+  }
+
+  /**
    * Runs `script` in a short-lived helper container that shares the target's
    * network namespace with NET_ADMIN only (Pumba's way): the target itself
    * keeps its dropped capabilities and needs no tools. Returns its output.
@@ -276,7 +377,7 @@ export class DockerDriver {
       await helper.start();
       const { StatusCode } = (await helper.wait()) as { StatusCode: number };
       const output = (await helper.logs({ stdout: true, stderr: true })).toString('utf8').trim();
-      if (StatusCode !== 0) throw new Error(`iptables in ${target.name}'s network namespace exited ${StatusCode}: ${output}`);
+      if (StatusCode !== 0) throw new Error(`the network helper in ${target.name}'s namespace exited ${StatusCode}: ${output}`);
       return output;
     } finally {
       await helper.remove({ force: true }).catch(() => undefined);
@@ -390,6 +491,11 @@ export class DockerDriver {
 function serviceAliases(aliases: string[] | null | undefined, info: Docker.ContainerInspectInfo): string[] {
   // Keep service-level aliases ("hello"), drop the old container's own id and hostname.
   return (aliases ?? []).filter((alias) => alias !== info.Config.Hostname && !info.Id.startsWith(alias));
+}
+
+/** An argv as one line of sh, each word single-quoted. */
+function shellLine(argv: readonly string[]): string {
+  return argv.map((word) => `'${word.replaceAll("'", "'\\''")}'`).join(' ');
 }
 
 function ignoreNotModified(error: { statusCode?: number }): void {

@@ -3,6 +3,8 @@ import { DROP_RULES, type DockerDriver, type PacketLossRule, type TargetContaine
 import { coresOf, describeCpu, describeMemory, type Limits, sameCores } from '../docker/resource-limits.js';
 import { type Clock, pollUntil, systemClock } from '../../packages/runtime/poll.js';
 import type { Observation } from './journal.js';
+import type { Redirect } from '../toxiproxy/redirect.js';
+import type { Toxic } from '../toxiproxy/toxics.js';
 import { HELLO_SERVICE_NAME } from '../../packages/contracts/hello.js';
 
 /**
@@ -132,6 +134,53 @@ export function packetsLost(driver: DockerDriver, target: TargetContainer, proba
     return {
       observed: `${target.name}: ${rules.length > 0 ? listed : 'no packet-loss rule'}`,
       ok: probability === undefined ? rules.length === 0 : chains.join() === 'INPUT,OUTPUT' && rules.every(asked),
+    };
+  };
+}
+
+/**
+ * A network fault through Toxiproxy in place (chaos/faults/network-toxics.ts):
+ * its toxic in force with the attributes asked, the REDIRECT rule in the
+ * namespace, and no connection reaching the instance's port from outside
+ * the namespace, so every caller's bytes pass the toxic (a connection left on
+ * its direct path would make the fault a no-op for that caller).
+ */
+export function throughToxiproxy(
+  driver: DockerDriver,
+  target: TargetContainer,
+  redirect: Redirect,
+  toxics: () => Promise<readonly Toxic[]>,
+  toxic: Toxic,
+): ReadBack {
+  return async () => {
+    const [inForce, redirected, connections] = await Promise.all([
+      toxics(),
+      driver.redirectsToProxy(target, redirect),
+      driver.connectionsTo(target, redirect.port),
+    ]);
+    const found = inForce.find((candidate) => candidate.name === toxic.name);
+    const asked = found !== undefined && found.type === toxic.type && found.stream === toxic.stream && sameAttributes(found, toxic);
+    return {
+      observed: `${target.name}: toxic ${found ? `${found.type} ${JSON.stringify(found.attributes)} on ${found.stream}` : `${toxic.name} not in force`}; port ${redirect.port} ${redirected ? `redirected to ${redirect.proxyPort}` : 'not redirected'}; ${connections.remote} connection(s) from outside bypass the proxy, ${connections.local} from within`,
+      ok: asked && redirected && connections.remote === 0,
+    };
+  };
+}
+
+function sameAttributes(found: Toxic, asked: Toxic): boolean {
+  const attributes = found.attributes as Readonly<Record<string, unknown>>;
+  return Object.entries(asked.attributes).every(([key, value]) => attributes[key] === value);
+}
+
+/** No Toxiproxy sidecar in the container's namespace and no REDIRECT rule: its callers reach it directly again. */
+export function noToxiproxy(driver: DockerDriver, target: TargetContainer, redirect: Redirect): ReadBack {
+  return async () => {
+    const sidecars = await driver.toxiproxySidecars(target);
+    const state = (await current(driver, target))?.state ?? 'gone';
+    const redirected = (state === 'running' || state === 'paused') && (await driver.redirectsToProxy(target, redirect));
+    return {
+      observed: `${target.name}: ${sidecars.length > 0 ? `Toxiproxy sidecar ${sidecars.join(', ')} still there` : 'no Toxiproxy sidecar'}; port ${redirect.port} ${redirected ? 'still redirected' : 'not redirected'}`,
+      ok: sidecars.length === 0 && !redirected,
     };
   };
 }

@@ -208,6 +208,11 @@ test('a container that is not a chaos target of the scope is refused by every ne
     () => driver.limits(client),
     () => driver.updateLimits(client, { NanoCpus: 50_000_000 }),
     () => driver.memoryUsage(client),
+    () => driver.startToxiproxy(client),
+    () => driver.redirectToProxy(client, { port: 50051, proxyPort: 8475 }),
+    () => driver.removeRedirect(client, { port: 50051, proxyPort: 8475 }),
+    () => driver.redirectsToProxy(client, { port: 50051, proxyPort: 8475 }),
+    () => driver.connectionsTo(client, 50051),
   ]) {
     await assert.rejects(call(), (error: Error) => {
       assert.ok(error instanceof RefusedTargetError);
@@ -233,6 +238,11 @@ test('bad input in a scenario file is one line naming the field and what it take
   const probability = 'a probability of losing each packet, above 0 and at most 1, such as 0.3';
   const cpus = 'a share of one core from 0.01 (Docker takes no less) to 1, such as 0.05';
   const memory = 'a memory size of at least 6m (the smallest limit Docker takes), such as "48m"';
+  const delay = 'a delay from 1ms to 1m, such as "200ms"';
+  const aDuration = 'a duration such as "500ms", "5s" or "1m"';
+  const jitter = 'a spread of the delay from 0ms up to the delay itself, such as "50ms"';
+  const rate = 'a rate in KB/s from 1 to 1000000, such as 5';
+  const resetAfter = 'how long after its start a connection is reset, from 0ms to 1m, such as "0ms"';
   for (const [fields, says] of [
     ['packet-loss\n    probability: 0', `bad.yaml:4: method.0.probability: ${probability}`],
     ['packet-loss\n    probability: 1.5', `bad.yaml:4: method.0.probability: ${probability}`],
@@ -242,12 +252,24 @@ test('bad input in a scenario file is one line naming the field and what it take
     ['memory-pressure\n    memory: 5m', `bad.yaml:4: method.0.memory: ${memory}`],
     ['memory-pressure\n    memory: 48MB', `bad.yaml:4: method.0.memory: ${memory}`],
     ['memory-pressure\n    memory: 48', `bad.yaml:4: method.0.memory: ${memory}`],
+    ['latency\n    delay: 0ms', `bad.yaml:4: method.0.delay: ${delay}`],
+    ['latency\n    delay: 2m', `bad.yaml:4: method.0.delay: ${delay}`],
+    ['latency\n    delay: 200', `bad.yaml:4: method.0.delay: ${aDuration}`],
+    ['latency\n    delay: 100ms\n    delayJitter: 150ms', `bad.yaml:5: method.0.delayJitter: ${jitter}`],
+    ['bandwidth\n    rate: 0', `bad.yaml:4: method.0.rate: ${rate}`],
+    ['bandwidth\n    rate: 1.5', `bad.yaml:4: method.0.rate: ${rate}`],
+    ['reset-peer\n    after: 2m', `bad.yaml:4: method.0.after: ${resetAfter}`],
+    ['blackhole\n    delay: 1s', 'bad.yaml:3: method.0: Unrecognized key: "delay"'],
   ] as const) {
     assert.equal(step(fields), says, fields);
     assert.doesNotMatch(says, /\n/);
   }
   assert.equal(step('packet-loss\n    probability: 1'), 'accepted');
   assert.equal(step('cpu-starve\n    cpus: 0.01'), 'accepted');
+  assert.equal(step('latency\n    delay: 1m\n    delayJitter: 1m'), 'accepted');
+  assert.equal(step('bandwidth\n    rate: 1'), 'accepted');
+  assert.equal(step('reset-peer'), 'accepted');
+  assert.equal(step('blackhole'), 'accepted');
   assert.equal(step('memory-pressure\n    memory: 6m'), 'accepted');
 });
 

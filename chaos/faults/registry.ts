@@ -10,6 +10,7 @@ import { killConsulFollower } from './kill-consul-follower.js';
 import { killConsulLeader } from './kill-consul-leader.js';
 import { loseDatacenter } from './lose-datacenter.js';
 import { memoryPressure } from './memory-pressure.js';
+import { bandwidthFault, blackholeFault, latencyFault, resetPeerFault } from './network-toxics.js';
 import { packetLoss } from './packet-loss.js';
 import { partition } from './partition.js';
 import { partitionDatacenter } from './partition-datacenter.js';
@@ -37,7 +38,11 @@ export const FAULT_KINDS = byName({
   pause,
   partition,
   disconnect,
+  latency: latencyFault,
+  bandwidth: bandwidthFault,
   'packet-loss': packetLoss,
+  'reset-peer': resetPeerFault,
+  blackhole: blackholeFault,
   'cpu-starve': cpuStarve,
   'memory-pressure': memoryPressure,
   'restart-consul': restartConsul,

@@ -107,7 +107,8 @@ async function convergingProblems(stack: CleanStack, consul: ConsulHttp): Promis
 
 /**
  * DROP rules left in each target's network namespace: partition's (every
- * packet), packet-loss's (some), any other; the stack itself sets none. Read
+ * packet), packet-loss's (some), any other; the stack itself sets none. And
+ * a Toxiproxy sidecar left in one (the network toxics'). Read
  * once, at the end: nothing in the stack removes such a rule by itself, so
  * waiting would not change the answer (and each read starts a helper container).
  */
@@ -116,8 +117,12 @@ async function ruleProblems(stack: CleanStack, targets: readonly TargetContainer
   const found = await Promise.all(
     withNamespace.map(async (target) => {
       try {
-        const rules = (await stack.driver.iptablesRules(target)).filter((rule) => / -j DROP$/.test(rule));
-        return rules.length === 0 ? [] : [`${target.name}: ${rules.length} DROP rule(s) left in its netns (${rules.join('; ')})`];
+        const [listed, sidecars] = await Promise.all([stack.driver.iptablesRules(target), stack.driver.toxiproxySidecars(target)]);
+        const rules = listed.filter((rule) => / -j DROP$/.test(rule));
+        return [
+          ...(rules.length === 0 ? [] : [`${target.name}: ${rules.length} DROP rule(s) left in its netns (${rules.join('; ')})`]),
+          ...(sidecars.length === 0 ? [] : [`${target.name}: Toxiproxy sidecar(s) left in its netns (${sidecars.join(', ')})`]),
+        ];
       } catch (error) {
         return [`${target.name}: iptables rules not read: ${messageOf(error)}`];
       }
@@ -130,8 +135,8 @@ async function ruleProblems(stack: CleanStack, targets: readonly TargetContainer
  * Fails unless the stack is clean: every chaos target (hello instances and
  * Consul servers) running and attached to the stack's network; Consul passing
  * exactly the running hello instances, each at its container's address and
- * port; the client resolving exactly those; no gray-fault key; no DROP rule in
- * any target's network namespace. Waits up to `withinMs` (30 s) for Docker,
+ * port; the client resolving exactly those; no gray-fault key; no DROP rule
+ * and no Toxiproxy sidecar in any target's network namespace. Waits up to `withinMs` (30 s) for Docker,
  * Consul and the client to agree, then fails with what it last saw.
  */
 export async function assertStackClean(stack: CleanStack, { name, withinMs = 30_000 }: CleanOptions): Promise<void> {

@@ -1,10 +1,16 @@
-# The chaos runner's partition helper: iptables, run for a moment in a target
-# container's network namespace (with NET_ADMIN only) to drop its packets, the
-# way Pumba does. The one image whose build fetches a package (iptables, from
-# Debian's mirror over HTTP); the targets themselves carry no network tools.
+# The chaos runner's network helper, run in a target container's network
+# namespace (with NET_ADMIN only), the way Pumba does: iptables drops its
+# packets (partition, packet-loss) or redirects its port to Toxiproxy; `ss -K`
+# resets the connections already open; toxiproxy-server (built from the Go
+# module proxy by scripts/ensure-toxiproxy.sh, copied into the context) is the
+# long-lived sidecar that latency, bandwidth, reset-peer and blackhole go
+# through. The one image whose build fetches packages (iptables, iproute2,
+# from Debian's mirror over HTTP); the targets themselves carry no network tools.
 ARG DEBIAN_IMAGE
 FROM ${DEBIAN_IMAGE}
 RUN apt-get update -qq \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends iptables >/dev/null \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends iptables iproute2 >/dev/null \
  && rm -rf /var/lib/apt/lists/* \
- && iptables --version
+ && iptables --version && ss --version
+COPY toxiproxy-server /usr/local/bin/toxiproxy-server
+RUN toxiproxy-server --version

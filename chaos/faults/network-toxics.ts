@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import type { TargetContainer } from '../docker/docker-driver.js';
+import { noToxiproxy, throughToxiproxy } from '../engine/read-back.js';
+import { duration } from '../scenario/duration.js';
+import { proxyFor, type Redirect } from '../toxiproxy/redirect.js';
+import { ToxiproxyApi } from '../toxiproxy/toxiproxy-api.js';
+import { bandwidth, blackhole, latency, resetPeer, type Toxic } from '../toxiproxy/toxics.js';
+import { lastsItsDuration } from './action-fields.js';
+import type { StepContext } from './fault-kind.js';
+import { boundedInstanceSchema, type InstanceFault, oneInstanceKind } from './one-instance.js';
+
+/**
+ * latency, bandwidth, reset-peer and blackhole: one instance's connections
+ * from outside sent through a Toxiproxy in its own network namespace for
+ * `duration`, with one toxic (chaos/toxiproxy/README.md). Its address, its
+ * process and its registration stay as they are; what reaches it, and
+ * Consul's gRPC check with it, takes the toxic. Undone by removing the
+ * toxic, the REDIRECT rule and the sidecar: the connections through the
+ * proxy close and the callers reconnect directly.
+ */
+
+/** The proxy's name in the sidecar, and the port it listens on in the namespace (next to the API's 8474). */
+const PROXY_NAME = 'instance';
+const PROXY_PORT = 8475;
+/** A fresh sidecar's API answers within a second; more is a sidecar that did not start. */
+const SIDECAR_STARTS_WITHIN_MS = 10_000;
+
+const DELAY = 'a delay from 1ms to 1m, such as "200ms"';
+const DELAY_JITTER = 'a spread of the delay from 0ms up to the delay itself, such as "50ms"';
+const RATE = 'a rate in KB/s from 1 to 1000000, such as 5';
+const RESET_AFTER = 'how long after its start a connection is reset, from 0ms to 1m, such as "0ms"';
+
+const latencySchema = boundedInstanceSchema('latency', {
+  delay: duration.pipe(z.number().min(1, DELAY).max(60_000, DELAY)).prefault('200ms'),
+  delayJitter: duration.pipe(z.number().max(60_000, DELAY_JITTER)).prefault('0ms'),
+}).refine((action) => action.delayJitter <= action.delay, { message: DELAY_JITTER, path: ['delayJitter'] });
+
+const bandwidthSchema = boundedInstanceSchema('bandwidth', {
+  rate: z.number({ error: RATE }).int(RATE).min(1, RATE).max(1_000_000, RATE).default(5),
+});
+
+const resetPeerSchema = boundedInstanceSchema('reset-peer', {
+  after: duration.pipe(z.number().max(60_000, RESET_AFTER)).prefault('0ms'),
+});
+
+const blackholeSchema = boundedInstanceSchema('blackhole', {});
+
+/**
+ * Puts the toxic in front of the victim: the sidecar, its proxy to the
+ * instance on loopback, the toxic, then the redirect (last, so no caller
+ * passes the proxy before the toxic is on it). The undo, registered before
+ * any of it, takes away whatever of it is there.
+ */
+function throughToxic(victim: TargetContainer, toxic: Toxic, { driver }: StepContext, what: string): InstanceFault {
+  const redirect: Redirect = { port: victim.port, proxyPort: PROXY_PORT };
+  let api: ToxiproxyApi | undefined;
+  const toxics = async (): Promise<readonly Toxic[]> => (api ? api.toxics(PROXY_NAME) : []);
+  return {
+    act: async () => {
+      api = new ToxiproxyApi(await driver.startToxiproxy(victim));
+      await answering(api);
+      await api.createProxy(proxyFor(PROXY_NAME, redirect));
+      await api.addToxic(PROXY_NAME, toxic);
+      await driver.redirectToProxy(victim, redirect);
+    },
+    detail: `${what} on ${victim.name} (${victim.ip}:${victim.port}), through Toxiproxy in its namespace`,
+    proof: throughToxiproxy(driver, victim, redirect, toxics, toxic),
+    undo: {
+      description: `take ${victim.name}'s ${toxic.type} toxic, its redirect and its Toxiproxy away`,
+      run: async () => {
+        // The rule first: new connections go direct; removing the sidecar then closes the ones through it.
+        await driver.removeRedirect(victim, redirect);
+        await driver.removeToxiproxy(victim);
+      },
+      proof: noToxiproxy(driver, victim, redirect),
+    },
+  };
+}
+
+/** Waits for a just-started sidecar's API; its last error when it never answers. */
+async function answering(api: ToxiproxyApi): Promise<void> {
+  const until = Date.now() + SIDECAR_STARTS_WITHIN_MS;
+  for (;;) {
+    try {
+      await api.version();
+      return;
+    } catch (error) {
+      if (Date.now() >= until) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+// Toxiproxy's address is the victim's on its network: the runner reaches it
+// from the host over a Compose bridge, not over a Swarm overlay.
+const ON_COMPOSE = { compose: true, swarm: false } as const;
+
+export const latencyFault = oneInstanceKind(latencySchema, {
+  describe: (action) =>
+    `delay ${action.target} instance's answers by ${action.delay} ms${action.delayJitter > 0 ? ` ± ${action.delayJitter} ms` : ''} on the wire for ${action.duration} ms`,
+  lastsMs: lastsItsDuration,
+  runsOn: ON_COMPOSE,
+  faultOn: (victim, { action }, context) =>
+    throughToxic(victim, latency(action.delay, action.delayJitter), context, `answers ${action.delay} ms ± ${action.delayJitter} ms late`),
+});
+
+export const bandwidthFault = oneInstanceKind(bandwidthSchema, {
+  describe: (action) => `thin ${action.target} instance's answers to ${action.rate} KB/s a connection for ${action.duration} ms`,
+  lastsMs: lastsItsDuration,
+  runsOn: ON_COMPOSE,
+  faultOn: (victim, { action }, context) => throughToxic(victim, bandwidth(action.rate), context, `answers at ${action.rate} KB/s`),
+});
+
+export const resetPeerFault = oneInstanceKind(resetPeerSchema, {
+  describe: (action) => `reset ${action.target} instance's connections ${action.after} ms after they open for ${action.duration} ms`,
+  lastsMs: lastsItsDuration,
+  runsOn: ON_COMPOSE,
+  faultOn: (victim, { action }, context) =>
+    throughToxic(victim, resetPeer(action.after), context, `connections reset ${action.after} ms after they open`),
+});
+
+export const blackholeFault = oneInstanceKind(blackholeSchema, {
+  describe: (action) => `black-hole ${action.target} instance (connections accepted, nothing answered) for ${action.duration} ms`,
+  lastsMs: lastsItsDuration,
+  runsOn: ON_COMPOSE,
+  faultOn: (victim, _step, context) => throughToxic(victim, blackhole(), context, 'connections accepted and nothing answered'),
+});
