@@ -26,3 +26,26 @@ for (const [value, reason] of [
     );
   });
 }
+
+test('the call policy: weighted round robin with retries unless BALANCER and HEDGING_DELAY_MS say otherwise', () => {
+  const shipped = parseEnv(clientEnvSpec, {});
+  assert.equal(shipped.BALANCER, 'weighted_round_robin');
+  assert.equal(shipped.HEDGING_DELAY_MS, undefined);
+  const hedged = parseEnv(clientEnvSpec, { BALANCER: 'round_robin', HEDGING_DELAY_MS: '5' });
+  assert.equal(hedged.BALANCER, 'round_robin');
+  assert.equal(hedged.HEDGING_DELAY_MS, 5);
+});
+
+for (const [name, value] of [
+  ['BALANCER', 'pick_first'],
+  ['HEDGING_DELAY_MS', '0'],
+  ['HEDGING_DELAY_MS', '5ms'],
+] as const) {
+  test(`${name}=${value} is refused with one line naming it`, () => {
+    assert.throws(
+      () => parseEnv(clientEnvSpec, { [name]: value }),
+      (error: unknown) =>
+        error instanceof EnvConfigError && error.message.startsWith(`invalid ${name}: "${value}"`) && !error.message.includes('\n'),
+    );
+  });
+}

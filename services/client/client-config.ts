@@ -44,6 +44,21 @@ export const clientEnvSpec = {
     default: '5',
     schema: z.coerce.number().int().min(2).max(5),
   },
+  BALANCER: {
+    description:
+      'how calls spread over the instances, under outlier detection: weighted_round_robin (by the load each reports) or round_robin (docs/gray-failures.md compares them)',
+    default: 'weighted_round_robin',
+    schema: z.enum(['weighted_round_robin', 'round_robin']),
+  },
+  HEDGING_DELAY_MS: {
+    description:
+      'hedging instead of retries: another copy of a call every N ms until one answers, up to MAX_ATTEMPTS (docs/figures.md, network faults); empty: retries',
+    default: '',
+    schema: z
+      .string()
+      .regex(/^(|[1-9]\d*)$/, 'a whole number of milliseconds from 1, or empty for retries instead')
+      .transform((value) => (value === '' ? undefined : Number(value))),
+  },
   WAIT_FOR_READY: {
     description: 'while no instance is up, calls wait for one (up to DEADLINE_MS) instead of failing at once',
     default: 'true',

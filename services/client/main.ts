@@ -24,7 +24,12 @@ async function main(): Promise<void> {
   const hello = createHelloClient({
     target: config.TARGET,
     consulDatacenters: config.CONSUL_DATACENTERS,
-    callPolicy: { deadlineMs: config.DEADLINE_MS, maxAttempts: config.MAX_ATTEMPTS },
+    callPolicy: {
+      deadlineMs: config.DEADLINE_MS,
+      maxAttempts: config.MAX_ATTEMPTS,
+      balancer: config.BALANCER,
+      ...(config.HEDGING_DELAY_MS !== undefined && { hedgingDelayMs: config.HEDGING_DELAY_MS }),
+    },
     keepalive: { timeMs: config.KEEPALIVE_TIME_MS, timeoutMs: config.KEEPALIVE_TIMEOUT_MS },
     ratePerSecond: config.CALL_RATE,
     concurrency: config.CONCURRENCY,

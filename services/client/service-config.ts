@@ -19,7 +19,7 @@ export interface CallPolicy {
    * detection. The bench compares them (`node dist/bench/slow-instance.js`).
    */
   readonly balancer?: Balancer;
-  /** Hedging instead of retries: another attempt every delayMs until one answers (bench only: see docs/gray-failures.md). */
+  /** Hedging instead of retries: another attempt every delayMs until one answers (the client's HEDGING_DELAY_MS; docs/gray-failures.md). */
   readonly hedgingDelayMs?: number;
   /**
    * grpc-js's retryThrottling (gRFC A6), per target: each failed attempt
