@@ -26,9 +26,10 @@ import { openHeadless } from './support/headless-browser.js';
 import { sweep } from './support/docker-sweep.js';
 import { type Delta, deltaOf, say } from './support/judge.js';
 import { assertStackClean } from './support/stack-clean.js';
-import { type DirectCall, DirectProbe } from './support/direct-calls.js';
+import { describeHaStack } from './ha-stack.js';
+import { type DirectCall, DirectProbe, helloCallTo } from './support/direct-calls.js';
 import { inPreferredDatacenter } from '../chaos/faults/hello-targets.js';
-import { instanceIdOf } from '@grpc-consul-lab/consul-discovery';
+import { ConsulError, instanceIdOf } from '@grpc-consul-lab/consul-discovery';
 
 /**
  * Every fault of the chaos runner against the secure compose stack (the one
@@ -222,8 +223,11 @@ function firstServedAfter(journal: Journal, instanceId: string, from: number): n
 // out its fault, so several at once divide the file's time on two cores. A suite's
 // tests inherit its concurrency: each stack's describe sets 1 again. The
 // corrupt instance runs on the first stack only to even out their times
-// (measured 204 s and 230 s before, the file bound by the longer).
-describe('three shared stacks at once', { concurrency: 3 }, () => {
+// (measured 204 s and 230 s before, the file bound by the longer). The fourth,
+// PROFILE=ha's three Consul servers, is e2e/ha-stack.ts's.
+describe('four shared stacks at once', { concurrency: 4 }, () => {
+  describeHaStack();
+
   describe('kills, replacements and a corrupt instance, on one stack', { concurrency: 1 }, () => {
     const shared = new SharedStack('kills');
     before(() => shared.start());
@@ -749,7 +753,7 @@ describe('three shared stacks at once', { concurrency: 3 }, () => {
     const instanceFaults = [
       { action: 'packet-loss', probability: 0.3, at: '1s', duration: '6s' },
       { action: 'cpu-starve', cpus: 0.05, at: '1s', duration: '6s' },
-      { action: 'memory-pressure', memory: '48m', at: '1s', duration: '6s' },
+      { action: 'memory-pressure', memory: '64m', at: '1s', duration: '6s' },
     ] as const;
     for (const step of instanceFaults) {
       const kind = step.action;
@@ -763,51 +767,77 @@ describe('three shared stacks at once', { concurrency: 3 }, () => {
 
     // The network toxics, one after another on the same dc1 instance (each
     // undone before the next; one run instead of four to keep make test in
-    // its time): 0 failed and 0 wrong, each read back applied (its toxic in
-    // force, the port redirected, no connection bypassing the proxy) and
-    // undone. And felt: calls made straight to that instance's address while
-    // each is on, past Consul and the client's call policy, show what its
+    // its time), then a black hole in front of dc1's Consul server: 0 failed
+    // and 0 wrong, each read back applied (its toxic in force, the port
+    // redirected, no connection bypassing the proxy) and undone. And felt:
+    // calls made straight to that instance's address (and requests to dc1's
+    // Consul) while each is on, past the client's call policy, show what its
     // wire does (late answers, thin answers, resets, silence).
-    test('latency, bandwidth, reset-peer and blackhole on one dc1 instance, 5 s each at 200 calls/s: 0 failed, 0 wrong, each applied, felt on its wire, and undone', async (t) => {
+    test("latency, bandwidth, reset-peer and blackhole on one dc1 instance, then blackhole on dc1's Consul, 6 s each at 200 calls/s: 0 failed, 0 wrong, each applied, felt on its wire, and undone", async (t) => {
       const { stack } = shared;
       assert.ok(stack, 'the multi-dc stack started');
       const [victim] = inPreferredDatacenter((await stack.driver.targets('hello')).filter((target) => target.state === 'running'));
       assert.ok(victim, 'a dc1 instance');
-      const probe = new DirectProbe(`${victim.ip}:${victim.port}`, { everyMs: 250, deadlineMs: 2_000 });
+      const [dc1Consul] = inPreferredDatacenter(await stack.driver.targets('consul'));
+      assert.ok(dc1Consul, "dc1's Consul server");
+      const probe = new DirectProbe(helloCallTo(`${victim.ip}:${victim.port}`, 2_000));
+      // dc1's Consul through its published port (the first of the stack's), as make chaos and a user reach it.
+      const consul = await stack.consulApi();
+      const [dc1Endpoint] = consul.endpoints;
+      const consulProbe = new DirectProbe(async () =>
+        consul.healthService({ service: HELLO_SERVICE_NAME }, { endpoint: dc1Endpoint, timeoutMs: 2_000 }).then(
+          () => 'ok',
+          (error: unknown) => (error instanceof ConsulError ? error.kind : 'error'),
+        ),
+      );
       const steps = [
-        { action: 'latency', delay: '200ms', target: 'oldest', at: '1s', duration: '5s' },
-        { action: 'bandwidth', rate: 1, target: 'oldest', at: '8s', duration: '5s' },
-        { action: 'reset-peer', target: 'oldest', at: '15s', duration: '5s' },
-        { action: 'blackhole', target: 'oldest', at: '22s', duration: '5s' },
+        { action: 'latency', delay: '200ms', target: 'oldest', at: '1s', duration: '6s' },
+        { action: 'bandwidth', rate: 1, target: 'oldest', at: '9s', duration: '6s' },
+        { action: 'reset-peer', target: 'oldest', at: '17s', duration: '6s' },
+        { action: 'blackhole', target: 'oldest', at: '25s', duration: '6s' },
+        { action: 'blackhole', on: 'consul', at: '33s', duration: '6s' },
       ] as const;
       try {
-        await holdsAt200(t, steps, { settle: '5s', minOk: 4_000, flowed: '200/s for 32 s' }, (journal, delta) => {
-          const before = probe.between(0, (journal.actions[0]?.startedAt ?? 0) - 1);
-          const steady = before.filter((call) => call.outcome === 'ok');
-          assert.ok(steady.length >= 2, say('network', `direct calls answered before the faults: ${JSON.stringify(before)}`, delta));
-          const steadyMs = Math.max(...steady.map((call) => call.tookMs));
-          assert.ok(steadyMs < 200, say('network', `direct calls before the faults under 200 ms: ${summary(before)}`, delta));
-          for (const action of journal.actions) {
-            assert.deepEqual(action.targets, [victim.instanceId], say(action.kind, 'the drawn instance is the one called directly', delta));
-            // From 0.5 s in (the redirect and the reset of old connections done) until a call's
-            // deadline (2 s) and 0.5 s of slack before the undo begins (5 s in): 2 s, 8 calls.
-            const during = probe.between((action.startedAt ?? 0) + 500, (action.startedAt ?? 0) + 2_500);
+        await holdsAt200(t, steps, { settle: '5s', minOk: 6_000, flowed: '200/s for 44 s' }, (journal, delta) => {
+          const firstAt = journal.actions[0]?.startedAt ?? 0;
+          for (const [name, calls] of [
+            ['instance', probe.between(0, firstAt - 1)],
+            ['Consul', consulProbe.between(0, firstAt - 1)],
+          ] as const) {
+            const steady = calls.filter((call) => call.outcome === 'ok');
+            assert.ok(
+              steady.length >= 2 && steady.every((call) => call.tookMs < 200),
+              say('network', `direct calls to the ${name} before the faults answered, each under 200 ms: ${summary(calls)}`, delta),
+            );
+          }
+          for (const [index, action] of journal.actions.entries()) {
+            const onConsul = index === 4;
+            const expected: string[] = onConsul ? [dc1Consul.name] : [victim.instanceId];
+            assert.deepEqual(action.targets, expected, say(action.kind, 'the target is the one called directly', delta));
+            // From when its apply returned (the redirect and the reset of old connections done) until a
+            // call's deadline (2 s) and 0.5 s of slack before its undo begins (6 s after its start).
+            const during = (onConsul ? consulProbe : probe).between(action.endedAt ?? 0, (action.startedAt ?? 0) + 3_500);
             // At 1 KB/s even a new connection's TLS handshake takes seconds: a call is answered late or not by its deadline.
-            const felt = {
-              latency: everyCall(['ok'], 200),
-              bandwidth: everyCall(['ok', 'DEADLINE_EXCEEDED'], 200),
-              'reset-peer': noneOk(),
-              blackhole: everyCall(['DEADLINE_EXCEEDED'], 2_000),
-            }[action.kind as (typeof steps)[number]['action']];
+            const felt = onConsul
+              ? everyCall(['unreachable'], 2_000)
+              : {
+                  latency: everyCall(['ok'], 200),
+                  bandwidth: everyCall(['ok', 'DEADLINE_EXCEEDED'], 200),
+                  'reset-peer': noneOk(),
+                  blackhole: everyCall(['DEADLINE_EXCEEDED'], 2_000),
+                }[action.kind as (typeof steps)[number]['action']];
             assert.ok(
               during.length >= 6 && during.every(felt),
-              say(action.kind, `felt on the wire: direct calls ${JSON.stringify(during)} (steady: under ${steadyMs} ms)`, delta),
+              say(action.kind, `felt on the wire: direct calls ${JSON.stringify(during)}`, delta),
             );
-            t.diagnostic(`${action.kind}: direct calls ${summary(during)}; applied: ${action.applied?.observed ?? '?'}`);
+            t.diagnostic(
+              `${action.kind}${onConsul ? ' on Consul' : ''}: direct calls ${summary(during)}; applied: ${action.applied?.observed ?? '?'}`,
+            );
           }
         });
       } finally {
-        await probe.stop();
+        await Promise.all([probe.stop(), consulProbe.stop()]);
+        consul.close();
       }
     });
 

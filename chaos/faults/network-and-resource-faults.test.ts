@@ -259,6 +259,7 @@ test('bad input in a scenario file is one line naming the field and what it take
     ['bandwidth\n    rate: 0', `bad.yaml:4: method.0.rate: ${rate}`],
     ['bandwidth\n    rate: 1.5', `bad.yaml:4: method.0.rate: ${rate}`],
     ['reset-peer\n    after: 2m', `bad.yaml:4: method.0.after: ${resetAfter}`],
+    ['blackhole\n    on: server', `bad.yaml:4: method.0.on: Invalid option: expected one of "instance"|"consul"`],
     ['blackhole\n    delay: 1s', 'bad.yaml:3: method.0: Unrecognized key: "delay"'],
   ] as const) {
     assert.equal(step(fields), says, fields);
@@ -270,6 +271,7 @@ test('bad input in a scenario file is one line naming the field and what it take
   assert.equal(step('bandwidth\n    rate: 1'), 'accepted');
   assert.equal(step('reset-peer'), 'accepted');
   assert.equal(step('blackhole'), 'accepted');
+  assert.equal(step('latency\n    on: consul'), 'accepted');
   assert.equal(step('memory-pressure\n    memory: 6m'), 'accepted');
 });
 
@@ -281,7 +283,7 @@ test('each kind says in the plan what it does, with its defaults, and needs an i
   assert.equal(describe({ action: 'packet-loss' }), 'drop each packet of random instance with probability 0.3 for 15000 ms');
   assert.equal(describe({ action: 'cpu-starve', target: 'newest' }), 'starve newest instance to 0.05 of a core for 15000 ms');
   assert.equal(describe({ action: 'memory-pressure', memory: '1.5g' }), 'squeeze random instance into 1536 MiB of memory for 15000 ms');
-  assert.equal(describe({ action: 'memory-pressure' }), 'squeeze random instance into 48 MiB of memory for 15000 ms');
+  assert.equal(describe({ action: 'memory-pressure' }), 'squeeze random instance into 64 MiB of memory for 15000 ms');
   const one = { swarm: false, hello: 1, consul: 1, consulApi: true, datacenters: {} };
   for (const kind of ['packet-loss', 'cpu-starve', 'memory-pressure']) {
     const scenario = parseScenario(`title: t\nmethod:\n  - action: ${kind}\n    duration: 1s\n`, 't.yaml');
@@ -299,7 +301,7 @@ test('make chaos --dry-run of each shipped scenario prints its plan and changes 
   for (const [name, line] of [
     ['packet-loss', '#1 drop each packet of random instance with probability 0.3 for 15000 ms'],
     ['cpu-starve', '#1 starve random instance to 0.05 of a core for 15000 ms'],
-    ['memory-pressure', '#1 squeeze random instance into 48 MiB of memory for 15000 ms'],
+    ['memory-pressure', '#1 squeeze random instance into 64 MiB of memory for 15000 ms'],
   ] as const) {
     assertDryRunPlans(name, line);
   }

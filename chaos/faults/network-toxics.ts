@@ -6,22 +6,29 @@ import { proxyFor, type Redirect } from '../toxiproxy/redirect.js';
 import { ToxiproxyApi } from '../toxiproxy/toxiproxy-api.js';
 import { bandwidth, blackhole, latency, resetPeer, type Toxic } from '../toxiproxy/toxics.js';
 import { lastsItsDuration } from './action-fields.js';
-import type { StepContext } from './fault-kind.js';
+import { type FaultKind, SkippedStep, type StepContext } from './fault-kind.js';
+import { inPreferredDatacenter } from './hello-targets.js';
+import { holdUntilUndone } from './hold-until-undone.js';
 import { boundedInstanceSchema, type InstanceFault, oneInstanceKind } from './one-instance.js';
 
 /**
- * latency, bandwidth, reset-peer and blackhole: one instance's connections
- * from outside sent through a Toxiproxy in its own network namespace for
- * `duration`, with one toxic (chaos/toxiproxy/README.md). Its address, its
- * process and its registration stay as they are; what reaches it, and
- * Consul's gRPC check with it, takes the toxic. Undone by removing the
- * toxic, the REDIRECT rule and the sidecar: the connections through the
- * proxy close and the callers reconnect directly.
+ * latency, bandwidth, reset-peer and blackhole: the connections from outside
+ * to one instance (`on: instance`, drawn as `target` says) or to the Consul
+ * server of the preferred datacenter (`on: consul`, its HTTPS API: the
+ * client's watches, the instances' registrations and heartbeats) sent
+ * through a Toxiproxy in its own network namespace for `duration`, with one
+ * toxic (chaos/toxiproxy/README.md). Its address, its process and its
+ * registration stay as they are; what reaches it takes the toxic (for an
+ * instance, Consul's gRPC check too). Undone by removing the REDIRECT rule
+ * and the sidecar: the connections through the proxy close and the callers
+ * reconnect directly.
  */
 
 /** The proxy's name in the sidecar, and the port it listens on in the namespace (next to the API's 8474). */
 const PROXY_NAME = 'instance';
 const PROXY_PORT = 8475;
+/** The port the lab's Consul servers serve their HTTPS API on (docker-compose.yml, consul/*.hcl). */
+const CONSUL_HTTPS_PORT = 8501;
 /** A fresh sidecar's API answers within a second; more is a sidecar that did not start. */
 const SIDECAR_STARTS_WITHIN_MS = 10_000;
 
@@ -30,20 +37,26 @@ const DELAY_JITTER = 'a spread of the delay from 0ms up to the delay itself, suc
 const RATE = 'a rate in KB/s from 1 to 1000000, such as 5';
 const RESET_AFTER = 'how long after its start a connection is reset, from 0ms to 1m, such as "0ms"';
 
+/** What the toxic is put in front of. */
+const on = z.enum(['instance', 'consul']).default('instance');
+
 const latencySchema = boundedInstanceSchema('latency', {
+  on,
   delay: duration.pipe(z.number().min(1, DELAY).max(60_000, DELAY)).prefault('200ms'),
   delayJitter: duration.pipe(z.number().max(60_000, DELAY_JITTER)).prefault('0ms'),
 }).refine((action) => action.delayJitter <= action.delay, { message: DELAY_JITTER, path: ['delayJitter'] });
 
 const bandwidthSchema = boundedInstanceSchema('bandwidth', {
+  on,
   rate: z.number({ error: RATE }).int(RATE).min(1, RATE).max(1_000_000, RATE).default(5),
 });
 
 const resetPeerSchema = boundedInstanceSchema('reset-peer', {
+  on,
   after: duration.pipe(z.number().max(60_000, RESET_AFTER)).prefault('0ms'),
 });
 
-const blackholeSchema = boundedInstanceSchema('blackhole', {});
+const blackholeSchema = boundedInstanceSchema('blackhole', { on });
 
 /**
  * Puts the toxic in front of the victim: the sidecar, its proxy to the
@@ -51,8 +64,8 @@ const blackholeSchema = boundedInstanceSchema('blackhole', {});
  * passes the proxy before the toxic is on it). The undo, registered before
  * any of it, takes away whatever of it is there.
  */
-function throughToxic(victim: TargetContainer, toxic: Toxic, { driver }: StepContext, what: string): InstanceFault {
-  const redirect: Redirect = { port: victim.port, proxyPort: PROXY_PORT };
+function throughToxic(victim: TargetContainer, port: number, toxic: Toxic, { driver }: StepContext, what: string): InstanceFault {
+  const redirect: Redirect = { port, proxyPort: PROXY_PORT };
   let api: ToxiproxyApi | undefined;
   const toxics = async (): Promise<readonly Toxic[]> => (api ? api.toxics(PROXY_NAME) : []);
   return {
@@ -63,7 +76,7 @@ function throughToxic(victim: TargetContainer, toxic: Toxic, { driver }: StepCon
       await api.addToxic(PROXY_NAME, toxic);
       await driver.redirectToProxy(victim, redirect);
     },
-    detail: `${what} on ${victim.name} (${victim.ip}:${victim.port}), through Toxiproxy in its namespace`,
+    detail: `${what} on ${victim.name} (${victim.ip}:${port}), through Toxiproxy in its namespace`,
     proof: throughToxiproxy(driver, victim, redirect, toxics, toxic),
     undo: {
       description: `take ${victim.name}'s ${toxic.type} toxic, its redirect and its Toxiproxy away`,
@@ -95,33 +108,77 @@ async function answering(api: ToxiproxyApi): Promise<void> {
 // from the host over a Compose bridge, not over a Swarm overlay.
 const ON_COMPOSE = { compose: true, swarm: false } as const;
 
-export const latencyFault = oneInstanceKind(latencySchema, {
-  describe: (action) =>
-    `delay ${action.target} instance's answers by ${action.delay} ms${action.delayJitter > 0 ? ` ± ${action.delayJitter} ms` : ''} on the wire for ${action.duration} ms`,
-  lastsMs: lastsItsDuration,
-  runsOn: ON_COMPOSE,
-  faultOn: (victim, { action }, context) =>
-    throughToxic(victim, latency(action.delay, action.delayJitter), context, `answers ${action.delay} ms ± ${action.delayJitter} ms late`),
+type NetworkSchema = typeof latencySchema | typeof bandwidthSchema | typeof resetPeerSchema | typeof blackholeSchema;
+
+/**
+ * A network toxic as a fault kind: on a drawn instance through
+ * faultOneInstance (its blast radius, its hold), or on the Consul server of
+ * the preferred datacenter, held the same way.
+ */
+function networkToxicKind<Schema extends NetworkSchema>(
+  schema: Schema,
+  own: {
+    readonly describe: (action: z.output<Schema>, victim: string) => string;
+    readonly toxicOf: (action: z.output<Schema>) => Toxic;
+    readonly what: (action: z.output<Schema>) => string;
+  },
+): FaultKind<Schema> {
+  const onInstance = oneInstanceKind(schema, {
+    describe: (action) => own.describe(action, `${action.target} instance`),
+    lastsMs: lastsItsDuration,
+    runsOn: ON_COMPOSE,
+    faultOn: (victim, { action }, context) => throughToxic(victim, victim.port, own.toxicOf(action), context, own.what(action)),
+  });
+  return {
+    ...onInstance,
+    describe: (action) => own.describe(action, action.on === 'consul' ? 'the Consul server' : `${action.target} instance`),
+    apply: async (step, context) => {
+      if (step.action.on === 'instance') return onInstance.apply(step, context);
+      const server = await preferredConsulServer(context);
+      const { act, detail, proof, undo } = throughToxic(
+        server,
+        CONSUL_HTTPS_PORT,
+        own.toxicOf(step.action),
+        context,
+        own.what(step.action),
+      );
+      holdUntilUndone(context, [server], undo);
+      await act();
+      return { targets: [server.name], newInstances: [], detail, proof };
+    },
+  };
+}
+
+/** The running Consul server of the preferred datacenter (dc1 of PROFILE=multi-dc; the first of PROFILE=ha); throws without one, skips one under another fault. */
+async function preferredConsulServer(context: StepContext): Promise<TargetContainer> {
+  const servers = inPreferredDatacenter((await context.driver.targets('consul')).filter((server) => server.state === 'running'));
+  const [server] = servers;
+  if (!server) throw new Error('no running Consul container labelled as a chaos target in this scope');
+  if (context.underFault.has(server.containerId)) throw new SkippedStep(`${server.name} is under another fault of this run`);
+  return server;
+}
+
+export const latencyFault = networkToxicKind(latencySchema, {
+  describe: (action, victim) =>
+    `delay ${victim}'s answers by ${action.delay} ms${action.delayJitter > 0 ? ` ± ${action.delayJitter} ms` : ''} on the wire for ${action.duration} ms`,
+  toxicOf: (action) => latency(action.delay, action.delayJitter),
+  what: (action) => `answers ${action.delay} ms ± ${action.delayJitter} ms late`,
 });
 
-export const bandwidthFault = oneInstanceKind(bandwidthSchema, {
-  describe: (action) => `thin ${action.target} instance's answers to ${action.rate} KB/s a connection for ${action.duration} ms`,
-  lastsMs: lastsItsDuration,
-  runsOn: ON_COMPOSE,
-  faultOn: (victim, { action }, context) => throughToxic(victim, bandwidth(action.rate), context, `answers at ${action.rate} KB/s`),
+export const bandwidthFault = networkToxicKind(bandwidthSchema, {
+  describe: (action, victim) => `thin ${victim}'s answers to ${action.rate} KB/s a connection for ${action.duration} ms`,
+  toxicOf: (action) => bandwidth(action.rate),
+  what: (action) => `answers at ${action.rate} KB/s`,
 });
 
-export const resetPeerFault = oneInstanceKind(resetPeerSchema, {
-  describe: (action) => `reset ${action.target} instance's connections ${action.after} ms after they open for ${action.duration} ms`,
-  lastsMs: lastsItsDuration,
-  runsOn: ON_COMPOSE,
-  faultOn: (victim, { action }, context) =>
-    throughToxic(victim, resetPeer(action.after), context, `connections reset ${action.after} ms after they open`),
+export const resetPeerFault = networkToxicKind(resetPeerSchema, {
+  describe: (action, victim) => `reset ${victim}'s connections ${action.after} ms after they open for ${action.duration} ms`,
+  toxicOf: (action) => resetPeer(action.after),
+  what: (action) => `connections reset ${action.after} ms after they open`,
 });
 
-export const blackholeFault = oneInstanceKind(blackholeSchema, {
-  describe: (action) => `black-hole ${action.target} instance (connections accepted, nothing answered) for ${action.duration} ms`,
-  lastsMs: lastsItsDuration,
-  runsOn: ON_COMPOSE,
-  faultOn: (victim, _step, context) => throughToxic(victim, blackhole(), context, 'connections accepted and nothing answered'),
+export const blackholeFault = networkToxicKind(blackholeSchema, {
+  describe: (action, victim) => `black-hole ${victim} (connections accepted, nothing answered) for ${action.duration} ms`,
+  toxicOf: () => blackhole(),
+  what: () => 'connections accepted and nothing answered',
 });

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
 import Docker from 'dockerode';
+import { freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import {
   DockerComposeEnvironment,
   GenericContainer,
@@ -81,10 +82,12 @@ export class ComposeStack {
           PROFILE: profile,
           ...profileVariables(profile),
           LAB_NET: labNet,
-          CONSUL_UI_PORT: '0',
-          CONSUL_2_PORT: '0',
-          CONSUL_3_PORT: '0',
-          CONSUL_DC2_PORT: '0',
+          // Fixed for the stack's life, as make up's are: a Consul server a fault restarts keeps its
+          // host port, so the chaos runner's Consul client (made once, for the run) still reaches it.
+          CONSUL_UI_PORT: String(await freePort()),
+          CONSUL_2_PORT: String(await freePort()),
+          CONSUL_3_PORT: String(await freePort()),
+          CONSUL_DC2_PORT: String(await freePort()),
           CLIENT_STATS_PORT: '0',
           PUBLISH_ADDRESS: '127.0.0.1',
           ...options.env,
@@ -113,7 +116,7 @@ export class ComposeStack {
     return `${this.project}_default`;
   }
 
-  /** Consul's HTTPS port on 127.0.0.1 (the first server's), read afresh: a restarted container gets a new host port. */
+  /** Consul's HTTPS port on 127.0.0.1 (the first server's), as Docker publishes it (fixed for the stack's life). */
   async consulUrl(): Promise<string> {
     const [first] = await this.consulUrls();
     if (!first) throw new Error(`no published Consul port in ${this.project}`);

@@ -48,27 +48,24 @@ export interface DirectCall {
 }
 
 /**
- * Calls one instance straight at its address, past Consul and the lab's
- * client, every `everyMs` with a deadline of `deadlineMs`, until stopped:
- * what a network fault does to that instance's wire, whatever the client's
- * call policy hides. Each call on a channel of its own, as a new caller's:
- * one long-lived channel would carry its reconnect backoff from one fault
- * into the next and fail at once, without trying the wire.
+ * Makes `call` every `everyMs` until stopped, each call on its own and timed:
+ * what a network fault does to one server's wire, seen past Consul and the
+ * lab's client, whatever the client's call policy hides.
  */
 export class DirectProbe {
   readonly calls: DirectCall[] = [];
   private readonly timer: NodeJS.Timeout;
   private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(address: string, { everyMs = 250, deadlineMs = 2_000 } = {}) {
-    const credentials = labClientCredentials();
+  /** `call` resolves to 'ok' or the name of what went wrong; it never rejects. */
+  constructor(call: () => Promise<string>, { everyMs = 250 } = {}) {
     this.timer = setInterval(() => {
       const at = Date.now();
-      const call = sayHelloAt(address, credentials, deadlineMs).then((answer) => {
-        this.calls.push({ at, tookMs: Date.now() - at, outcome: outcomeOf(answer) });
+      const made = call().then((outcome) => {
+        this.calls.push({ at, tookMs: Date.now() - at, outcome });
       });
-      this.inFlight.add(call);
-      void call.finally(() => this.inFlight.delete(call));
+      this.inFlight.add(made);
+      void made.finally(() => this.inFlight.delete(made));
     }, everyMs);
   }
 
@@ -81,6 +78,17 @@ export class DirectProbe {
     clearInterval(this.timer);
     await Promise.all(this.inFlight);
   }
+}
+
+/**
+ * SayHello(1 + 2) straight to one instance's address, each on a channel of
+ * its own, as a new caller's: one long-lived channel would carry its
+ * reconnect backoff from one fault into the next and fail at once, without
+ * trying the wire. 'ok', 'WRONG' for another sum, or the gRPC status's name.
+ */
+export function helloCallTo(address: string, deadlineMs = 2_000): () => Promise<string> {
+  const credentials = labClientCredentials();
+  return async () => outcomeOf(await sayHelloAt(address, credentials, deadlineMs));
 }
 
 function outcomeOf(answer: HelloOutcome): string {
