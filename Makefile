@@ -111,10 +111,10 @@ ps: ## list the stack's containers
 local: app ## the demo as local processes, no Docker, with the seed's fault simulator (Ctrl-C stops it)
 	@$(WITH_CONSUL) node dist/services/local/main.js
 
-bench: provision secrets app ## discovery, 500 instance replacements (memory), failover, keepalive, slow instance (balancers), network faults (call policies), datacenter fail-over and fail-back, partition vs disconnect, Consul HA figures as tables (JSON in reports/bench/); ~31 min
+bench: provision secrets app ## discovery, 500 instance replacements (memory), failover, keepalive, slow instance (balancers), network faults (call policies), datacenter fail-over and fail-back, partition vs disconnect, Consul HA, container faults (call policies) figures as tables (JSON in reports/bench/); ~39 min
 	$(call benches,$(WITH_CONSUL),discovery replacements failover slow-instance kill-loop multi-dc)
 	$(call benches,$(WITH_CONSUL) $(WITH_TOXIPROXY),net-fault-policies)
-	$(call benches,$(WITH_TESTCONTAINERS),partition-vs-disconnect consul-ha)
+	$(call benches,$(WITH_TESTCONTAINERS),partition-vs-disconnect consul-ha container-fault-policies)
 
 bench-idle: app ## what make up's stack costs at rest: CPU (% of one core) and memory per container, per hello instance, in all (WINDOW_S=60)
 	@node dist/bench/idle-cost.js

@@ -90,6 +90,8 @@ const FAULTS: readonly Fault[] = [
 /** Calls that ended in a stretch of time, and how. */
 interface Tally {
   readonly calls: number;
+  /** Attempts that reached an instance (retries and hedged copies included), counted by the instances. */
+  readonly attempts: number;
   readonly failed: number;
   readonly wrong: number;
   readonly latencyCounts: LatencyCounts;
@@ -109,6 +111,8 @@ interface Run {
   readonly due: number;
   readonly failed: number;
   readonly wrong: number;
+  /** Attempts that reached an instance from the fault until the stop. */
+  readonly attempts: number;
   readonly failedByCode: Record<string, number>;
   readonly p50Ms: number | undefined;
   readonly p99Ms: number | undefined;
@@ -116,8 +120,9 @@ interface Run {
   readonly faultedShare: number;
 }
 
-const tallyBetween = (from: StatsSnapshot, to: StatsSnapshot): Tally => ({
+const tallyBetween = (from: StatsSnapshot, to: StatsSnapshot, attempts: number): Tally => ({
   calls: to.total - from.total,
+  attempts,
   failed: to.failed - from.failed,
   wrong: to.wrong - from.wrong,
   latencyCounts: countsBetween(from.latencyCounts, to.latencyCounts),
@@ -145,6 +150,7 @@ class Bench {
     const faulted = this.instances[0] as Proxied;
     const client = startClient({ consulAddress: this.consul.address, ratePerSecond: RATE, more: { callPolicy: setup.policy } });
     const snap = (): StatsSnapshot => client.stats.snapshot();
+    const arrived = (): number => this.instances.reduce((total, { instance }) => total + instance.callsArrived, 0);
     let toxicSet = false;
     let stopped = false;
     try {
@@ -152,8 +158,10 @@ class Bench {
       if (!(await eventually(everyOneAnswered, 15_000))) throw new Error(`${setup.name}: not every instance answered within 15 s`);
       await sleep(WARM_MS);
       const steadyFrom = snap();
+      const steadyArrived = arrived();
       await sleep(STEADY_MS);
       const faultFrom = snap();
+      const faultArrived = arrived();
       await this.setToxic(faulted.proxy, fault.toxic);
       toxicSet = true;
       await sleep(ADAPT_MS);
@@ -167,15 +175,17 @@ class Bench {
       await client.stop();
       stopped = true;
       const end = snap();
+      const endArrived = arrived();
       const window = countsBetween(faultFrom.latencyCounts, faultTo.latencyCounts);
       return {
         fault: fault.name,
         setup: setup.name,
-        steady: tallyBetween(steadyFrom, faultFrom),
+        steady: tallyBetween(steadyFrom, faultFrom, faultArrived - steadyArrived),
         calls: end.total - faultFrom.total,
         due: Math.round((RATE * (stopping.uptimeMs - faultFrom.uptimeMs)) / 1_000),
         failed: end.failed - faultFrom.failed,
         wrong: end.wrong - faultFrom.wrong,
+        attempts: endArrived - faultArrived,
         failedByCode: codesBetween(faultFrom, end),
         p50Ms: quantileMs(window, 0.5),
         p99Ms: quantileMs(window, 0.99),
@@ -211,6 +221,7 @@ function pooled(tallies: readonly Tally[]): Tally {
   const sum = (pick: (tally: Tally) => number): number => tallies.reduce((total, tally) => total + pick(tally), 0);
   return {
     calls: sum((tally) => tally.calls),
+    attempts: sum((tally) => tally.attempts),
     failed: sum((tally) => tally.failed),
     wrong: sum((tally) => tally.wrong),
     latencyCounts: counts,
@@ -282,7 +293,20 @@ console.log(
   `\nOne of ${INSTANCES} instances behind a faulted Toxiproxy proxy, ${RATE} calls/s, plaintext; ${FAULT_MS / 1_000} s per fault` +
     ` (p99 after: without its first ${ADAPT_MS / 1_000} s); steady: every run's ${STEADY_MS / 1_000} s before its fault, pooled\n`,
 );
-const header = ['fault', 'policy', 'calls / due', 'failed', 'wrong', 'p50 ms', 'p99 ms', 'p99 after ms', 'faulted share', 'goal'];
+const header = [
+  'fault',
+  'policy',
+  'calls / due',
+  'attempts / call',
+  'failed',
+  'wrong',
+  'p50 ms',
+  'p99 ms',
+  'p99 after ms',
+  'faulted share',
+  'goal',
+];
+const perCall = (attempts: number, calls: number): string => (calls > 0 ? (attempts / calls).toFixed(3) : '-');
 const steadyLines = setups.map((setup) => {
   const steady = steadyBySetup.get(setup.name) as Tally;
   const latencies = steady.latencyCounts;
@@ -290,6 +314,7 @@ const steadyLines = setups.map((setup) => {
     'steady',
     setup.name,
     `${steady.calls}`,
+    perCall(steady.attempts, steady.calls),
     `${steady.failed}`,
     `${steady.wrong}`,
     ms(quantileMs(latencies, 0.5)),
@@ -306,6 +331,7 @@ const faultLines = runs.map((run) => {
     run.fault,
     run.setup,
     `${run.calls} / ${run.due}`,
+    perCall(run.attempts, run.calls),
     `${run.failed}`,
     `${run.wrong}`,
     ms(run.p50Ms),

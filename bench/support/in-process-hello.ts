@@ -3,6 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { HELLO_SERVICE_NAME } from '../../packages/contracts/hello.js';
 import { createHelloServer, listen } from '../../services/server/hello-server.js';
 import { InstanceHealth } from '../../services/server/instance-health.js';
+import type { InFlightCalls } from '../../services/server/in-flight-calls.js';
 
 export interface InProcessHelloOptions {
   /**
@@ -29,7 +30,13 @@ export class InProcessHello {
     private readonly health: InstanceHealth,
     private readonly registrar: ConsulRegistrar,
     private readonly stopReporting: () => void,
+    private readonly inFlight: InFlightCalls,
   ) {}
+
+  /** The calls (attempts) that reached this instance so far. */
+  get callsArrived(): number {
+    return this.inFlight.arrived;
+  }
 
   /** Listens on a free port of 127.0.0.1 and registers as `HelloService-<name>`. */
   static async start(consulAddress: string, name: string, options: InProcessHelloOptions = {}): Promise<InProcessHello> {
@@ -46,7 +53,15 @@ export class InProcessHello {
       service: { name: HELLO_SERVICE_NAME, id: instance.id, port: registeredPort, address: '127.0.0.1' },
     });
     registrar.start();
-    return new InProcessHello(instance.id, registeredPort, hello.server, health, registrar, () => hello.loadReporter.stop());
+    return new InProcessHello(
+      instance.id,
+      registeredPort,
+      hello.server,
+      health,
+      registrar,
+      () => hello.loadReporter.stop(),
+      hello.inFlight,
+    );
   }
 
   /** Deregisters, then closes the server (calls in flight may finish for up to a second). */

@@ -8,6 +8,7 @@
  */
 export class InFlightCalls {
   private count = 0;
+  private arrivedCount = 0;
   private waiters: (() => void)[] = [];
 
   /** Wraps a unary handler so its calls are counted from arrival to answer. */
@@ -16,6 +17,7 @@ export class InFlightCalls {
   ): (call: Call, callback: Callback) => void {
     return (call, callback) => {
       this.count += 1;
+      this.arrivedCount += 1;
       handler(call, ((...args: Parameters<Callback>) => {
         this.count -= 1;
         callback(...args);
@@ -26,6 +28,11 @@ export class InFlightCalls {
 
   get size(): number {
     return this.count;
+  }
+
+  /** Every call that ever arrived: the attempts a caller's retries and hedged copies cost this server. */
+  get arrived(): number {
+    return this.arrivedCount;
   }
 
   /** Resolves when no call is in flight. */
