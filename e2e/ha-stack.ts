@@ -281,5 +281,53 @@ export function describeHaStack(): void {
       const hello = await stack.driver.targets('hello');
       assert.equal(hello.filter((target) => target.state === 'running').length, 3, `every instance runs: ${JSON.stringify(hello)}`);
     });
+
+    /**
+     * clock-skew, both ways a clock goes wrong: 10 minutes fast (the copy
+     * registers and serves: TLS certificates and Consul's TTL do not mind),
+     * then 2 days slow (before Consul's certificate was made: the copy's
+     * registration is refused with the certificate not yet valid, so it is
+     * never served, and the other instances carry the calls). Each read back
+     * with the copy's own clock, and undone.
+     */
+    const CLOCK_SKEWED = scenarioSchema.parse({
+      title: 'An instance 10 minutes fast, then one 2 days slow',
+      hypothesis: { successRatioAtLeast: 1.0, maxWrong: 0, everyLiveInstanceServedWithin: '10s' },
+      method: [
+        { action: 'clock-skew', offset: '+10m', target: 'oldest', at: '1s', duration: '10s' },
+        { action: 'clock-skew', offset: '-2d', target: 'oldest', at: '14s', duration: '8s' },
+      ],
+      settle: '8s',
+      keepAlive: 1,
+    });
+
+    test('clock-skew +10m then -2d on one instance: 0 failed and 0 wrong calls; the fast copy serves, the slow one is refused by TLS and never served; each read back and undone', async (t) => {
+      const name = 'clock-skew';
+      const journal = await stack.runParsedScenario(CLOCK_SKEWED, `${name} (e2e)`, 1);
+      const delta = assertHeldAt200(name, journal, 200 * 25);
+      const [fast, slow] = journal.actions;
+      assert.match(
+        fast?.applied?.observed ?? '',
+        /clock \+(59[5-9]|60[0-5]) s off$/,
+        say(name, 'the fast copy reads +600 s', delta, fast?.applied),
+      );
+      assert.match(
+        slow?.applied?.observed ?? '',
+        /clock -(17279[5-9]|17280[0-5]) s off$/,
+        say(name, 'the slow copy reads -172800 s', delta, slow?.applied),
+      );
+      // The copies are the instances the journal's samples name that were not there before the run.
+      const before = new Set(Object.keys(journal.samples[0]?.byInstance ?? {}));
+      const answeredBy = (action: typeof fast): string[] => {
+        const from = [...journal.samples].reverse().find((sample) => sample.t <= (action?.endedAt ?? 0));
+        const to = [...journal.samples].reverse().find((sample) => sample.t <= (action?.undoneAt ?? 0));
+        return Object.keys(to?.byInstance ?? {}).filter((id) => !before.has(id) && (to?.byInstance[id] ?? 0) > (from?.byInstance[id] ?? 0));
+      };
+      assert.equal(answeredBy(fast).length, 1, say(name, 'the copy 10 minutes fast answered calls', delta, answeredBy(fast)));
+      assert.deepEqual(answeredBy(slow), [], say(name, 'the copy 2 days slow answered none', delta));
+      t.diagnostic(
+        `${name}: calls ${delta.calls}, failed ${delta.failed}, wrong ${delta.wrong}; ${fast?.applied?.observed}; ${slow?.applied?.observed}`,
+      );
+    });
   });
 }

@@ -33,8 +33,8 @@ OFFICIAL_CONSUL_IMAGE="hashicorp/consul:${CONSUL_VERSION}"
 LOCAL_DEBIAN_IMAGE="grpc-consul-lab/debian:${DEBIAN_RELEASE}"
 LOCAL_NODE_IMAGE="grpc-consul-lab/node:${NODE_VERSION}-${DEBIAN_RELEASE}"
 LOCAL_CONSUL_IMAGE="grpc-consul-lab/consul:${CONSUL_VERSION}"
-# The chaos runner's network helper (iptables, ss, toxiproxy-server); always built here.
-NETFAULT_IMAGE="grpc-consul-lab/netfault:${DEBIAN_RELEASE}-toxiproxy${TOXIPROXY_VERSION}"
+# The chaos runner's helper (iptables, ss, toxiproxy-server, libfaketime); always built here.
+NETFAULT_IMAGE="grpc-consul-lab/netfault:${DEBIAN_RELEASE}-toxiproxy${TOXIPROXY_VERSION}-faketime"
 
 step() { printf '==> %s\n' "$*"; }
 skip() { printf '    %s (already there, skipped)\n' "$*"; }

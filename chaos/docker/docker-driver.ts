@@ -70,6 +70,16 @@ export const TOXIPROXY_FOR_LABEL = 'grpc-consul-lab.toxiproxy-for';
 /** Where a sidecar's Toxiproxy API listens, on its target's address. */
 export const TOXIPROXY_API_PORT = 8474;
 
+/** What a container started like another has that the other has not. */
+export interface StartDifferences {
+  readonly env?: readonly string[];
+  readonly mounts?: readonly Docker.MountSettings[];
+}
+
+/** Where clock-skew's libfaketime is, in the netfault image and in the volume it is copied to. */
+const FAKETIME_LIBRARY = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1';
+export const FAKETIME_MOUNT = '/opt/faketime';
+
 /** The connections established to a port in a namespace, by where they come from. */
 export interface PortConnections {
   /** From loopback: in that namespace, such as Toxiproxy's to its upstream. */
@@ -353,6 +363,64 @@ export class DockerDriver {
   }
 
   /**
+   * A volume holding libfaketime (from the netfault image), for a container
+   * started with its clock off to preload: labelled with the scope, so a
+   * sweep finds one a crash left. Its name is returned; removeVolume undoes it.
+   */
+  async faketimeVolume(name: string): Promise<string> {
+    await this.docker.createVolume({ Name: name, Labels: { [this.scope.label]: this.scope.value, [ROLE_LABEL]: 'faketime' } });
+    const copier = await this.docker.createContainer({
+      Image: this.netfaultImage ?? netfaultImage(),
+      Cmd: ['cp', FAKETIME_LIBRARY, `${FAKETIME_MOUNT}/`],
+      Labels: { [this.scope.label]: this.scope.value, [ROLE_LABEL]: 'faketime' },
+      HostConfig: {
+        Mounts: [{ Type: 'volume', Source: name, Target: FAKETIME_MOUNT }],
+        CapDrop: ['ALL'],
+        SecurityOpt: ['no-new-privileges'],
+      },
+    });
+    try {
+      await copier.start();
+      const { StatusCode } = (await copier.wait()) as { StatusCode: number };
+      if (StatusCode !== 0) throw new Error(`copying libfaketime into volume ${name} exited ${StatusCode}`);
+    } finally {
+      await copier.remove({ force: true }).catch(() => undefined);
+    }
+    return name;
+  }
+
+  /** Removes a volume of this scope that faketimeVolume made; one already gone is fine. */
+  async removeVolume(name: string): Promise<void> {
+    const volume = this.docker.getVolume(name);
+    const info = await volume.inspect().catch((error: { statusCode?: number }) => {
+      if (error.statusCode === 404) return undefined;
+      throw error;
+    });
+    if (!info) return;
+    if (info.Labels?.[this.scope.label] !== this.scope.value) throw new RefusedTargetError(`refused: volume ${name} is not of this scope`);
+    await volume.remove();
+  }
+
+  /** The container's clock, as `date +%s` in it says (its own preloads included): epoch seconds. */
+  async clockOf(target: TargetContainer): Promise<number> {
+    await this.describe(target.containerId);
+    const exec = await this.docker
+      .getContainer(target.containerId)
+      .exec({ Cmd: ['date', '+%s'], AttachStdout: true, AttachStderr: true, Tty: true });
+    const stream = await exec.start({ hijack: true, stdin: false, Tty: true });
+    const chunks: Buffer[] = [];
+    await new Promise<void>((resolve, reject) => {
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', resolve);
+      stream.on('error', reject);
+    });
+    const output = Buffer.concat(chunks).toString('utf8').trim();
+    const seconds = Number(output);
+    if (!Number.isInteger(seconds)) throw new Error(`date in ${target.name} answered ${JSON.stringify(output)}`);
+    return seconds;
+  }
+
+  /**
    * Runs `script` in a short-lived helper container that shares the target's
    * network namespace with NET_ADMIN only (Pumba's way): the target itself
    * keeps its dropped capabilities and needs no tools. Returns its output.
@@ -422,9 +490,10 @@ export class DockerDriver {
   /**
    * Starts a new hello container like `template` (same image, environment,
    * labels and networks) but listening on `port`: the client must follow
-   * Consul to the new address.
+   * Consul to the new address. `differences`: more environment and mounts
+   * (clock-skew's preloaded libfaketime).
    */
-  async startLike(template: TargetContainer, port: number): Promise<TargetContainer> {
+  async startLike(template: TargetContainer, port: number, differences: StartDifferences = {}): Promise<TargetContainer> {
     const info = await this.docker.getContainer(template.containerId).inspect();
     if (!isInScope(info.Config.Labels, this.scope)) throw new RefusedTargetError(`refused: ${template.name} is not a target of this scope`);
     this.replacements += 1;
@@ -435,13 +504,18 @@ export class DockerDriver {
     const created = await this.docker.createContainer({
       name: `${base}-p${port}-${Date.now() % 100_000}${this.replacements}`,
       Image: info.Config.Image,
-      Env: [...(info.Config.Env ?? []).filter((entry) => !entry.startsWith('PORT=')), `PORT=${port}`],
+      Env: [...(info.Config.Env ?? []).filter((entry) => !entry.startsWith('PORT=')), `PORT=${port}`, ...(differences.env ?? [])],
       Labels: labels,
       Healthcheck: info.Config.Healthcheck,
       ...(info.Config.User && { User: info.Config.User }),
       // Everything else about how it runs is the template's: its user, read-only root,
       // dropped capabilities, limits, tmpfs and mounted secrets. Only its network is set here.
-      HostConfig: { ...info.HostConfig, NetworkMode: firstNetwork?.[0] ?? 'bridge', PortBindings: {} },
+      HostConfig: {
+        ...info.HostConfig,
+        NetworkMode: firstNetwork?.[0] ?? 'bridge',
+        PortBindings: {},
+        Mounts: [...(info.HostConfig.Mounts ?? []), ...(differences.mounts ?? [])],
+      },
       NetworkingConfig: firstNetwork
         ? { EndpointsConfig: { [firstNetwork[0]]: { Aliases: serviceAliases(firstNetwork[1].Aliases, info) } } }
         : undefined,

@@ -242,6 +242,7 @@ test('bad input in a scenario file is one line naming the field and what it take
   const aDuration = 'a duration such as "500ms", "5s" or "1m"';
   const jitter = 'a spread of the delay from 0ms up to the delay itself, such as "50ms"';
   const rate = 'a rate in KB/s from 1 to 1000000, such as 5';
+  const offset = 'an offset of the clock such as "+10m" or "-2d" (s, m, h or d), at most 365d';
   const resetAfter = 'how long after its start a connection is reset, from 0ms to 1m, such as "0ms"';
   for (const [fields, says] of [
     ['packet-loss\n    probability: 0', `bad.yaml:4: method.0.probability: ${probability}`],
@@ -259,6 +260,9 @@ test('bad input in a scenario file is one line naming the field and what it take
     ['bandwidth\n    rate: 0', `bad.yaml:4: method.0.rate: ${rate}`],
     ['bandwidth\n    rate: 1.5', `bad.yaml:4: method.0.rate: ${rate}`],
     ['reset-peer\n    after: 2m', `bad.yaml:4: method.0.after: ${resetAfter}`],
+    ['clock-skew\n    offset: 10m', `bad.yaml:4: method.0.offset: ${offset}`],
+    ['clock-skew\n    offset: +2y', `bad.yaml:4: method.0.offset: ${offset}`],
+    ['clock-skew\n    offset: +400d', `bad.yaml:4: method.0.offset: ${offset}`],
     ['blackhole\n    on: server', `bad.yaml:4: method.0.on: Invalid option: expected one of "instance"|"consul"`],
     ['blackhole\n    delay: 1s', 'bad.yaml:3: method.0: Unrecognized key: "delay"'],
   ] as const) {
@@ -272,6 +276,7 @@ test('bad input in a scenario file is one line naming the field and what it take
   assert.equal(step('reset-peer'), 'accepted');
   assert.equal(step('blackhole'), 'accepted');
   assert.equal(step('latency\n    on: consul'), 'accepted');
+  assert.equal(step('clock-skew\n    offset: "-2d"'), 'accepted');
   assert.equal(step('memory-pressure\n    memory: 6m'), 'accepted');
 });
 

@@ -1,4 +1,5 @@
 import type { ActionSchema, FaultKind } from './fault-kind.js';
+import { clockSkew } from './clock-skew.js';
 import { consulQuorumLoss } from './consul-quorum-loss.js';
 import { corrupt } from './corrupt.js';
 import { cpuStarve } from './cpu-starve.js';
@@ -45,6 +46,7 @@ export const FAULT_KINDS = byName({
   blackhole: blackholeFault,
   'cpu-starve': cpuStarve,
   'memory-pressure': memoryPressure,
+  'clock-skew': clockSkew,
   'restart-consul': restartConsul,
   slow,
   flaky,
