@@ -804,10 +804,13 @@ describe('four shared stacks at once', { concurrency: 4 }, () => {
             ['instance', probe.between(0, firstAt - 1)],
             ['Consul', consulProbe.between(0, firstAt - 1)],
           ] as const) {
-            const steady = calls.filter((call) => call.outcome === 'ok');
+            // The premise of "200 ms late": before the faults, every direct call answered, most well
+            // within it (the median; one call of a loaded machine may take longer, each a new TLS channel).
+            const took = calls.map((call) => call.tookMs).sort((a, b) => a - b);
+            const median = took[Math.floor(took.length / 2)] ?? Number.POSITIVE_INFINITY;
             assert.ok(
-              steady.length >= 2 && steady.every((call) => call.tookMs < 200),
-              say('network', `direct calls to the ${name} before the faults answered, each under 200 ms: ${summary(calls)}`, delta),
+              calls.length >= 2 && calls.every((call) => call.outcome === 'ok') && median < 100,
+              say('network', `direct calls to the ${name} before the faults answered, their median under 100 ms: ${summary(calls)}`, delta),
             );
           }
           for (const [index, action] of journal.actions.entries()) {
