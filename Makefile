@@ -96,7 +96,10 @@ up: profile provision secrets app ## build and start Consul (PROFILE=ha: 3 serve
 down: ## remove every container, network, volume and image that make up created
 	@if docker info >/dev/null 2>&1; then \
 	  $(COMPOSE_NO_IMAGES) --profile ha --profile multi-dc down --volumes --remove-orphans --rmi local --timeout 5; \
+	  docker volume ls -q --filter label=com.docker.compose.project=grpc-consul-lab | xargs -r docker volume rm >/dev/null; \
 	else echo "no Docker engine answers: nothing to remove"; fi
+# --remove-orphans takes what the chaos runner started beside Compose (replacements, sidecars); the
+# volume line, a clock-skew volume that a run killed mid-fault left (Compose removes only its own).
 
 token: ## print the Consul UI's read-only token again
 	@test -s .secrets/ui-read.token || { echo "error: [token] no .secrets/ui-read.token: run make up first" >&2; exit 1; }
