@@ -6,6 +6,7 @@ import { windowLatency } from '../packages/contracts/latency-histogram.js';
 import { statsWhen } from '../e2e/support/client-stats.js';
 import { ComposeStack, newProjectName } from '../e2e/support/compose-stack.js';
 import { deltaOf } from '../e2e/support/judge.js';
+import { policiesAndFaults } from './support/by-name.js';
 import { printTable } from './support/table.js';
 
 /**
@@ -64,16 +65,7 @@ interface Row {
 const { values: flags } = parseArgs({
   options: { policy: { type: 'string', multiple: true, default: [] }, fault: { type: 'string', multiple: true, default: [] } },
 });
-const selected = <T extends { readonly name: string }>(all: readonly T[], wanted: readonly string[]): T[] =>
-  all.filter((entry) => wanted.length === 0 || wanted.some((part) => entry.name.includes(part)));
-const policies = selected(POLICIES, flags.policy);
-const faults = selected(FAULTS, flags.fault);
-if (policies.length === 0 || faults.length === 0) {
-  console.error(
-    `no ${policies.length === 0 ? 'policy' : 'fault'} matches: policies ${POLICIES.map((p) => `'${p.name}'`).join(', ')}; faults ${FAULTS.map((f) => `'${f.name}'`).join(', ')}`,
-  );
-  process.exit(2);
-}
+const { policies, faults } = policiesAndFaults({ policies: POLICIES, faults: FAULTS }, flags);
 
 /** The last sample at or before `t`. */
 const sampleAt = (journal: Journal, t: number): Sample | undefined => [...journal.samples].reverse().find((sample) => sample.t <= t);

@@ -11,6 +11,7 @@ import { eventually } from '../packages/testing/eventually.js';
 import { startClient } from '../services/client/in-process-client.js';
 import { type CallPolicy, DEFAULT_CALL_POLICY } from '../services/client/service-config.js';
 import { InProcessHello } from './support/in-process-hello.js';
+import { policiesAndFaults } from './support/by-name.js';
 import { printTable } from './support/table.js';
 
 /**
@@ -245,16 +246,7 @@ function misses(run: Run, fault: Fault, steadyP99: number | undefined): string[]
 const ms = (value: number | undefined): string => (value === undefined ? '-' : `${value}`);
 const percent = (value: number): string => `${(value * 100).toFixed(1)} %`;
 
-const selected = <T extends { readonly name: string }>(all: readonly T[], wanted: readonly string[]): T[] =>
-  all.filter((entry) => wanted.length === 0 || wanted.some((part) => entry.name.includes(part)));
-const setups = selected(SETUPS, flags.policy);
-const faults = selected(FAULTS, flags.fault);
-if (setups.length === 0 || faults.length === 0) {
-  console.error(
-    `no ${setups.length === 0 ? 'policy' : 'fault'} matches: policies are ${SETUPS.map((s) => `'${s.name}'`).join(', ')}; faults ${FAULTS.map((f) => `'${f.name}'`).join(', ')}`,
-  );
-  process.exit(2);
-}
+const { policies: setups, faults } = policiesAndFaults({ policies: SETUPS, faults: FAULTS }, flags);
 
 const consul = await ConsulDevAgent.start();
 const toxiproxy = await ToxiproxyServer.start();
