@@ -65,6 +65,11 @@ export interface PacketLossRule {
   readonly probability: number;
 }
 
+/** A running or paused container has a network namespace; one stopped or gone has none (a start makes a fresh one). */
+export function hasNetworkNamespace(state: string): boolean {
+  return state === 'running' || state === 'paused';
+}
+
 /** On a Toxiproxy sidecar: the id of the container whose network namespace it runs in. */
 export const TOXIPROXY_FOR_LABEL = 'grpc-consul-lab.toxiproxy-for';
 /** Where a sidecar's Toxiproxy API listens, on its target's address. */
@@ -208,7 +213,7 @@ export class DockerDriver {
   /** Undoes dropTraffic; a container that is gone (or restarted, with a fresh namespace) needs nothing. */
   async restoreTraffic(target: TargetContainer): Promise<void> {
     const current = await this.describe(target.containerId);
-    if (current.state !== 'running' && current.state !== 'paused') return;
+    if (!hasNetworkNamespace(current.state)) return;
     await this.inNetworkNamespace(
       target,
       DROP_RULES.map(({ chain, rule }) => `while iptables -D ${chain} ${rule} 2>/dev/null; do :; done`).join('; '),
@@ -247,7 +252,7 @@ export class DockerDriver {
    */
   async stopLosingPackets(target: TargetContainer): Promise<void> {
     const current = await this.describe(target.containerId);
-    if (current.state !== 'running' && current.state !== 'paused') return;
+    if (!hasNetworkNamespace(current.state)) return;
     await this.inNetworkNamespace(
       target,
       `rules=$(iptables -S) || exit 1; echo "$rules" | sed -n 's/^-A \\(.* --comment ${PACKET_LOSS_COMMENT} .*\\)$/-D \\1/p' | while read -r rule; do iptables $rule || exit 1; done`,
@@ -311,12 +316,7 @@ export class DockerDriver {
   /** Removes every Toxiproxy sidecar of the container: the connections through it close, and its callers reconnect. */
   async removeToxiproxy(target: TargetContainer): Promise<void> {
     for (const name of await this.toxiproxySidecars(target)) {
-      await this.docker
-        .getContainer(name)
-        .remove({ force: true })
-        .catch((error: { statusCode?: number }) => {
-          if (error.statusCode !== 404) throw error;
-        });
+      await this.docker.getContainer(name).remove({ force: true }).catch(ignoreGone);
     }
   }
 
@@ -334,7 +334,7 @@ export class DockerDriver {
   /** Undoes redirectToProxy's rule (every copy of it); a container that is gone or restarted has none. */
   async removeRedirect(target: TargetContainer, redirect: Redirect): Promise<void> {
     const current = await this.describe(target.containerId);
-    if (current.state !== 'running' && current.state !== 'paused') return;
+    if (!hasNetworkNamespace(current.state)) return;
     await this.inNetworkNamespace(
       target,
       `while ${shellLine(redirectRule('-C', redirect))} 2>/dev/null; do ${shellLine(redirectRule('-D', redirect))} || exit 1; done`,
@@ -369,23 +369,11 @@ export class DockerDriver {
    */
   async faketimeVolume(name: string): Promise<string> {
     await this.docker.createVolume({ Name: name, Labels: { [this.scope.label]: this.scope.value, [ROLE_LABEL]: 'faketime' } });
-    const copier = await this.docker.createContainer({
-      Image: this.netfaultImage ?? netfaultImage(),
+    await this.runHelper(`copying libfaketime into volume ${name}`, {
       Cmd: ['cp', FAKETIME_LIBRARY, `${FAKETIME_MOUNT}/`],
-      Labels: { [this.scope.label]: this.scope.value, [ROLE_LABEL]: 'faketime' },
-      HostConfig: {
-        Mounts: [{ Type: 'volume', Source: name, Target: FAKETIME_MOUNT }],
-        CapDrop: ['ALL'],
-        SecurityOpt: ['no-new-privileges'],
-      },
+      role: 'faketime',
+      HostConfig: { Mounts: [{ Type: 'volume', Source: name, Target: FAKETIME_MOUNT }], ReadonlyRootfs: true },
     });
-    try {
-      await copier.start();
-      const { StatusCode } = (await copier.wait()) as { StatusCode: number };
-      if (StatusCode !== 0) throw new Error(`copying libfaketime into volume ${name} exited ${StatusCode}`);
-    } finally {
-      await copier.remove({ force: true }).catch(() => undefined);
-    }
     return name;
   }
 
@@ -425,27 +413,37 @@ export class DockerDriver {
    * network namespace with NET_ADMIN only (Pumba's way): the target itself
    * keeps its dropped capabilities and needs no tools. Returns its output.
    */
-  private async inNetworkNamespace(target: TargetContainer, script: string): Promise<string> {
+  private inNetworkNamespace(target: TargetContainer, script: string): Promise<string> {
+    return this.runHelper(`the network helper in ${target.name}'s namespace`, {
+      Cmd: ['sh', '-c', script],
+      role: 'netfault',
+      HostConfig: { NetworkMode: `container:${target.containerId}`, CapAdd: ['NET_ADMIN'], ReadonlyRootfs: true },
+    });
+  }
+
+  /**
+   * Runs a short-lived container of the netfault image to its end, with no
+   * capability but those `HostConfig` adds; its output, or an error naming
+   * `what` with its exit status and output. Removed whatever happened.
+   */
+  private async runHelper(
+    what: string,
+    { Cmd, role, HostConfig }: { readonly Cmd: string[]; readonly role: string; readonly HostConfig: Docker.HostConfig },
+  ): Promise<string> {
     const helper = await this.docker.createContainer({
       Image: this.netfaultImage ?? netfaultImage(),
-      Cmd: ['sh', '-c', script],
+      Cmd,
       // A terminal: its log is the plain output (no stream headers), for droppingRules to read.
       Tty: true,
       // The scope's label, so a sweep of the run finds a helper left by a crash; never a chaos target.
-      Labels: { [this.scope.label]: this.scope.value, [ROLE_LABEL]: 'netfault' },
-      HostConfig: {
-        NetworkMode: `container:${target.containerId}`,
-        CapDrop: ['ALL'],
-        CapAdd: ['NET_ADMIN'],
-        ReadonlyRootfs: true,
-        SecurityOpt: ['no-new-privileges'],
-      },
+      Labels: { [this.scope.label]: this.scope.value, [ROLE_LABEL]: role },
+      HostConfig: { CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges'], ...HostConfig },
     });
     try {
       await helper.start();
       const { StatusCode } = (await helper.wait()) as { StatusCode: number };
       const output = (await helper.logs({ stdout: true, stderr: true })).toString('utf8').trim();
-      if (StatusCode !== 0) throw new Error(`the network helper in ${target.name}'s namespace exited ${StatusCode}: ${output}`);
+      if (StatusCode !== 0) throw new Error(`${what} exited ${StatusCode}: ${output}`);
       return output;
     } finally {
       await helper.remove({ force: true }).catch(() => undefined);
@@ -570,6 +568,11 @@ function serviceAliases(aliases: string[] | null | undefined, info: Docker.Conta
 /** An argv as one line of sh, each word single-quoted. */
 function shellLine(argv: readonly string[]): string {
   return argv.map((word) => `'${word.replaceAll("'", "'\\''")}'`).join(' ');
+}
+
+/** For a removal: a container that is gone already is what was asked. */
+export function ignoreGone(error: { statusCode?: number }): void {
+  if (error.statusCode !== 404) throw error;
 }
 
 function ignoreNotModified(error: { statusCode?: number }): void {

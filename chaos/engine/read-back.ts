@@ -1,5 +1,5 @@
 import type { ConsulHttp, HealthResult } from '@grpc-consul-lab/consul-discovery';
-import { DROP_RULES, type DockerDriver, type PacketLossRule, type TargetContainer } from '../docker/docker-driver.js';
+import { DROP_RULES, type DockerDriver, hasNetworkNamespace, type PacketLossRule, type TargetContainer } from '../docker/docker-driver.js';
 import { coresOf, describeCpu, describeMemory, type Limits, sameCores } from '../docker/resource-limits.js';
 import { type Clock, pollUntil, systemClock } from '../../packages/runtime/poll.js';
 import type { Observation } from './journal.js';
@@ -107,7 +107,7 @@ export function networksOf(driver: DockerDriver, target: TargetContainer, { atta
 export function trafficDropped(driver: DockerDriver, target: TargetContainer, { dropped }: { readonly dropped: boolean }): ReadBack {
   return async () => {
     const state = (await current(driver, target))?.state ?? 'gone';
-    if (state !== 'running' && state !== 'paused') return { observed: `${target.name} ${state}: no namespace, no rule`, ok: !dropped };
+    if (!hasNetworkNamespace(state)) return { observed: `${target.name} ${state}: no namespace, no rule`, ok: !dropped };
     const rules = await driver.droppingRules(target);
     return {
       observed: `${target.name}: ${rules.length > 0 ? rules.join(' and ') : 'no DROP rule'}`,
@@ -124,7 +124,7 @@ export function trafficDropped(driver: DockerDriver, target: TargetContainer, { 
 export function packetsLost(driver: DockerDriver, target: TargetContainer, probability: number | undefined): ReadBack {
   return async () => {
     const state = (await current(driver, target))?.state ?? 'gone';
-    if (state !== 'running' && state !== 'paused') {
+    if (!hasNetworkNamespace(state)) {
       return { observed: `${target.name} ${state}: no namespace, no packet-loss rule`, ok: probability === undefined };
     }
     const rules = await driver.packetLossRules(target);
@@ -177,7 +177,7 @@ export function noToxiproxy(driver: DockerDriver, target: TargetContainer, redir
   return async () => {
     const sidecars = await driver.toxiproxySidecars(target);
     const state = (await current(driver, target))?.state ?? 'gone';
-    const redirected = (state === 'running' || state === 'paused') && (await driver.redirectsToProxy(target, redirect));
+    const redirected = hasNetworkNamespace(state) && (await driver.redirectsToProxy(target, redirect));
     return {
       observed: `${target.name}: ${sidecars.length > 0 ? `Toxiproxy sidecar ${sidecars.join(', ')} still there` : 'no Toxiproxy sidecar'}; port ${redirect.port} ${redirected ? 'still redirected' : 'not redirected'}`,
       ok: sidecars.length === 0 && !redirected,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FAKETIME_MOUNT, type TargetContainer } from '../docker/docker-driver.js';
+import { FAKETIME_MOUNT, ignoreGone, type TargetContainer } from '../docker/docker-driver.js';
 import { allOf, containerIs, type ReadBack } from '../engine/read-back.js';
 import { lastsItsDuration } from './action-fields.js';
 import { boundedInstanceSchema, oneInstanceKind } from './one-instance.js';
@@ -62,7 +62,7 @@ export const clockSkew = oneInstanceKind(schema, {
       undo: {
         description: `remove ${victim.name}'s skewed copy and start it again`,
         run: async () => {
-          if (skewed) await driver.remove(skewed).catch((error: { statusCode?: number }) => ignoreGone(error));
+          if (skewed) await driver.remove(skewed).catch(ignoreGone);
           await driver.removeVolume(volume);
           await driver.start(victim);
         },
@@ -77,7 +77,3 @@ export const clockSkew = oneInstanceKind(schema, {
     };
   },
 });
-
-function ignoreGone(error: { statusCode?: number }): void {
-  if (error.statusCode !== 404) throw error;
-}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ConsulHttp, ServiceInstance } from '@grpc-consul-lab/consul-discovery';
 import { eventually } from '../../packages/testing/eventually.js';
-import type { TargetContainer } from '../../chaos/docker/docker-driver.js';
+import { hasNetworkNamespace, type TargetContainer } from '../../chaos/docker/docker-driver.js';
 import { datacentersOf, inPreferredDatacenter } from '../../chaos/faults/hello-targets.js';
 import { FAULT_KEY_PREFIX } from '../../packages/contracts/gray-fault.js';
 import { fetchStats } from '../../packages/contracts/stats.js';
@@ -113,7 +113,7 @@ async function convergingProblems(stack: CleanStack, consul: ConsulHttp): Promis
  * waiting would not change the answer (and each read starts a helper container).
  */
 async function ruleProblems(stack: CleanStack, targets: readonly TargetContainer[]): Promise<string[]> {
-  const withNamespace = targets.filter((target) => target.state === 'running' || target.state === 'paused');
+  const withNamespace = targets.filter((target) => hasNetworkNamespace(target.state));
   const found = await Promise.all(
     withNamespace.map(async (target) => {
       try {
