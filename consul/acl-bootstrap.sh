@@ -10,13 +10,22 @@ set -eu
 POLICIES=${POLICIES_DIR:-/consul/policies}
 SECRETS=${SECRETS_DIR:-/run/secrets}
 
+# within_a_minute FAILURE COMMAND...: COMMAND every 0.5 s until it succeeds;
+# after a minute, "acl-bootstrap: FAILURE" on stderr and exit 1.
+within_a_minute() {
+  failure=$1
+  shift
+  tries=0
+  until "$@"; do
+    tries=$((tries + 1))
+    [ "$tries" -lt 120 ] || { echo "acl-bootstrap: $failure" >&2; exit 1; }
+    sleep 0.5
+  done
+}
+
+has_leader() { consul operator raft list-peers >/dev/null 2>&1; }
 echo "acl-bootstrap: waiting for a Consul leader"
-tries=0
-until consul operator raft list-peers >/dev/null 2>&1; do
-  tries=$((tries + 1))
-  [ "$tries" -lt 120 ] || { echo "acl-bootstrap: no Consul leader after 60 s" >&2; exit 1; }
-  sleep 0.5
-done
+within_a_minute "no Consul leader after 60 s" has_leader
 
 # role: policy file, token file, description. ACL_EXTRA_ROLES: roles only a
 # profile needs (PROFILE=multi-dc: replication, for dc2's server).
@@ -44,16 +53,7 @@ done
 # A server of another datacenter (PROFILE=multi-dc) resolves the management
 # token through dc1 once the WAN has joined them: until then it refuses, so it
 # is asked again for up to a minute.
-for agent in $(echo "${CONSUL_AGENTS:-$CONSUL_HTTP_ADDR}" | tr ',' ' '); do
-  tries=0
-  until CONSUL_HTTP_ADDR="$agent" consul acl set-agent-token agent "$(cat "$SECRETS/agent.token")" >/dev/null 2>&1; do
-    tries=$((tries + 1))
-    [ "$tries" -lt 120 ] || { echo "acl-bootstrap: $agent refused the agent token for 60 s" >&2; exit 1; }
-    sleep 0.5
-  done
-  echo "acl-bootstrap: agent token set on $agent"
-done
-
+takes_agent_token() { CONSUL_HTTP_ADDR="$1" consul acl set-agent-token agent "$(cat "$SECRETS/agent.token")" >/dev/null 2>&1; }
 # Every agent holds every role's token itself before a program starts: a
 # server of another datacenter (PROFILE=multi-dc) replicates them from dc1,
 # and until it has, it resolves them through dc1, so losing dc1 then would
@@ -66,12 +66,11 @@ holds_every_token() {
   done
 }
 for agent in $(echo "${CONSUL_AGENTS:-$CONSUL_HTTP_ADDR}" | tr ',' ' '); do
-  tries=0
-  until holds_every_token "$agent"; do
-    tries=$((tries + 1))
-    [ "$tries" -lt 120 ] || { echo "acl-bootstrap: $agent has not replicated the tokens in 60 s (its /v1/acl/replication says why)" >&2; exit 1; }
-    sleep 0.5
-  done
+  within_a_minute "$agent refused the agent token for 60 s" takes_agent_token "$agent"
+  echo "acl-bootstrap: agent token set on $agent"
+done
+for agent in $(echo "${CONSUL_AGENTS:-$CONSUL_HTTP_ADDR}" | tr ',' ' '); do
+  within_a_minute "$agent has not replicated the tokens in 60 s (its /v1/acl/replication says why)" holds_every_token "$agent"
   echo "acl-bootstrap: $agent holds every token"
 done
 echo "acl-bootstrap: done"
