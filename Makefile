@@ -33,7 +33,12 @@ CONSUL_HOST_URLS := https://127.0.0.1:$(CONSUL_UI_PORT),https://127.0.0.1:$(CONS
 else
 CONSUL_HOST_URLS := https://127.0.0.1:$(CONSUL_UI_PORT)
 endif
-export CONSUL_UI_PORT CLIENT_STATS_PORT PUBLISH_ADDRESS PROFILE CONSUL_2_PORT CONSUL_3_PORT CONSUL_DC2_PORT $(PROFILE_VARIABLES)
+# CONSUL_DATA_SIZE=64m: each Consul server's data on a filesystem of that size, which the disk-full
+# fault fills (docker-compose.consul-data-size.yml). Compose reads its files from COMPOSE_FILE.
+ifneq ($(CONSUL_DATA_SIZE),)
+export COMPOSE_FILE := docker-compose.yml:docker-compose.consul-data-size.yml
+endif
+export CONSUL_UI_PORT CLIENT_STATS_PORT PUBLISH_ADDRESS PROFILE CONSUL_DATA_SIZE CONSUL_2_PORT CONSUL_3_PORT CONSUL_DC2_PORT $(PROFILE_VARIABLES)
 # The chaos runner and you reach Consul over HTTPS with our CA and the chaos runner's read token.
 CONSUL_API := CONSUL_CACERT=.secrets/ca.pem CONSUL_HTTP_TOKEN_FILE=.secrets/chaos-runner.token
 # What starts Consul dev agents gets the binary scripts/ensure-consul.sh provides (built once, then cached).
@@ -67,7 +72,7 @@ secrets: ## the CA, certificates, gossip key and ACL tokens in .secrets/ (made o
 app: ## npm ci, compile TypeScript, stage production node_modules
 	@scripts/build-app.sh
 
-up: profile provision secrets app ## build and start Consul (PROFILE=ha: 3 servers; PROFILE=multi-dc: two datacenters), 3 HelloService instances (per datacenter) and the client
+up: profile provision secrets app ## build and start Consul (PROFILE=ha: 3 servers; PROFILE=multi-dc: two datacenters; CONSUL_DATA_SIZE=64m: its data on a filesystem of that size, for disk-full), 3 HelloService instances (per datacenter) and the client
 	@scripts/check-ports.sh
 	@echo "==> compose: build the hello and client images (log: /tmp/grpc-consul-lab-build.log)"
 	@$(COMPOSE) build >/tmp/grpc-consul-lab-build.log 2>&1 \

@@ -10,7 +10,7 @@ import { serveLiveView } from './live-server.js';
 import { chooseRun, type RunChoice } from './run-choice.js';
 import { writeRunFiles } from './run-files.js';
 import { formatPlan, planScenario } from './scenario/plan.js';
-import { stackFacts, unmetPrecondition } from './scenario/preconditions.js';
+import { readStackFacts, unmetPrecondition } from './scenario/preconditions.js';
 import type { Scenario } from './scenario/schema.js';
 import { terminalLines } from './terminal.js';
 import { verdictExit } from './verdict-exit.js';
@@ -30,7 +30,7 @@ async function checkStack(driver: DockerDriver, scenario: Scenario): Promise<voi
     );
   }
   // Every step's needs (Swarm or not, a Consul cluster, instances beyond keepAlive): said before anything changes.
-  const unmet = unmetPrecondition(scenario, stackFacts(targets, swarm, true));
+  const unmet = unmetPrecondition(scenario, await readStackFacts(driver, true));
   if (unmet !== undefined) throw new BadInput(unmet);
 }
 

@@ -19,6 +19,16 @@ ui_config {
 # Raft's timing: production's raft_multiplier of 1 (a lost leader replaced in
 # about a second) unless RAFT_MULTIPLIER says otherwise on the command line.
 
+# Raft's log in segments of 4 MiB (Consul's default is 64), each preallocated
+# when it starts: this lab's whole state is well under 1 MiB, and a data
+# directory made small on purpose (make up CONSUL_DATA_SIZE=16m, for the
+# disk-full fault) must hold a segment and the next.
+raft_logstore {
+  wal {
+    segment_size_mb = 4
+  }
+}
+
 # HTTPS on 8501 and nothing else an outsider could use: no plain HTTP, no DNS, no xDS.
 ports {
   http = -1

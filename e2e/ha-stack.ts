@@ -31,7 +31,9 @@ export function describeHaStack(): void {
   describe('Consul with three servers (PROFILE=ha): leader, follower and quorum lost, on a fourth stack', { concurrency: 1 }, () => {
     before(async () => {
       process.once('SIGINT', () => void sweep(project).finally(() => process.exit(130)));
-      stack = await ComposeStack.start(project, { profile: 'ha', env: { CALL_RATE: '200' } });
+      // Consul's data on 32 MiB volumes kept by their keepers (make up CONSUL_DATA_SIZE=32m), for
+      // disk-full; the kills and stops of the servers below then also prove the keepers keep it.
+      stack = await ComposeStack.start(project, { profile: 'ha', env: { CALL_RATE: '200', CONSUL_DATA_SIZE: '32m' } });
       await statsWhen(stack.statsUrl, '3 instances resolved', (stats) => stats.resolvedInstances.length === 3, 30_000);
     });
 
@@ -327,6 +329,101 @@ export function describeHaStack(): void {
       assert.deepEqual(answeredBy(slow), [], say(name, 'the copy 2 days slow answered none', delta));
       t.diagnostic(
         `${name}: calls ${delta.calls}, failed ${delta.failed}, wrong ${delta.wrong}; ${fast?.applied?.observed}; ${slow?.applied?.observed}`,
+      );
+    });
+
+    /**
+     * disk-full on a Consul server (the preferred datacenter's first): its
+     * 32 MiB data volume filled to the last byte for 10 s, read back full
+     * and then free. That Consul felt it is shown by a registration sent to
+     * each server on its own every half second: on the full one refused with
+     * "no space left on device", accepted again once it is emptied; on the
+     * others accepted throughout. The client loses no call.
+     */
+    const DISK_FULL = scenarioSchema.parse({
+      title: "A Consul server's disk full",
+      hypothesis: { successRatioAtLeast: 1.0, maxWrong: 0, everyLiveInstanceServedWithin: '10s' },
+      method: [{ action: 'disk-full', at: '1s', duration: '10s' }],
+      settle: '6s',
+      keepAlive: 1,
+    });
+
+    test('disk-full on a Consul server: 0 failed and 0 wrong calls; its data volume read back full, then free; a registration on it refused while full and accepted after; the other servers accept throughout', async (t) => {
+      const name = 'disk-full';
+      // Each server is asked on its own (a registration lives on the agent that takes it); the one filled is read from the journal.
+      const servers = (await stack.consulServers()).map((server) => ({
+        ...server,
+        consul: new ConsulHttp({
+          address: server.url,
+          tls: { caFile: `${ROOT}/.secrets/ca.pem` },
+          tokenFile: `${ROOT}/.secrets/management.token`,
+          requestTimeoutMs: 2_000,
+          env: {},
+        }),
+      }));
+      const attempts: { readonly server: string; readonly at: number; readonly refusal: string }[] = [];
+      const probe = { name: 'disk-full-probe', id: 'disk-full-probe', address: '127.0.0.1', port: 1, tags: [], meta: {}, checks: [] };
+      let running = true;
+      const registering = Promise.all(
+        servers.map(async ({ name: server, consul }) => {
+          while (running) {
+            const at = Date.now();
+            const refusal = await consul
+              .registerService(probe)
+              .then(() => '')
+              .catch((error: unknown) => (error as Error).message);
+            attempts.push({ server, at, refusal });
+            await new Promise((resolve) => setTimeout(resolve, 500));
+          }
+        }),
+      );
+      let journal: Journal;
+      try {
+        journal = await stack.runParsedScenario(DISK_FULL, `${name} (e2e)`, 1);
+      } finally {
+        running = false;
+        await registering;
+        for (const { consul } of servers) {
+          await consul.deregisterService(probe.id).catch(() => undefined);
+          consul.close();
+        }
+      }
+      const delta = assertHeldAt200(name, journal, 200 * 15);
+      const [fill] = journal.actions;
+      assert.match(
+        fill?.applied?.observed ?? '',
+        /: 0\.0 MiB of 32\.0 MiB free, the filler takes/,
+        say(name, 'read back full', delta, fill?.applied),
+      );
+      assert.match(fill?.undone?.observed ?? '', /MiB of 32\.0 MiB free, no filler$/, say(name, 'read back free', delta, fill?.undone));
+      const [filled] = fill?.targets ?? [];
+      assert.ok(
+        servers.some((server) => server.name === filled),
+        say(name, 'the filled server is one of the stack', delta, fill?.targets),
+      );
+      const onFilled = attempts.filter((attempt) => attempt.server === filled);
+      const full = onFilled.filter((attempt) => attempt.at >= (fill?.endedAt ?? 0) && attempt.at < (fill?.undoneAt ?? 0));
+      const after = onFilled.filter((attempt) => attempt.at > (fill?.undone?.at ?? Infinity));
+      const others = attempts.filter((attempt) => attempt.server !== filled && attempt.at >= (fill?.endedAt ?? 0));
+      assert.ok(
+        full.length > 0 && full.every((attempt) => /no space left on device/.test(attempt.refusal)),
+        say(name, 'every registration refused while full', delta, full),
+      );
+      assert.ok(
+        after.length > 0 && after.every((attempt) => attempt.refusal === ''),
+        say(name, 'every registration accepted once emptied', delta, after),
+      );
+      assert.ok(
+        others.length > 0 && others.every((attempt) => attempt.refusal === ''),
+        say(
+          name,
+          'the other servers accept registrations throughout',
+          delta,
+          others.filter((attempt) => attempt.refusal !== ''),
+        ),
+      );
+      t.diagnostic(
+        `${name}: calls ${delta.calls}, failed ${delta.failed}, wrong ${delta.wrong}; on ${filled}: ${full.length} registrations refused while full, ${after.length} accepted after; on the others ${others.length} accepted; ${fill?.applied?.observed}`,
       );
     });
   });

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks make's settings before anything is built or started: one line naming
-# what is wrong, exit 2. Reads PROFILE and HELLO_REPLICAS from the environment
-# (the Makefile exports them).
+# what is wrong, exit 2. Reads PROFILE, HELLO_REPLICAS and CONSUL_DATA_SIZE from
+# the environment (the Makefile exports them).
 set -euo pipefail
 
 refuse() {
@@ -24,3 +24,15 @@ replicas="${HELLO_REPLICAS:-3}"
 ((10#$replicas >= 1)) || refuse replicas "HELLO_REPLICAS must be at least 1: the client needs an instance to call (got $replicas)"
 ((10#$replicas <= MAX_HELLO_REPLICAS)) ||
   refuse replicas "HELLO_REPLICAS=$replicas is more than this lab runs: at most $MAX_HELLO_REPLICAS instances (the most measured to come up healthy on 2 cores)"
+
+# CONSUL_DATA_SIZE: each Consul server's data on a tmpfs of that size
+# (docker-compose.consul-data-size.yml), held in memory. At least 16m: a
+# server's state here is a few MiB, and a Raft snapshot writes a second copy
+# of it. At most 1g: the memory it may take.
+size="${CONSUL_DATA_SIZE:-}"
+if [[ -n "$size" ]]; then
+  [[ "$size" =~ ^([1-9][0-9]*)([mg])$ ]] || refuse consul-data-size "CONSUL_DATA_SIZE must be a size such as 64m or 1g, from 16m to 1g (got \"$size\")"
+  mib=$((10#${BASH_REMATCH[1]}))
+  [[ "${BASH_REMATCH[2]}" == g ]] && mib=$((mib * 1024))
+  ((mib >= 16 && mib <= 1024)) || refuse consul-data-size "CONSUL_DATA_SIZE=$size is out of range: from 16m to 1g"
+fi

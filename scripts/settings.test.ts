@@ -28,7 +28,9 @@ after(() => rmSync(stubs, { recursive: true, force: true }));
 // make as a user starts it, also under `make check`: not a sub-make, no settings
 // but those given.
 const userEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([name]) => !['MAKEFLAGS', 'MFLAGS', 'MAKELEVEL', 'PROFILE', 'HELLO_REPLICAS'].includes(name)),
+  Object.entries(process.env).filter(
+    ([name]) => !['MAKEFLAGS', 'MFLAGS', 'MAKELEVEL', 'PROFILE', 'HELLO_REPLICAS', 'CONSUL_DATA_SIZE', 'COMPOSE_FILE'].includes(name),
+  ),
 );
 
 function make(args: readonly string[], env: NodeJS.ProcessEnv = {}): { code: number | null; stdout: string; stderr: string } {
@@ -73,9 +75,39 @@ test(
   },
 );
 
-test('the settings make accepts pass the check silently: every profile, 1 and 50 instances', { timeout: 30_000 }, () => {
-  for (const settings of [['PROFILE=single', 'HELLO_REPLICAS=1'], ['PROFILE=ha', 'HELLO_REPLICAS=50'], ['PROFILE=multi-dc'], []]) {
-    const run = make(['profile', ...settings]);
-    assert.deepEqual(run, { code: 0, stdout: '', stderr: '' }, settings.join(' '));
-  }
-});
+test(
+  'CONSUL_DATA_SIZE that is no size from 16m to 1g: one line naming it, exit 2, before anything is built or started',
+  { timeout: 30_000 },
+  () => {
+    for (const size of ['64', '64M', '064m', 'lots', '1.5g']) {
+      assertRefused(
+        make(['up', `CONSUL_DATA_SIZE=${size}`]),
+        /^error: \[consul-data-size\] CONSUL_DATA_SIZE must be a size such as 64m or 1g, from 16m to 1g \(got "/,
+      );
+    }
+    for (const size of ['15m', '2g']) {
+      assertRefused(
+        make(['up', `CONSUL_DATA_SIZE=${size}`]),
+        new RegExp(`^error: \\[consul-data-size\\] CONSUL_DATA_SIZE=${size} is out of range: from 16m to 1g$`),
+      );
+    }
+  },
+);
+
+test(
+  'the settings make accepts pass the check silently: every profile, 1 and 50 instances, a Consul data size',
+  { timeout: 30_000 },
+  () => {
+    for (const settings of [
+      ['PROFILE=single', 'HELLO_REPLICAS=1'],
+      ['PROFILE=ha', 'HELLO_REPLICAS=50'],
+      ['PROFILE=multi-dc'],
+      ['CONSUL_DATA_SIZE=16m'],
+      ['CONSUL_DATA_SIZE=1g'],
+      [],
+    ]) {
+      const run = make(['profile', ...settings]);
+      assert.deepEqual(run, { code: 0, stdout: '', stderr: '' }, settings.join(' '));
+    }
+  },
+);

@@ -85,6 +85,28 @@ export interface StartDifferences {
 const FAKETIME_LIBRARY = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1';
 export const FAKETIME_MOUNT = '/opt/faketime';
 
+/**
+ * A volume of the scope that is a filesystem of its own, of a set size (a
+ * tmpfs volume with `size=`, as docker-compose.consul-data-size.yml makes
+ * Consul's data): filling it fills that size, never this machine's disk.
+ */
+export interface SizedVolume {
+  readonly name: string;
+  readonly sizeBytes: number;
+}
+
+/** What a sized volume's filesystem has free, and how much of it a file takes (0 when the file is not there). */
+export interface VolumeSpace {
+  readonly availableBytes: number;
+  readonly totalBytes: number;
+  readonly fileBytes: number;
+}
+
+/** Where the volume helpers see the volume they work on. */
+const VOLUME_MOUNT = '/volume';
+const TMPFS_SIZE = /(?:^|,)size=(\d+)([kmg]?)(?:,|$)/;
+const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 };
+
 /** The connections established to a port in a namespace, by where they come from. */
 export interface PortConnections {
   /** From loopback: in that namespace, such as Toxiproxy's to its upstream. */
@@ -387,6 +409,59 @@ export class DockerDriver {
     if (!info) return;
     if (info.Labels?.[this.scope.label] !== this.scope.value) throw new RefusedTargetError(`refused: volume ${name} is not of this scope`);
     await volume.remove();
+  }
+
+  /**
+   * The volume mounted at `path` in the target, when it is a sized volume of
+   * this scope (a tmpfs with a `size=` of bytes, k, m or g); undefined for
+   * anything else: a volume on the host's disk, a bind mount, nothing there.
+   */
+  async sizedVolumeAt(target: TargetContainer, path: string): Promise<SizedVolume | undefined> {
+    await this.describe(target.containerId);
+    const { Mounts } = await this.docker.getContainer(target.containerId).inspect();
+    const mount = (Mounts ?? []).find((candidate) => candidate.Destination === path && candidate.Type === 'volume');
+    if (!mount?.Name) return undefined;
+    const volume = (await this.docker.getVolume(mount.Name).inspect()) as Docker.VolumeInspectInfo;
+    if (volume.Labels?.[this.scope.label] !== this.scope.value) return undefined;
+    const options = volume.Options ?? {};
+    const size = TMPFS_SIZE.exec(options.o ?? '');
+    if (volume.Driver !== 'local' || options.type !== 'tmpfs' || !size) return undefined;
+    return { name: mount.Name, sizeBytes: Number(size[1]) * (SIZE_UNITS[size[2] ?? ''] ?? 1) };
+  }
+
+  /** Writes zeros into `file` on the volume until its filesystem has no byte left; fails on any other error. */
+  async fillVolume(volume: SizedVolume, file: string): Promise<void> {
+    // dd stops at the first short write: "No space left on device" is the end asked for.
+    const script = `out=$(dd if=/dev/zero of=${VOLUME_MOUNT}/${file} bs=64k 2>&1); case "$out" in *'No space left on device'*) exit 0 ;; esac; echo "$out"; exit 1`;
+    await this.onVolume(volume, `filling volume ${volume.name}`, script);
+  }
+
+  /** What the volume's filesystem has free, as statfs says, and the size of `file` on it. */
+  async volumeSpace(volume: SizedVolume, file: string): Promise<VolumeSpace> {
+    const output = await this.onVolume(
+      volume,
+      `reading volume ${volume.name}`,
+      `stat -f -c '%a %b %S' ${VOLUME_MOUNT} && { stat -c %s ${VOLUME_MOUNT}/${file} 2>/dev/null || echo 0; }`,
+    );
+    const [available, blocks, blockSize, fileBytes] = output.split(/\s+/).map(Number);
+    if ([available, blocks, blockSize, fileBytes].some((value) => value === undefined || !Number.isFinite(value))) {
+      throw new Error(`statfs of volume ${volume.name} answered ${JSON.stringify(output)}`);
+    }
+    return { availableBytes: (available ?? 0) * (blockSize ?? 0), totalBytes: (blocks ?? 0) * (blockSize ?? 0), fileBytes: fileBytes ?? 0 };
+  }
+
+  /** Removes `file` from the volume; one already gone is fine. */
+  async removeFromVolume(volume: SizedVolume, file: string): Promise<void> {
+    await this.onVolume(volume, `emptying volume ${volume.name}`, `rm -f ${VOLUME_MOUNT}/${file}`);
+  }
+
+  /** Runs `script` in a helper with the volume and nothing else: no network, no capability, a read-only root. */
+  private onVolume(volume: SizedVolume, what: string, script: string): Promise<string> {
+    return this.runHelper(what, {
+      Cmd: ['sh', '-c', script],
+      role: 'volume',
+      HostConfig: { NetworkMode: 'none', ReadonlyRootfs: true, Mounts: [{ Type: 'volume', Source: volume.name, Target: VOLUME_MOUNT }] },
+    });
   }
 
   /** The container's clock, as `date +%s` in it says (its own preloads included): epoch seconds. */

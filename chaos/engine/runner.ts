@@ -2,8 +2,7 @@ import type { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
 import type { StatsSnapshot } from '../../packages/contracts/stats.js';
 import { sleep } from './sleep.js';
 import type { DockerDriver } from '../docker/docker-driver.js';
-import { isSwarmScope } from '../docker/labels.js';
-import { stackFacts, unmetPrecondition } from '../scenario/preconditions.js';
+import { readStackFacts, unmetPrecondition } from '../scenario/preconditions.js';
 import { describeAction, formatPlan, type Plan, type PlannedStep, planScenario } from '../scenario/plan.js';
 import type { Scenario } from '../scenario/schema.js';
 import { SkippedStep, type StepContext, type StepOutcome, type Undo } from '../faults/fault-kind.js';
@@ -74,7 +73,7 @@ export class PreconditionError extends Error {}
 
 export async function runScenario(options: RunOptions): Promise<Journal> {
   const { driver, scenario } = options;
-  const unmet = unmetPrecondition(scenario, stackFacts(await driver.targets(), isSwarmScope(driver.scope), options.consul !== undefined));
+  const unmet = unmetPrecondition(scenario, await readStackFacts(driver, options.consul !== undefined));
   if (unmet) throw new PreconditionError(unmet);
   const run = new ScenarioRun(options);
   try {

@@ -4,6 +4,7 @@ import { containerIs } from '../engine/read-back.js';
 import { duration } from '../scenario/duration.js';
 import { lastsItsDuration, timing } from './action-fields.js';
 import { SkippedStep, type StepContext, type StepOutcome } from './fault-kind.js';
+import { inPreferredDatacenter } from './hello-targets.js';
 import { willTakeDown } from './take-down.js';
 
 /**
@@ -48,4 +49,13 @@ export async function killConsulServer(context: StepContext, server: TargetConta
     detail: `SIGKILL ${role} ${server.name} (${server.ip})`,
     proof: containerIs(context.driver, server, 'down'),
   };
+}
+
+/** The running Consul server of the preferred datacenter (dc1 of PROFILE=multi-dc; the first of PROFILE=ha); throws without one, skips one under another fault. */
+export async function preferredConsulServer(context: StepContext): Promise<TargetContainer> {
+  const servers = inPreferredDatacenter((await context.driver.targets('consul')).filter((server) => server.state === 'running'));
+  const [server] = servers;
+  if (!server) throw new Error('no running Consul container labelled as a chaos target in this scope');
+  if (context.underFault.has(server.containerId)) throw new SkippedStep(`${server.name} is under another fault of this run`);
+  return server;
 }

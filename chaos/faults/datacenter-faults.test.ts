@@ -7,6 +7,7 @@ import { observe } from '../engine/read-back.js';
 import { actionSchema } from '../scenario/schema.js';
 import { assertDryRunPlans } from '../test-support/dry-run.js';
 import { FakeEngine } from '../test-support/fake-engine.js';
+import { keepingUndos, labDriver } from '../test-support/step-context.js';
 import { SkippedStep, type StepContext, type StepOutcome, type Undo } from './fault-kind.js';
 import { faultKindOf } from './registry.js';
 
@@ -88,26 +89,15 @@ interface Applied {
   readonly context: StepContext;
 }
 
-function contextOn(engine: FakeEngine, undos: Undo[], keepAlive: number, underFault: Set<string>): StepContext {
-  return {
-    driver: new DockerDriver(composeScope('lab'), engine.docker(), 'netfault:test'),
-    keepAlive,
-    underFault,
-    sleep: async () => undefined,
-    consul: consulOf(engine),
-    willUndo: (undo) => {
-      undos.push(undo);
-      return () => undos.splice(undos.indexOf(undo), 1);
-    },
-  };
+function contextOn(engine: FakeEngine, keepAlive = 1, underFault = new Set<string>()): { context: StepContext; undos: Undo[] } {
+  return keepingUndos({ driver: labDriver(engine), keepAlive, underFault, sleep: async () => undefined, consul: consulOf(engine) });
 }
 
 async function apply(
   step: Record<string, unknown>,
   { engine = multiDc(), keepAlive = 1, underFault = new Set<string>() } = {},
 ): Promise<Applied> {
-  const undos: Undo[] = [];
-  const context = contextOn(engine, undos, keepAlive, underFault);
+  const { context, undos } = contextOn(engine, keepAlive, underFault);
   const action = actionSchema.parse(step);
   const outcome = await faultKindOf(action).apply({ action, pick: 0 }, context);
   return { engine, outcome, undos, context };
@@ -227,8 +217,7 @@ test('a datacenter fault steps aside (blast radius) before anything changes, and
 
 test('a lose-datacenter that fails halfway has its undo registered already: rolled back as far as it got', async () => {
   const engine = multiDc();
-  const undos: Undo[] = [];
-  const context = contextOn(engine, undos, 1, new Set());
+  const { context, undos } = contextOn(engine);
   const docker = engine.docker();
   // hello-2 refuses to stop (Docker answers an error): the step fails after stopping the others.
   const original = docker.getContainer.bind(docker);
@@ -278,7 +267,7 @@ test("a one-instance fault on a multi-dc stack hits dc1's instances, the ones th
     for (let pick = 0; pick < 6; pick += 1) {
       const engine = multiDc();
       const action = actionSchema.parse({ action: 'cpu-starve', target, duration: '5s' });
-      const outcome = await faultKindOf(action).apply({ action, pick }, contextOn(engine, [], 1, new Set()));
+      const outcome = await faultKindOf(action).apply({ action, pick }, contextOn(engine).context);
       for (const victim of outcome.targets) victims.add(victim);
     }
   }

@@ -55,8 +55,10 @@ export type ActionSchema<Name extends string = string> = z.ZodObject<{ readonly 
  * - keep-alive-0: a scenario whose keepAlive lets every instance go at once
  * - hello-to-copy: a running hello instance to start new ones like
  * - two-datacenters: the two Consul datacenters of PROFILE=multi-dc, their containers labelled with theirs
+ * - sized-consul-data: Consul's data directory on a filesystem of its own size (make up CONSUL_DATA_SIZE=64m)
  */
-export type StackNeed = 'consul-cluster' | 'consul-container' | 'consul-api' | 'keep-alive-0' | 'hello-to-copy' | 'two-datacenters';
+export type StackNeed =
+  'consul-cluster' | 'consul-container' | 'consul-api' | 'keep-alive-0' | 'hello-to-copy' | 'two-datacenters' | 'sized-consul-data';
 
 /** What `apply` is given of a planned step: the action as parsed and its seeded draw. */
 export interface FaultStep<Action> {

@@ -2,24 +2,20 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DockerDriver, TargetContainer } from '../docker/docker-driver.js';
 import type { StepContext, Undo } from './fault-kind.js';
+import { keepingUndos } from '../test-support/step-context.js';
 import { holdUntilUndone } from './hold-until-undone.js';
 
 const held = ['a', 'b'].map((id) => ({ containerId: id, name: `hello-${id}` }) as TargetContainer);
 
 /** A context that keeps the undos registered, as the runner does, and can withdraw them. */
 function contextWithUndos(): { context: StepContext; registered: Undo[] } {
-  const registered: Undo[] = [];
-  const context: StepContext = {
+  const { context, undos } = keepingUndos({
     driver: {} as DockerDriver,
     keepAlive: 1,
     underFault: new Set(['other']),
     sleep: async () => undefined,
-    willUndo: (undo) => {
-      registered.push(undo);
-      return () => registered.splice(registered.indexOf(undo), 1);
-    },
-  };
-  return { context, registered };
+  });
+  return { context, registered: undos };
 }
 
 const undoThat = (run: () => Promise<void>): Undo => ({

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DockerDriver, RefusedTargetError, type TargetContainer } from '../docker/docker-driver.js';
-import { composeScope } from '../docker/labels.js';
+import { RefusedTargetError, type TargetContainer } from '../docker/docker-driver.js';
 import { parseScenario } from '../scenario/load-scenario.js';
 import { unmetPrecondition } from '../scenario/preconditions.js';
 import { actionSchema } from '../scenario/schema.js';
 import { assertDryRunPlans } from '../test-support/dry-run.js';
 import { FakeEngine } from '../test-support/fake-engine.js';
+import { keepingUndos, labDriver } from '../test-support/step-context.js';
 import type { StepContext, StepOutcome, Undo } from './fault-kind.js';
 import { faultKindOf } from './registry.js';
 
@@ -36,21 +36,9 @@ interface Applied {
   readonly context: StepContext;
 }
 
-const driverOn = (engine: FakeEngine): DockerDriver => new DockerDriver(composeScope('lab'), engine.docker(), 'netfault:test');
-
 /** Applies one step to the oldest instance (hello-1) as the runner would, its undos collected. */
 async function apply(step: Record<string, unknown>, engine = lab()): Promise<Applied> {
-  const undos: Undo[] = [];
-  const context: StepContext = {
-    driver: driverOn(engine),
-    keepAlive: 1,
-    underFault: new Set(),
-    sleep: async () => undefined,
-    willUndo: (undo) => {
-      undos.push(undo);
-      return () => undos.splice(undos.indexOf(undo), 1);
-    },
-  };
+  const { context, undos } = keepingUndos({ driver: labDriver(engine), keepAlive: 1, underFault: new Set(), sleep: async () => undefined });
   const action = actionSchema.parse({ target: 'oldest', duration: '15s', ...step });
   const outcome = await faultKindOf(action).apply({ action, pick: 0 }, context);
   return { engine, outcome, undos, context };
@@ -80,7 +68,7 @@ test('packet-loss drops some packets of one instance, its rules told from partit
   assert.deepEqual(engine.calls, ['lose hello-1 0.3', 'stop losing hello-1']);
   assert.deepEqual(await undone.proof(), { observed: 'hello-1: no packet-loss rule', ok: true });
   assert.equal((await applied.outcome.proof()).ok, false, 'the applied read-back no longer holds');
-  assert.equal((await driverOn(engine).droppingRules(await driverOn(engine).describe('hello-1'))).length, 2, "partition's rules kept");
+  assert.equal((await labDriver(engine).droppingRules(await labDriver(engine).describe('hello-1'))).length, 2, "partition's rules kept");
   assert.equal(applied.context.underFault.size, 0);
 });
 
@@ -199,7 +187,7 @@ test('memory-pressure refuses, before anything changes, a limit that is none or 
 
 test('a container that is not a chaos target of the scope is refused by every new driver call, and nothing is changed', async () => {
   const engine = lab();
-  const driver = driverOn(engine);
+  const driver = labDriver(engine);
   const client = { containerId: 'client', name: 'client' } as TargetContainer;
   for (const call of [
     () => driver.losePackets(client, 0.3),
@@ -289,7 +277,7 @@ test('each kind says in the plan what it does, with its defaults, and needs an i
   assert.equal(describe({ action: 'cpu-starve', target: 'newest' }), 'starve newest instance to 0.05 of a core for 15000 ms');
   assert.equal(describe({ action: 'memory-pressure', memory: '1.5g' }), 'squeeze random instance into 1536 MiB of memory for 15000 ms');
   assert.equal(describe({ action: 'memory-pressure' }), 'squeeze random instance into 64 MiB of memory for 15000 ms');
-  const one = { swarm: false, hello: 1, consul: 1, consulApi: true, datacenters: {} };
+  const one = { swarm: false, hello: 1, consul: 1, consulApi: true, datacenters: {}, sizedConsulData: 0 };
   for (const kind of ['packet-loss', 'cpu-starve', 'memory-pressure']) {
     const scenario = parseScenario(`title: t\nmethod:\n  - action: ${kind}\n    duration: 1s\n`, 't.yaml');
     assert.equal(

@@ -6,8 +6,8 @@ import { proxyFor, type Redirect } from '../toxiproxy/redirect.js';
 import { ToxiproxyApi } from '../toxiproxy/toxiproxy-api.js';
 import { bandwidth, blackhole, latency, resetPeer, type Toxic } from '../toxiproxy/toxics.js';
 import { lastsItsDuration } from './action-fields.js';
-import { type FaultKind, SkippedStep, type StepContext } from './fault-kind.js';
-import { inPreferredDatacenter } from './hello-targets.js';
+import { preferredConsulServer } from './consul-servers.js';
+import type { FaultKind, StepContext } from './fault-kind.js';
 import { holdUntilUndone } from './hold-until-undone.js';
 import { boundedInstanceSchema, type InstanceFault, oneInstanceKind } from './one-instance.js';
 
@@ -147,15 +147,6 @@ function networkToxicKind<Schema extends NetworkSchema>(
       return { targets: [server.name], newInstances: [], detail, proof };
     },
   };
-}
-
-/** The running Consul server of the preferred datacenter (dc1 of PROFILE=multi-dc; the first of PROFILE=ha); throws without one, skips one under another fault. */
-async function preferredConsulServer(context: StepContext): Promise<TargetContainer> {
-  const servers = inPreferredDatacenter((await context.driver.targets('consul')).filter((server) => server.state === 'running'));
-  const [server] = servers;
-  if (!server) throw new Error('no running Consul container labelled as a chaos target in this scope');
-  if (context.underFault.has(server.containerId)) throw new SkippedStep(`${server.name} is under another fault of this run`);
-  return server;
 }
 
 export const latencyFault = networkToxicKind(latencySchema, {

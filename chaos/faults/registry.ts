@@ -4,6 +4,7 @@ import { consulQuorumLoss } from './consul-quorum-loss.js';
 import { corrupt } from './corrupt.js';
 import { cpuStarve } from './cpu-starve.js';
 import { disconnect } from './disconnect.js';
+import { diskFull } from './disk-full.js';
 import { emptyDatacenter } from './empty-datacenter.js';
 import { flaky } from './flaky.js';
 import { kill } from './kill.js';
@@ -48,6 +49,7 @@ export const FAULT_KINDS = byName({
   'memory-pressure': memoryPressure,
   'clock-skew': clockSkew,
   'restart-consul': restartConsul,
+  'disk-full': diskFull,
   slow,
   flaky,
   corrupt,

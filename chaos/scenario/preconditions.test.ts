@@ -4,7 +4,7 @@ import { parseScenario } from './load-scenario.js';
 import { type StackFacts, stackFacts, unmetPrecondition } from './preconditions.js';
 
 const scenario = (method: string, keepAlive = 1) => parseScenario(`title: t\nmethod:\n${method}\nkeepAlive: ${keepAlive}\n`, 'test.yaml');
-const single: StackFacts = { swarm: false, hello: 3, consul: 1, consulApi: true, datacenters: {} };
+const single: StackFacts = { swarm: false, hello: 3, consul: 1, consulApi: true, datacenters: {}, sizedConsulData: 0 };
 const multiDc: StackFacts = {
   ...single,
   hello: 6,
@@ -16,6 +16,7 @@ const DATACENTER_KINDS = ['lose-datacenter', 'partition-datacenter', 'empty-data
 test('every step that can apply on the stack: nothing to say', () => {
   assert.equal(unmetPrecondition(scenario('  - action: pause\n    duration: 1s\n  - action: restart-consul'), single), undefined);
   assert.equal(unmetPrecondition(scenario('  - action: kill-consul-leader'), { ...single, consul: 3 }), undefined);
+  assert.equal(unmetPrecondition(scenario('  - action: disk-full'), { ...single, sizedConsulData: 1 }), undefined);
 });
 
 test('a step that cannot apply is named in one line, before anything changes', () => {
@@ -39,6 +40,12 @@ test('a step that cannot apply is named in one line, before anything changes', (
       1,
       'restart-consul needs a running Consul container labelled as a chaos target; this stack has none',
     ],
+    [
+      '  - action: disk-full',
+      single,
+      1,
+      "disk-full needs Consul's data directory on a filesystem of its own size, so that filling it cannot fill this machine's disk; this stack keeps it on the host's disk (make up CONSUL_DATA_SIZE=64m)",
+    ],
     ['  - action: replace-all', single, 1, 'replace-all needs keepAlive: 0 (it is 1)'],
     ['  - action: reschedule', single, 1, 'reschedule needs a Swarm stack: make swarm-up, then --stack NAME (make chaos ON=swarm)'],
     ['  - action: kill', { ...single, swarm: true }, 1, /^kill cannot run on a Swarm stack/],
@@ -58,8 +65,9 @@ test("the stack's facts count running containers of each role", () => {
     ],
     false,
     true,
+    1,
   );
-  assert.deepEqual(facts, { swarm: false, hello: 1, consul: 1, consulApi: true, datacenters: {} });
+  assert.deepEqual(facts, { swarm: false, hello: 1, consul: 1, consulApi: true, datacenters: {}, sizedConsulData: 1 });
 });
 
 test("the stack's facts count running containers per datacenter label, and none without one", () => {

@@ -1,4 +1,6 @@
-import { DATACENTER_LABEL } from '../docker/labels.js';
+import type { DockerDriver } from '../docker/docker-driver.js';
+import { DATACENTER_LABEL, isSwarmScope } from '../docker/labels.js';
+import { CONSUL_DATA_DIR } from '../faults/disk-full.js';
 import type { FaultKind, StackNeed } from '../faults/fault-kind.js';
 import { FAULT_KINDS, FAULT_NAMES, type FaultName, faultKindOf } from '../faults/registry.js';
 import type { Scenario } from './schema.js';
@@ -20,6 +22,8 @@ export interface StackFacts {
   readonly consulApi: boolean;
   /** Running containers per datacenter label (PROFILE=multi-dc); empty on a stack whose containers carry none. */
   readonly datacenters: Readonly<Record<string, { readonly hello: number; readonly consul: number }>>;
+  /** Running Consul containers whose data directory is a sized volume (make up CONSUL_DATA_SIZE=64m). */
+  readonly sizedConsulData: number;
 }
 
 /** The facts from the scope's labelled containers. */
@@ -27,6 +31,7 @@ export function stackFacts(
   targets: readonly { readonly role: string; readonly state: string; readonly datacenter?: string }[],
   swarm: boolean,
   consulApi: boolean,
+  sizedConsulData = 0,
 ): StackFacts {
   const running = targets.filter((target) => target.state === 'running');
   const count = (role: string, among = running): number => among.filter((target) => target.role === role).length;
@@ -35,7 +40,15 @@ export function stackFacts(
     const inIt = running.filter((target) => target.datacenter === name);
     datacenters[name] = { hello: count('hello', inIt), consul: count('consul', inIt) };
   }
-  return { swarm, hello: count('hello'), consul: count('consul'), consulApi, datacenters };
+  return { swarm, hello: count('hello'), consul: count('consul'), consulApi, datacenters, sizedConsulData };
+}
+
+/** The facts of the driver's scope, read from Docker: its labelled containers and their Consul data volumes. */
+export async function readStackFacts(driver: DockerDriver, consulApi: boolean): Promise<StackFacts> {
+  const targets = await driver.targets();
+  const servers = targets.filter((target) => target.role === 'consul' && target.state === 'running');
+  const sized = await Promise.all(servers.map((server) => driver.sizedVolumeAt(server, CONSUL_DATA_DIR)));
+  return stackFacts(targets, isSwarmScope(driver.scope), consulApi, sized.filter((volume) => volume !== undefined).length);
 }
 
 /** The kinds, of those given, whose module says `yes`; in the order given. */
@@ -80,6 +93,12 @@ export function unmetPrecondition(scenario: Scenario, stack: StackFacts): string
       needing('consul-container'),
       stack.consul === 0,
       (affected) => `${needs(affected)} a running Consul container labelled as a chaos target; this stack has none`,
+    ],
+    [
+      needing('sized-consul-data'),
+      stack.sizedConsulData === 0,
+      (affected) =>
+        `${needs(affected)} Consul's data directory on a filesystem of its own size, so that filling it cannot fill this machine's disk; this stack keeps it on the host's disk (make up CONSUL_DATA_SIZE=64m)`,
     ],
     [needing('consul-api'), !stack.consulApi, (affected) => `${needs(affected)} Consul's API (--consul-url)`],
     [

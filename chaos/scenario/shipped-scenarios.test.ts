@@ -24,17 +24,21 @@ const SEEDS = [0, 1, 7, 11, 424_242];
  * datacenters of one server each). Every Consul server and instance is
  * labelled with its datacenter, dc1 but in PROFILE=multi-dc's second.
  * Three hello instances each (per datacenter), the default HELLO_REPLICAS.
+ * And make up CONSUL_DATA_SIZE=64m: the single stack, its Consul data on a
+ * sized volume.
  */
 const STACKS = {
-  single: { swarm: false, hello: 3, consul: 1, consulApi: true, datacenters: { dc1: { hello: 3, consul: 1 } } },
-  ha: { swarm: false, hello: 3, consul: 3, consulApi: true, datacenters: { dc1: { hello: 3, consul: 3 } } },
-  swarm: { swarm: true, hello: 3, consul: 3, consulApi: true, datacenters: { dc1: { hello: 3, consul: 3 } } },
+  single: { swarm: false, hello: 3, consul: 1, consulApi: true, datacenters: { dc1: { hello: 3, consul: 1 } }, sizedConsulData: 0 },
+  'sized-data': { swarm: false, hello: 3, consul: 1, consulApi: true, datacenters: { dc1: { hello: 3, consul: 1 } }, sizedConsulData: 1 },
+  ha: { swarm: false, hello: 3, consul: 3, consulApi: true, datacenters: { dc1: { hello: 3, consul: 3 } }, sizedConsulData: 0 },
+  swarm: { swarm: true, hello: 3, consul: 3, consulApi: true, datacenters: { dc1: { hello: 3, consul: 3 } }, sizedConsulData: 0 },
   'multi-dc': {
     swarm: false,
     hello: 6,
     consul: 2,
     consulApi: true,
     datacenters: { dc1: { hello: 3, consul: 1 }, dc2: { hello: 3, consul: 1 } },
+    sizedConsulData: 0,
   },
 } as const satisfies Record<string, StackFacts>;
 type StackName = keyof typeof STACKS;
@@ -42,7 +46,8 @@ type StackName = keyof typeof STACKS;
 /**
  * The stack a scenario is written for: Swarm when a step exists only there,
  * PROFILE=ha when a step needs the Consul cluster, PROFILE=multi-dc when one
- * needs two datacenters, make up's otherwise. Its description must say the
+ * needs two datacenters, CONSUL_DATA_SIZE when one fills Consul's disk, make
+ * up's otherwise. Its description must say the
  * same (checked below), so the text a user reads and the stack the checks
  * assume cannot drift apart.
  */
@@ -51,6 +56,7 @@ function meantFor(scenario: Scenario): StackName {
   if (kinds.some((kind) => !kind.runsOn.compose)) return 'swarm';
   if (kinds.some((kind) => kind.needs.includes('consul-cluster'))) return 'ha';
   if (kinds.some((kind) => kind.needs.includes('two-datacenters'))) return 'multi-dc';
+  if (kinds.some((kind) => kind.needs.includes('sized-consul-data'))) return 'sized-data';
   return 'single';
 }
 
@@ -111,6 +117,11 @@ for (const name of names) {
       /PROFILE=multi-dc/.test(scenario.description),
       stack === 'multi-dc',
       `${name}'s description names PROFILE=multi-dc exactly when it needs two datacenters: ${scenario.description}`,
+    );
+    assert.equal(
+      /CONSUL_DATA_SIZE/.test(scenario.description),
+      stack === 'sized-data',
+      `${name}'s description names CONSUL_DATA_SIZE exactly when it needs Consul's data on a sized volume: ${scenario.description}`,
     );
     // A stack short of what the scenario needs refuses it before anything changes (it would otherwise fail halfway).
     if (stack !== 'single') assert.ok(unmetPrecondition(scenario, STACKS.single), `${name} is refused on make up's single-server stack`);

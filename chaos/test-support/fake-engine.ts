@@ -28,11 +28,30 @@ export interface FakeContainer {
   /** After each start, how many inspections report its health `starting` before `healthy` (logged once it is). */
   startsSlowly: number;
   startingFor: number;
+  /** Its volume mounts: where, and which volume. */
+  readonly mounts: { readonly destination: string; readonly volume: string }[];
 }
+
+/** A volume as `docker volume inspect` shows it, and what its filesystem holds (a tmpfs of `sizeBytes` when sized). */
+export interface FakeVolume {
+  readonly name: string;
+  readonly labels: Record<string, string>;
+  readonly driver: string;
+  readonly options: Record<string, string>;
+  readonly sizeBytes: number;
+  /** What the container's own files take. */
+  readonly usedBytes: number;
+  /** What the volume helpers' file takes: written until the filesystem is full, removed by `rm`. */
+  fillerBytes: number;
+}
+
+/** The block size the volume helper's statfs reports. */
+const BLOCK = 4096;
 
 export class FakeEngine {
   readonly calls: string[] = [];
   private readonly containers = new Map<string, FakeContainer>();
+  private readonly volumes = new Map<string, FakeVolume>();
   private helpers = 0;
 
   add(id: string, labels: Record<string, string>): FakeContainer {
@@ -50,9 +69,18 @@ export class FakeEngine {
       oomKilled: false,
       startsSlowly: 0,
       startingFor: 0,
+      mounts: [],
     };
     this.containers.set(id, container);
     return container;
+  }
+
+  /** A volume mounted at `destination` in container `id`. */
+  addVolume(id: string, destination: string, volume: Omit<FakeVolume, 'fillerBytes'>): FakeVolume {
+    const added = { ...volume, fillerBytes: 0 };
+    this.volumes.set(volume.name, added);
+    this.get(id).mounts.push({ destination, volume: volume.name });
+    return added;
   }
 
   get(id: string): FakeContainer {
@@ -84,8 +112,23 @@ export class FakeEngine {
         update: async (update: LimitsUpdate) => this.update(this.get(id), update),
         stats: async () => ({ memory_stats: { usage: this.get(id).memoryUsage } }),
       }),
-      createContainer: async ({ Cmd, HostConfig }: { Cmd: string[]; HostConfig: { NetworkMode: string } }) =>
-        this.helper(HostConfig.NetworkMode.replace(/^container:/, ''), Cmd.at(-1) ?? ''),
+      getVolume: (name: string) => ({
+        inspect: async () => {
+          const volume = this.volumes.get(name);
+          if (!volume) throw Object.assign(new Error(`no such volume: ${name}`), { statusCode: 404 });
+          return { Name: name, Driver: volume.driver, Options: volume.options, Labels: volume.labels };
+        },
+      }),
+      createContainer: async ({
+        Cmd,
+        HostConfig,
+      }: {
+        Cmd: string[];
+        HostConfig: { NetworkMode: string; Mounts?: { Source: string }[] };
+      }) =>
+        HostConfig.NetworkMode === 'none'
+          ? this.volumeHelper(HostConfig.Mounts?.[0]?.Source ?? '', Cmd.at(-1) ?? '')
+          : this.helper(HostConfig.NetworkMode.replace(/^container:/, ''), Cmd.at(-1) ?? ''),
     } as unknown as Docker;
   }
 
@@ -149,8 +192,13 @@ export class FakeEngine {
         Health: { Status: health },
       },
       HostConfig: { ...container.limits },
+      Mounts: container.mounts.map(({ destination, volume }) => ({ Type: 'volume', Name: volume, Destination: destination })),
       NetworkSettings: { Networks: { lab: { IPAddress: `10.0.0.${[...this.containers.keys()].indexOf(container.id) + 2}` } } },
     } as unknown as Docker.ContainerInspectInfo;
+  }
+
+  private volumeHelper(name: string, script: string) {
+    return volumeHelperOf(this, this.volumes.get(name), script);
   }
 
   /**
@@ -192,6 +240,35 @@ export class FakeEngine {
       remove: async () => undefined,
     };
   }
+}
+
+/**
+ * The volume helper (DockerDriver.fillVolume, volumeSpace,
+ * removeFromVolume): dd fills what the filesystem has left, stat -f reports
+ * it, rm takes the filler away. Each change is logged.
+ */
+function volumeHelperOf(engine: { calls: string[] }, volume: FakeVolume | undefined, script: string) {
+  if (!volume) throw new Error(`a volume helper without a volume: ${script}`);
+  let output = '';
+  return {
+    start: async () => {
+      if (script.includes('dd if=/dev/zero')) {
+        engine.calls.push(`fill ${volume.name}`);
+        volume.fillerBytes = volume.sizeBytes - volume.usedBytes;
+      } else if (script.startsWith('stat -f')) {
+        const available = Math.floor((volume.sizeBytes - volume.usedBytes - volume.fillerBytes) / BLOCK);
+        output = `${available} ${Math.floor(volume.sizeBytes / BLOCK)} ${BLOCK}\n${volume.fillerBytes}`;
+      } else if (script.startsWith('rm -f')) {
+        engine.calls.push(`empty ${volume.name}`);
+        volume.fillerBytes = 0;
+      } else {
+        throw new Error(`volume helper: an unexpected script: ${script}`);
+      }
+    },
+    wait: async () => ({ StatusCode: 0 }),
+    logs: async () => Buffer.from(output),
+    remove: async () => undefined,
+  };
 }
 
 /**

@@ -29,7 +29,7 @@ import { HELLO_SERVICE_NAME } from '../../packages/contracts/hello.js';
  * compose project, as with `make chaos`.
  */
 export interface StackOptions {
-  /** Compose variables: CALL_RATE, HELLO_REPLICAS... */
+  /** Compose variables: CALL_RATE, HELLO_REPLICAS, CONSUL_DATA_SIZE (which adds docker-compose.consul-data-size.yml)... */
   readonly env?: Record<string, string>;
   /** 'ha': three Consul servers, as `make up PROFILE=ha`; 'multi-dc': two datacenters, as `make up PROFILE=multi-dc`. */
   readonly profile?: StackProfile;
@@ -74,7 +74,9 @@ export class ComposeStack {
     subnets += 1;
     const labNet = `10.77.${((process.pid + subnets * 7) % 230) + 20}`;
     try {
-      const started = await new DockerComposeEnvironment(ROOT, 'docker-compose.yml')
+      // CONSUL_DATA_SIZE: Consul's data on sized volumes, as make up CONSUL_DATA_SIZE=... adds the same file.
+      const files = ['docker-compose.yml', ...(options.env?.CONSUL_DATA_SIZE ? ['docker-compose.consul-data-size.yml'] : [])];
+      const started = await new DockerComposeEnvironment(ROOT, files)
         .withProjectName(project)
         .withBuild()
         .withEnvironment({
@@ -125,13 +127,19 @@ export class ComposeStack {
 
   /** Every running Consul server's HTTPS port on 127.0.0.1, the first server's first. */
   async consulUrls(): Promise<string[]> {
+    return (await this.consulServers()).map((server) => server.url);
+  }
+
+  /** Every running Consul server: its container's name and its HTTPS port on 127.0.0.1; by name. */
+  async consulServers(): Promise<{ readonly name: string; readonly url: string }[]> {
     const servers = await this.docker.listContainers({
       filters: { label: [`${COMPOSE_PROJECT_LABEL}=${this.project}`, `${ROLE_LABEL}=consul`] },
     });
     return servers
-      .sort((a, b) => (a.Names[0] ?? '').localeCompare(b.Names[0] ?? ''))
-      .flatMap((server) =>
-        server.Ports.filter((p) => p.PrivatePort === 8501 && p.PublicPort).map((p) => `https://127.0.0.1:${p.PublicPort}`),
+      .map((server) => ({ server, name: server.Names[0]?.replace(/^\//, '') ?? server.Id }))
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .flatMap(({ server, name }) =>
+        server.Ports.filter((p) => p.PrivatePort === 8501 && p.PublicPort).map((p) => ({ name, url: `https://127.0.0.1:${p.PublicPort}` })),
       );
   }
 
