@@ -361,7 +361,8 @@ export function describeHaStack(): void {
           env: {},
         }),
       }));
-      const attempts: { readonly server: string; readonly at: number; readonly refusal: string }[] = [];
+      // Sent at `at`, answered at `answeredAt`: the full window counts those sent after the fill and answered before the undo began.
+      const attempts: { readonly server: string; readonly at: number; readonly answeredAt: number; readonly refusal: string }[] = [];
       const probe = { name: 'disk-full-probe', id: 'disk-full-probe', address: '127.0.0.1', port: 1, tags: [], meta: {}, checks: [] };
       let running = true;
       const registering = Promise.all(
@@ -372,7 +373,7 @@ export function describeHaStack(): void {
               .registerService(probe)
               .then(() => '')
               .catch((error: unknown) => (error as Error).message);
-            attempts.push({ server, at, refusal });
+            attempts.push({ server, at, answeredAt: Date.now(), refusal });
             await new Promise((resolve) => setTimeout(resolve, 500));
           }
         }),
@@ -402,7 +403,7 @@ export function describeHaStack(): void {
         say(name, 'the filled server is one of the stack', delta, fill?.targets),
       );
       const onFilled = attempts.filter((attempt) => attempt.server === filled);
-      const full = onFilled.filter((attempt) => attempt.at >= (fill?.endedAt ?? 0) && attempt.at < (fill?.undoneAt ?? 0));
+      const full = onFilled.filter((attempt) => attempt.at >= (fill?.endedAt ?? 0) && attempt.answeredAt < (fill?.undoneAt ?? 0));
       const after = onFilled.filter((attempt) => attempt.at > (fill?.undone?.at ?? Infinity));
       const others = attempts.filter((attempt) => attempt.server !== filled && attempt.at >= (fill?.endedAt ?? 0));
       assert.ok(
