@@ -10,7 +10,7 @@ const schema = consulServerSchema('consul-quorum-loss', '20s');
 export const consulQuorumLoss: FaultKind<typeof schema> = {
   schema,
   describe: (action) => `stop 2 of the 3 Consul servers (no quorum) for ${action.duration} ms`,
-  draws: 'Consul server',
+  draws: () => 'Consul server',
   ...CONSUL_SERVER_FAULT,
   apply: async (step, context) => {
     const { driver } = context;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readStackFacts } from '../scenario/preconditions.js';
 import { actionSchema } from '../scenario/schema.js';
+import { assertDryRunPlans } from '../test-support/dry-run.js';
 import { FakeEngine, type FakeVolume } from '../test-support/fake-engine.js';
 import { keepingUndos, labDriver } from '../test-support/step-context.js';
 import { CONSUL_DATA_DIR } from './disk-full.js';
@@ -98,4 +99,8 @@ test("the stack's facts count the running Consul servers whose data volume is si
   const stopped = lab();
   stopped.engine.get('consul').running = false;
   assert.equal((await readStackFacts(labDriver(stopped.engine), true)).sizedConsulData, 0, 'a stopped server is not counted');
+});
+
+test('make chaos --dry-run of the shipped disk-full scenario prints its plan, draws nothing, and changes nothing', () => {
+  assertDryRunPlans('disk-full', "#1 fill the Consul server's data directory for 20000 ms\n");
 });

@@ -27,10 +27,11 @@ export interface FaultKind<Schema extends ActionSchema = ActionSchema> {
   /**
    * What the step's seeded draw (`pick`) chooses at run time, so the plan
    * prints it: one hello instance (the blast radius must then leave one to
-   * take), or a Consul server. Absent when the target follows from the stack
-   * (the leader, the Consul container, every instance).
+   * take), or a Consul server. Undefined (or absent) when the target follows
+   * from the stack (the leader, the Consul container, every instance), as
+   * for a network toxic `on: consul`.
    */
-  readonly draws?: 'hello instance' | 'Consul server';
+  draws?(action: z.output<Schema>): 'hello instance' | 'Consul server' | undefined;
   /** The stacks it can run on: make up's (Compose, either PROFILE) and make swarm-up's (Swarm). */
   readonly runsOn: { readonly compose: boolean; readonly swarm: boolean };
   /** What else it needs of the stack, checked before anything changes (scenario/preconditions.ts words each). */

@@ -27,7 +27,7 @@ export function grayFaultKind<Schema extends GrayFaultSchema>(
     schema,
     describe: (action) => own.describe(action),
     lastsMs: lastsItsDuration,
-    draws: 'hello instance',
+    draws: () => 'hello instance',
     runsOn: { compose: true, swarm: true },
     needs: ['consul-api'],
     apply: async (step, context) => {

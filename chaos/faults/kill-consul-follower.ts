@@ -7,7 +7,7 @@ const schema = consulServerSchema('kill-consul-follower', '15s');
 export const killConsulFollower: FaultKind<typeof schema> = {
   schema,
   describe: (action) => `SIGKILL a Consul follower, start it again after ${action.duration} ms`,
-  draws: 'Consul server',
+  draws: () => 'Consul server',
   ...CONSUL_SERVER_FAULT,
   apply: async (step, context) => {
     const { followers } = await consulServers(context);

@@ -131,6 +131,8 @@ function networkToxicKind<Schema extends NetworkSchema>(
   });
   return {
     ...onInstance,
+    // On Consul nothing is drawn: the preferred datacenter's server is the one.
+    draws: (action) => (action.on === 'instance' ? 'hello instance' : undefined),
     describe: (action) => own.describe(action, action.on === 'consul' ? 'the Consul server' : `${action.target} instance`),
     apply: async (step, context) => {
       if (step.action.on === 'instance') return onInstance.apply(step, context);

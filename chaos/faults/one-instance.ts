@@ -51,7 +51,7 @@ export function oneInstanceKind<Schema extends InstanceSchema>(schema: Schema, o
     schema,
     describe: (action) => own.describe(action),
     ...(own.lastsMs && { lastsMs: own.lastsMs }),
-    draws: 'hello instance',
+    draws: () => 'hello instance',
     runsOn: own.runsOn,
     needs: own.needs ?? [],
     apply: (step, context) => faultOneInstance(step, context, (victim) => own.faultOn(victim, step, context)),

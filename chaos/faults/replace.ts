@@ -23,7 +23,7 @@ export const replace: FaultKind<typeof schema> = {
   schema,
   describe: (action) =>
     `replace ${action.target} instance (${action.how === 'kill' ? action.signal : 'graceful stop'}) by a new one on ${action.portStep === 0 ? 'the same port' : `port +${action.portStep}`}`,
-  draws: 'hello instance',
+  draws: () => 'hello instance',
   runsOn: { compose: true, swarm: false },
   needs: [],
   apply: async (step, context) => {

@@ -10,7 +10,7 @@ const schema = z.object({ action: z.literal('reschedule'), target, signal: signa
 export const reschedule: FaultKind<typeof schema> = {
   schema,
   describe: (action) => `kill ${action.target} Swarm task with ${action.signal}; Swarm starts a new one`,
-  draws: 'hello instance',
+  draws: () => 'hello instance',
   runsOn: { compose: false, swarm: true },
   needs: [],
   apply: async (step, context) => {

@@ -71,7 +71,7 @@ const seconds = (ms: number): string => `${(ms / 1_000).toFixed(1).padStart(6)} 
 export function formatPlan(plan: Plan): string {
   const lines = plan.steps.map(
     (step) =>
-      `  ${seconds(step.atMs)}  #${step.index + 1} ${describeAction(step.action)}${faultKindOf(step.action).draws ? ` [pick ${step.pick}]` : ''}`,
+      `  ${seconds(step.atMs)}  #${step.index + 1} ${describeAction(step.action)}${faultKindOf(step.action).draws?.(step.action) ? ` [pick ${step.pick}]` : ''}`,
   );
   return [
     `Plan for "${plan.title}", seed ${plan.seed}:`,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseScenario } from './load-scenario.js';
+import { formatPlan, planScenario } from './plan.js';
 import { type StackFacts, stackFacts, unmetPrecondition } from './preconditions.js';
 
 const scenario = (method: string, keepAlive = 1) => parseScenario(`title: t\nmethod:\n${method}\nkeepAlive: ${keepAlive}\n`, 'test.yaml');
@@ -120,4 +121,16 @@ test('a datacenter fault names a datacenter with instances to take out, and leav
     unmetPrecondition(scenario(step('dc1'), 2), dc2One),
     'lose-datacenter of dc1 leaves 1 running hello instance(s) in the other datacenters, fewer than keepAlive (2)',
   );
+});
+
+test('a network toxic on Consul draws no instance: no blast radius to leave, no pick in the plan', () => {
+  const onConsul = scenario('  - action: blackhole\n    on: consul\n    duration: 1s');
+  const onInstance = scenario('  - action: blackhole\n    duration: 1s');
+  assert.equal(unmetPrecondition(onConsul, { ...single, hello: 1 }), undefined);
+  assert.equal(
+    unmetPrecondition(onInstance, { ...single, hello: 1 }),
+    'blackhole needs more running hello instances than keepAlive (1) leaves untouched; this stack has 1',
+  );
+  assert.doesNotMatch(formatPlan(planScenario(onConsul, 7)), /\[pick/);
+  assert.match(formatPlan(planScenario(onInstance, 7)), /\[pick \d+\]/);
 });

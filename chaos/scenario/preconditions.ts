@@ -56,6 +56,11 @@ const kindsWhere = (kinds: readonly FaultName[], yes: (kind: FaultKind) => boole
   kinds.filter((name) => yes(FAULT_KINDS[name]));
 
 const list = (kinds: readonly FaultName[]): string => kinds.join(', ');
+
+/** The kinds of the scenario's steps that draw a hello instance (a network toxic does only `on: instance`). */
+const drawingAnInstance = (scenario: Scenario): FaultName[] => [
+  ...new Set(scenario.method.filter((action) => faultKindOf(action).draws?.(action) === 'hello instance').map((action) => action.action)),
+];
 const needs = (kinds: readonly FaultName[]): string => `${list(kinds)} need${kinds.length === 1 ? 's' : ''}`;
 
 /** A rule: the kinds of the scenario it concerns, whether the stack fails it, and the line that says so. */
@@ -103,7 +108,7 @@ export function unmetPrecondition(scenario: Scenario, stack: StackFacts): string
     [needing('consul-api'), !stack.consulApi, (affected) => `${needs(affected)} Consul's API (--consul-url)`],
     [
       // A drawn hello instance is taken out of service: the blast radius must leave one to take.
-      where((kind) => kind.draws === 'hello instance'),
+      drawingAnInstance(scenario),
       stack.hello <= keepAlive,
       (affected) =>
         `${needs(affected)} more running hello instances than keepAlive (${keepAlive}) leaves untouched; this stack has ${stack.hello}`,
