@@ -13,8 +13,10 @@ import { printTable } from './support/table.js';
  * Part of `make bench`: what the client's call policies make of the faults
  * that need real containers, on one of three instances of a compose stack
  * (make up's, secure) with the client at 200 calls/s: packet loss, a starved
- * CPU, memory pressure (iptables, docker update), and, through Toxiproxy in
- * the instance's namespace, latency on the wire and a black hole. A stack per
+ * CPU, memory pressure (iptables, docker update), a clock 10 minutes fast
+ * (libfaketime), and, through Toxiproxy in the instance's namespace, latency
+ * on the wire and a black hole; and on the Consul server, its data directory
+ * full (the stack runs with CONSUL_DATA_SIZE=64m, which disk-full needs). A stack per
  * policy (the client container's BALANCER and HEDGING_DELAY_MS), each fault
  * for 10 s through the chaos runner, its read-backs as the e2e tests check
  * them. From each fault's journal: calls, failed, wrong; p50/p99 of the calls
@@ -42,11 +44,13 @@ interface Fault {
 }
 
 const FAULTS: readonly Fault[] = [
-  { name: 'packet-loss 0.3', step: { action: 'packet-loss', probability: 0.3 } },
-  { name: 'cpu-starve 0.05', step: { action: 'cpu-starve', cpus: 0.05 } },
-  { name: 'memory-pressure 64m', step: { action: 'memory-pressure', memory: '64m' } },
-  { name: 'latency 200 ms (wire)', step: { action: 'latency', delay: '200ms' } },
-  { name: 'blackhole', step: { action: 'blackhole' } },
+  { name: 'packet-loss 0.3', step: { action: 'packet-loss', probability: 0.3, target: 'oldest' } },
+  { name: 'cpu-starve 0.05', step: { action: 'cpu-starve', cpus: 0.05, target: 'oldest' } },
+  { name: 'memory-pressure 64m', step: { action: 'memory-pressure', memory: '64m', target: 'oldest' } },
+  { name: 'clock-skew +10m', step: { action: 'clock-skew', offset: '+10m', target: 'oldest' } },
+  { name: 'latency 200 ms (wire)', step: { action: 'latency', delay: '200ms', target: 'oldest' } },
+  { name: 'blackhole', step: { action: 'blackhole', target: 'oldest' } },
+  { name: 'disk-full (Consul)', step: { action: 'disk-full' } },
 ];
 
 interface Row {
@@ -91,7 +95,11 @@ function rowOf(policy: Policy, fault: Fault, journal: Journal): Row {
     steadyP99: before && atFault ? windowLatency(before.latencyCounts, atFault.latencyCounts ?? {})?.p99 : undefined,
     p50: during?.p50,
     p99: during?.p99,
-    faultedShare: from && to && answered > 0 ? ((to.byInstance[victim] ?? 0) - (from.byInstance[victim] ?? 0)) / answered : undefined,
+    // None for a fault on Consul: its target is no instance.
+    faultedShare:
+      from && to && answered > 0 && victim in to.byInstance
+        ? ((to.byInstance[victim] ?? 0) - (from.byInstance[victim] ?? 0)) / answered
+        : undefined,
     proven: action?.applied?.ok === true && action.undone?.ok === true,
   };
 }
@@ -99,7 +107,9 @@ function rowOf(policy: Policy, fault: Fault, journal: Journal): Row {
 const rows: Row[] = [];
 for (const policy of policies) {
   process.stderr.write(`${policy.name}: starting a stack\n`);
-  const stack = await ComposeStack.start(newProjectName('policies'), { env: { CALL_RATE: String(RATE), ...policy.env } });
+  const stack = await ComposeStack.start(newProjectName('policies'), {
+    env: { CALL_RATE: String(RATE), CONSUL_DATA_SIZE: '64m', ...policy.env },
+  });
   try {
     await statsWhen(stack.statsUrl, '3 instances resolved', (stats) => stats.resolvedInstances.length === 3, 60_000);
     for (const fault of faults) {
@@ -107,7 +117,7 @@ for (const policy of policies) {
       const scenario = scenarioSchema.parse({
         title: `${fault.name} under ${policy.name}`,
         hypothesis: { successRatioAtLeast: 1.0, maxWrong: 0, everyLiveInstanceServedWithin: '10s' },
-        method: [{ ...fault.step, target: 'oldest', at: '5s', duration: FAULT }],
+        method: [{ ...fault.step, at: '5s', duration: FAULT }],
         settle: '5s',
         keepAlive: 1,
       });
