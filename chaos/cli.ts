@@ -30,7 +30,7 @@ async function checkStack(driver: DockerDriver, scenario: Scenario): Promise<voi
     );
   }
   // Every step's needs (Swarm or not, a Consul cluster, instances beyond keepAlive): said before anything changes.
-  const unmet = unmetPrecondition(scenario, await readStackFacts(driver, true));
+  const unmet = unmetPrecondition(scenario, await readStackFacts(driver, true, scenario));
   if (unmet !== undefined) throw new BadInput(unmet);
 }
 

@@ -26,15 +26,18 @@ import { ROOT } from './support/paths.js';
  */
 const project = newProjectName('ha');
 let stack: ComposeStack;
+/** Each Consul server's node id when the stack came up. */
+let nodeIdsAtStart: Record<string, string> = {};
 
 export function describeHaStack(): void {
   describe('Consul with three servers (PROFILE=ha): leader, follower and quorum lost, on a fourth stack', { concurrency: 1 }, () => {
     before(async () => {
       process.once('SIGINT', () => void sweep(project).finally(() => process.exit(130)));
       // Consul's data on 32 MiB volumes kept by their keepers (make up CONSUL_DATA_SIZE=32m), for
-      // disk-full; the kills and stops of the servers below then also prove the keepers keep it.
+      // disk-full; the last test checks that the servers kept their state through every fault here.
       stack = await ComposeStack.start(project, { profile: 'ha', env: { CALL_RATE: '200', CONSUL_DATA_SIZE: '32m' } });
       await statsWhen(stack.statsUrl, '3 instances resolved', (stats) => stats.resolvedInstances.length === 3, 30_000);
+      nodeIdsAtStart = await stack.consulNodeIds();
     });
 
     after(async () => {
@@ -361,7 +364,7 @@ export function describeHaStack(): void {
           env: {},
         }),
       }));
-      // Sent at `at`, answered at `answeredAt`: the full window counts those sent after the fill and answered before the undo began.
+      // Sent at `at`, answered at `answeredAt`: the full window counts those sent after the fill and answered before the undo begins.
       const attempts: { readonly server: string; readonly at: number; readonly answeredAt: number; readonly refusal: string }[] = [];
       const probe = { name: 'disk-full-probe', id: 'disk-full-probe', address: '127.0.0.1', port: 1, tags: [], meta: {}, checks: [] };
       let running = true;
@@ -403,7 +406,10 @@ export function describeHaStack(): void {
         say(name, 'the filled server is one of the stack', delta, fill?.targets),
       );
       const onFilled = attempts.filter((attempt) => attempt.server === filled);
-      const full = onFilled.filter((attempt) => attempt.at >= (fill?.endedAt ?? 0) && attempt.answeredAt < (fill?.undoneAt ?? 0));
+      // The runner begins the undo at the step's planned end, never before: answered by then, the disk was full.
+      const [step] = DISK_FULL.method;
+      const undoBegins = journal.methodStartedAt + (step?.at ?? 0) + (step && 'duration' in step ? step.duration : 0);
+      const full = onFilled.filter((attempt) => attempt.at >= (fill?.endedAt ?? 0) && attempt.answeredAt < undoBegins);
       const after = onFilled.filter((attempt) => attempt.at > (fill?.undone?.at ?? Infinity));
       const others = attempts.filter((attempt) => attempt.server !== filled && attempt.at >= (fill?.endedAt ?? 0));
       assert.ok(
@@ -426,6 +432,13 @@ export function describeHaStack(): void {
       t.diagnostic(
         `${name}: calls ${delta.calls}, failed ${delta.failed}, wrong ${delta.wrong}; on ${filled}: ${full.length} registrations refused while full, ${after.length} accepted after; on the others ${others.length} accepted; ${fill?.applied?.observed}`,
       );
+    });
+
+    test('after the leader, follower, quorum-loss and disk-full faults every Consul server still holds the state it started with (its node id), kept on its sized volume by the keeper', async () => {
+      const now = await stack.consulNodeIds();
+      assert.equal(Object.keys(nodeIdsAtStart).length, 3, `three servers at start: ${JSON.stringify(nodeIdsAtStart)}`);
+      for (const id of Object.values(nodeIdsAtStart)) assert.match(id, /^[0-9a-f-]{36}$/);
+      assert.deepEqual(now, nodeIdsAtStart);
     });
   });
 }

@@ -104,8 +104,41 @@ export interface VolumeSpace {
 
 /** Where the volume helpers see the volume they work on. */
 const VOLUME_MOUNT = '/volume';
-const TMPFS_SIZE = /(?:^|,)size=(\d+)([kmg]?)(?:,|$)/;
+/**
+ * The uid the volume helpers run as (nobody): the owner of nothing on the
+ * volume, so its sticky, world-writable root lets it add a file and remove
+ * only its own, never one of Consul's.
+ */
+const VOLUME_HELPER_USER = '65534';
+/** The largest sized volume: what a full tmpfs takes of memory (scripts/check-settings.sh allows up to 1g). */
+const MAX_SIZED_VOLUME_BYTES = 2 ** 30;
+/** A file the volume helpers write or remove: a plain name in the volume's root, never a path or a pattern. */
+const PLAIN_FILE_NAME = /^[A-Za-z0-9._-]+$/;
 const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 };
+
+/**
+ * The size a tmpfs's mount options set, read as the kernel reads them (the
+ * last `size=` counts): undefined without one, for a percentage of memory,
+ * for `nr_blocks=` (another way to say it), and for 0, which means no limit.
+ */
+export function tmpfsSizeBytes(options: string): number | undefined {
+  const fields = options.split(',');
+  if (fields.some((field) => field.startsWith('nr_blocks='))) return undefined;
+  const size = /^size=(\d+)([kmg]?)$/.exec(fields.filter((field) => field.startsWith('size=')).at(-1) ?? '');
+  const bytes = size ? Number(size[1]) * (SIZE_UNITS[size[2] ?? ''] ?? 0) : 0;
+  return bytes > 0 ? bytes : undefined;
+}
+
+/**
+ * Run first by every volume helper, in the helper itself: the volume it has
+ * is a tmpfs of 1 byte to MAX_SIZED_VOLUME_BYTES, so whatever happened since
+ * it was inspected (a volume removed and made again by this very mount, on
+ * the host's disk), nothing is written anywhere else.
+ */
+const SIZED_TMPFS_GUARD = [
+  `set -- $(stat -f -c '%T %b %S' ${VOLUME_MOUNT})`,
+  `[ "$1" = tmpfs ] && [ "$2" -gt 0 ] && [ $(($2 * $3)) -le ${MAX_SIZED_VOLUME_BYTES} ] || { echo "${VOLUME_MOUNT} is $1 of $2 blocks of $3 bytes, not a tmpfs of at most ${MAX_SIZED_VOLUME_BYTES} bytes"; exit 3; }`,
+].join('\n');
 
 /** The connections established to a port in a namespace, by where they come from. */
 export interface PortConnections {
@@ -413,35 +446,45 @@ export class DockerDriver {
 
   /**
    * The volume mounted at `path` in the target, when it is a sized volume of
-   * this scope (a tmpfs with a `size=` of bytes, k, m or g); undefined for
-   * anything else: a volume on the host's disk, a bind mount, nothing there.
+   * this scope (a local tmpfs with a size from 1 byte to 1 GiB); undefined
+   * for anything else: a volume on the host's disk, a bind mount, nothing there.
    */
   async sizedVolumeAt(target: TargetContainer, path: string): Promise<SizedVolume | undefined> {
     await this.describe(target.containerId);
     const { Mounts } = await this.docker.getContainer(target.containerId).inspect();
     const mount = (Mounts ?? []).find((candidate) => candidate.Destination === path && candidate.Type === 'volume');
-    if (!mount?.Name) return undefined;
-    const volume = (await this.docker.getVolume(mount.Name).inspect()) as Docker.VolumeInspectInfo;
-    if (volume.Labels?.[this.scope.label] !== this.scope.value) return undefined;
+    return mount?.Name ? this.sizedVolume(mount.Name) : undefined;
+  }
+
+  /** The volume named `name`, when it is a sized volume of this scope; undefined when it is not, or is gone. */
+  private async sizedVolume(name: string): Promise<SizedVolume | undefined> {
+    const volume = (await this.docker
+      .getVolume(name)
+      .inspect()
+      .catch((error: { statusCode?: number }) => {
+        if (error.statusCode === 404) return undefined;
+        throw error;
+      })) as Docker.VolumeInspectInfo | undefined;
+    if (!volume || volume.Labels?.[this.scope.label] !== this.scope.value) return undefined;
     const options = volume.Options ?? {};
-    const size = TMPFS_SIZE.exec(options.o ?? '');
-    if (volume.Driver !== 'local' || options.type !== 'tmpfs' || !size) return undefined;
-    return { name: mount.Name, sizeBytes: Number(size[1]) * (SIZE_UNITS[size[2] ?? ''] ?? 1) };
+    const sizeBytes = volume.Driver === 'local' && options.type === 'tmpfs' ? tmpfsSizeBytes(options.o ?? '') : undefined;
+    return sizeBytes !== undefined && sizeBytes <= MAX_SIZED_VOLUME_BYTES ? { name, sizeBytes } : undefined;
   }
 
   /** Writes zeros into `file` on the volume until its filesystem has no byte left; fails on any other error. */
   async fillVolume(volume: SizedVolume, file: string): Promise<void> {
     // dd stops at the first short write: "No space left on device" is the end asked for.
-    const script = `out=$(dd if=/dev/zero of=${VOLUME_MOUNT}/${file} bs=64k 2>&1); case "$out" in *'No space left on device'*) exit 0 ;; esac; echo "$out"; exit 1`;
-    await this.onVolume(volume, `filling volume ${volume.name}`, script);
+    const script = `out=$(dd if=/dev/zero of="${VOLUME_MOUNT}/$FILE" bs=64k 2>&1); case "$out" in *'No space left on device'*) exit 0 ;; esac; echo "$out"; exit 1`;
+    await this.onVolume(volume, file, `filling volume ${volume.name}`, script);
   }
 
   /** What the volume's filesystem has free, as statfs says, and the size of `file` on it. */
   async volumeSpace(volume: SizedVolume, file: string): Promise<VolumeSpace> {
     const output = await this.onVolume(
       volume,
+      file,
       `reading volume ${volume.name}`,
-      `stat -f -c '%a %b %S' ${VOLUME_MOUNT} && { stat -c %s ${VOLUME_MOUNT}/${file} 2>/dev/null || echo 0; }`,
+      `stat -f -c '%a %b %S' ${VOLUME_MOUNT} && { stat -c %s "${VOLUME_MOUNT}/$FILE" 2>/dev/null || echo 0; }`,
     );
     const [available, blocks, blockSize, fileBytes] = output.split(/\s+/).map(Number);
     if ([available, blocks, blockSize, fileBytes].some((value) => value === undefined || !Number.isFinite(value))) {
@@ -450,16 +493,36 @@ export class DockerDriver {
     return { availableBytes: (available ?? 0) * (blockSize ?? 0), totalBytes: (blocks ?? 0) * (blockSize ?? 0), fileBytes: fileBytes ?? 0 };
   }
 
-  /** Removes `file` from the volume; one already gone is fine. */
+  /** Removes `file` from the volume; one already gone, or a volume gone with it, is fine. */
   async removeFromVolume(volume: SizedVolume, file: string): Promise<void> {
-    await this.onVolume(volume, `emptying volume ${volume.name}`, `rm -f ${VOLUME_MOUNT}/${file}`);
+    await this.onVolume(volume, file, `emptying volume ${volume.name}`, `rm -f "${VOLUME_MOUNT}/$FILE"`, { goneIsDone: true });
   }
 
-  /** Runs `script` in a helper with the volume and nothing else: no network, no capability, a read-only root. */
-  private onVolume(volume: SizedVolume, what: string, script: string): Promise<string> {
+  /**
+   * Runs `script` (with `$FILE` the file's name) in a helper that has the
+   * volume and nothing else: no network, no capability, a read-only root,
+   * the uid of nobody; SIZED_TMPFS_GUARD first. The volume is inspected
+   * again before: a volume that is gone would otherwise be made again, on
+   * the host's disk, by the helper's mount.
+   */
+  private async onVolume(volume: SizedVolume, file: string, what: string, script: string, { goneIsDone = false } = {}): Promise<string> {
+    if (!PLAIN_FILE_NAME.test(file)) throw new RefusedTargetError(`refused: ${JSON.stringify(file)} is not a plain file name`);
+    if (!(await this.sizedVolume(volume.name))) {
+      const gone = await this.docker
+        .getVolume(volume.name)
+        .inspect()
+        .then(
+          () => false,
+          (error: { statusCode?: number }) => error.statusCode === 404,
+        );
+      if (gone && goneIsDone) return '';
+      throw new RefusedTargetError(`refused: volume ${volume.name} is ${gone ? 'gone' : 'no longer a sized volume of this scope'}`);
+    }
     return this.runHelper(what, {
-      Cmd: ['sh', '-c', script],
+      Cmd: ['sh', '-c', `${SIZED_TMPFS_GUARD}\n${script}`],
       role: 'volume',
+      User: VOLUME_HELPER_USER,
+      Env: [`FILE=${file}`],
       HostConfig: { NetworkMode: 'none', ReadonlyRootfs: true, Mounts: [{ Type: 'volume', Source: volume.name, Target: VOLUME_MOUNT }] },
     });
   }
@@ -467,17 +530,7 @@ export class DockerDriver {
   /** The container's clock, as `date +%s` in it says (its own preloads included): epoch seconds. */
   async clockOf(target: TargetContainer): Promise<number> {
     await this.describe(target.containerId);
-    const exec = await this.docker
-      .getContainer(target.containerId)
-      .exec({ Cmd: ['date', '+%s'], AttachStdout: true, AttachStderr: true, Tty: true });
-    const stream = await exec.start({ hijack: true, stdin: false, Tty: true });
-    const chunks: Buffer[] = [];
-    await new Promise<void>((resolve, reject) => {
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', resolve);
-      stream.on('error', reject);
-    });
-    const output = Buffer.concat(chunks).toString('utf8').trim();
+    const output = await execOutput(this.docker.getContainer(target.containerId), ['date', '+%s']);
     const seconds = Number(output);
     if (!Number.isInteger(seconds)) throw new Error(`date in ${target.name} answered ${JSON.stringify(output)}`);
     return seconds;
@@ -503,11 +556,25 @@ export class DockerDriver {
    */
   private async runHelper(
     what: string,
-    { Cmd, role, HostConfig }: { readonly Cmd: string[]; readonly role: string; readonly HostConfig: Docker.HostConfig },
+    {
+      Cmd,
+      role,
+      HostConfig,
+      User,
+      Env,
+    }: {
+      readonly Cmd: string[];
+      readonly role: string;
+      readonly HostConfig: Docker.HostConfig;
+      readonly User?: string;
+      readonly Env?: string[];
+    },
   ): Promise<string> {
     const helper = await this.docker.createContainer({
       Image: this.netfaultImage ?? netfaultImage(),
       Cmd,
+      ...(User !== undefined && { User }),
+      ...(Env !== undefined && { Env }),
       // A terminal: its log is the plain output (no stream headers), for droppingRules to read.
       Tty: true,
       // The scope's label, so a sweep of the run finds a helper left by a crash; never a chaos target.
@@ -643,6 +710,19 @@ function serviceAliases(aliases: string[] | null | undefined, info: Docker.Conta
 /** An argv as one line of sh, each word single-quoted. */
 function shellLine(argv: readonly string[]): string {
   return argv.map((word) => `'${word.replaceAll("'", "'\\''")}'`).join(' ');
+}
+
+/** What `Cmd` run in the container prints, trimmed (a terminal: no stream headers to take apart). */
+export async function execOutput(container: Docker.Container, Cmd: string[]): Promise<string> {
+  const exec = await container.exec({ Cmd, AttachStdout: true, AttachStderr: true, Tty: true });
+  const stream = await exec.start({ hijack: true, stdin: false, Tty: true });
+  const chunks: Buffer[] = [];
+  await new Promise<void>((resolve, reject) => {
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', resolve);
+    stream.on('error', reject);
+  });
+  return Buffer.concat(chunks).toString('utf8').trim();
 }
 
 /** For a removal: a container that is gone already is what was asked. */

@@ -73,7 +73,7 @@ export class PreconditionError extends Error {}
 
 export async function runScenario(options: RunOptions): Promise<Journal> {
   const { driver, scenario } = options;
-  const unmet = unmetPrecondition(scenario, await readStackFacts(driver, options.consul !== undefined));
+  const unmet = unmetPrecondition(scenario, await readStackFacts(driver, options.consul !== undefined, scenario));
   if (unmet) throw new PreconditionError(unmet);
   const run = new ScenarioRun(options);
   try {

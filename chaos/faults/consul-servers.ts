@@ -7,6 +7,9 @@ import { SkippedStep, type StepContext, type StepOutcome } from './fault-kind.js
 import { inPreferredDatacenter } from './hello-targets.js';
 import { willTakeDown } from './take-down.js';
 
+/** Where the lab's Consul servers keep their state (consul/server.hcl's data_dir). */
+export const CONSUL_DATA_DIR = '/consul/data';
+
 /**
  * What the faults on PROFILE=ha's Consul servers (kill-consul-leader,
  * kill-consul-follower, consul-quorum-loss) share: the servers are found

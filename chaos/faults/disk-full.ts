@@ -3,12 +3,10 @@ import type { DockerDriver, SizedVolume, TargetContainer } from '../docker/docke
 import type { ReadBack } from '../engine/read-back.js';
 import { duration } from '../scenario/duration.js';
 import { lastsItsDuration, timing } from './action-fields.js';
-import { preferredConsulServer } from './consul-servers.js';
+import { CONSUL_DATA_DIR, preferredConsulServer } from './consul-servers.js';
 import type { FaultKind } from './fault-kind.js';
 import { holdUntilUndone } from './hold-until-undone.js';
 
-/** Where the lab's Consul servers keep their state (consul/server.hcl's data_dir). */
-export const CONSUL_DATA_DIR = '/consul/data';
 /** The file that fills it: one name, so the undo removes what the fault wrote and nothing of Consul's. */
 const FILLER = '.chaos-disk-full';
 const MiB = 2 ** 20;
@@ -19,8 +17,10 @@ const schema = z.object({ action: z.literal('disk-full'), duration: duration.pre
  * The data directory of the preferred datacenter's Consul server full for
  * `duration`: a file of zeros written into it until its filesystem has no
  * byte left, then removed. Only a directory on a sized volume of the stack
- * (make up CONSUL_DATA_SIZE=64m) is filled, so the fault can never fill this
- * machine's disk; any other is refused before anything changes. What fails
+ * (make up CONSUL_DATA_SIZE=64m: a tmpfs of 16m to 1g) is filled, so the
+ * fault can never fill this machine's disk, nor more of its memory than that;
+ * any other is refused before anything changes, and the helper checks the
+ * filesystem it was given again before it writes (DockerDriver.onVolume). What fails
  * then is whatever Consul writes to disk: it keeps serving reads, but a
  * heartbeat it takes answers 500 (it persists the check's state after
  * updating it) and a new registration is refused (docs/chaos.md has what
@@ -54,7 +54,7 @@ export const diskFull: FaultKind<typeof schema> = {
 
 /** The line a stack without a sized data directory gets: what is wrong and how to get one. */
 export function notSized(server: Pick<TargetContainer, 'name'>): string {
-  return `disk-full fills only a data directory on a filesystem of its own size, so that it cannot fill this machine's disk; ${server.name}'s ${CONSUL_DATA_DIR} is not one (make up CONSUL_DATA_SIZE=64m)`;
+  return `disk-full fills only a data directory on a sized volume of this stack, so that it cannot fill this machine's disk or memory; ${server.name}'s ${CONSUL_DATA_DIR} is not on one (make up CONSUL_DATA_SIZE=64m)`;
 }
 
 /** Full: no byte free and the filler there. Free: the filler gone and room again. */

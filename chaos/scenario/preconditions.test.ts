@@ -45,7 +45,7 @@ test('a step that cannot apply is named in one line, before anything changes', (
       '  - action: disk-full',
       single,
       1,
-      "disk-full needs Consul's data directory on a filesystem of its own size, so that filling it cannot fill this machine's disk; this stack keeps it on the host's disk (make up CONSUL_DATA_SIZE=64m)",
+      "disk-full needs Consul's data directory on a sized volume of this stack, so that filling it cannot fill this machine's disk; this stack's is not on one (make up CONSUL_DATA_SIZE=64m)",
     ],
     ['  - action: replace-all', single, 1, 'replace-all needs keepAlive: 0 (it is 1)'],
     ['  - action: reschedule', single, 1, 'reschedule needs a Swarm stack: make swarm-up, then --stack NAME (make chaos ON=swarm)'],
@@ -84,6 +84,7 @@ test("the stack's facts count running containers per datacenter label, and none 
     ],
     false,
     true,
+    0,
   );
   assert.deepEqual(facts.datacenters, { dc1: { hello: 1, consul: 1 }, dc2: { hello: 2, consul: 1 } });
   assert.equal(facts.hello, 4);

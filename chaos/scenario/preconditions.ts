@@ -1,6 +1,6 @@
 import type { DockerDriver } from '../docker/docker-driver.js';
 import { DATACENTER_LABEL, isSwarmScope } from '../docker/labels.js';
-import { CONSUL_DATA_DIR } from '../faults/disk-full.js';
+import { CONSUL_DATA_DIR } from '../faults/consul-servers.js';
 import type { FaultKind, StackNeed } from '../faults/fault-kind.js';
 import { FAULT_KINDS, FAULT_NAMES, type FaultName, faultKindOf } from '../faults/registry.js';
 import type { Scenario } from './schema.js';
@@ -22,7 +22,7 @@ export interface StackFacts {
   readonly consulApi: boolean;
   /** Running containers per datacenter label (PROFILE=multi-dc); empty on a stack whose containers carry none. */
   readonly datacenters: Readonly<Record<string, { readonly hello: number; readonly consul: number }>>;
-  /** Running Consul containers whose data directory is a sized volume (make up CONSUL_DATA_SIZE=64m). */
+  /** Running Consul containers whose data directory is a sized volume (make up CONSUL_DATA_SIZE=64m); read only for a scenario that needs it, 0 otherwise. */
   readonly sizedConsulData: number;
 }
 
@@ -31,7 +31,7 @@ export function stackFacts(
   targets: readonly { readonly role: string; readonly state: string; readonly datacenter?: string }[],
   swarm: boolean,
   consulApi: boolean,
-  sizedConsulData = 0,
+  sizedConsulData: number,
 ): StackFacts {
   const running = targets.filter((target) => target.state === 'running');
   const count = (role: string, among = running): number => among.filter((target) => target.role === role).length;
@@ -43,12 +43,20 @@ export function stackFacts(
   return { swarm, hello: count('hello'), consul: count('consul'), consulApi, datacenters, sizedConsulData };
 }
 
-/** The facts of the driver's scope, read from Docker: its labelled containers and their Consul data volumes. */
-export async function readStackFacts(driver: DockerDriver, consulApi: boolean): Promise<StackFacts> {
+/**
+ * The facts of the driver's scope, read from Docker: its labelled containers
+ * and, when a step of the scenario needs it, which Consul servers keep their
+ * data on a sized volume (the others' runs read no volume).
+ */
+export async function readStackFacts(driver: DockerDriver, consulApi: boolean, scenario: Scenario): Promise<StackFacts> {
   const targets = await driver.targets();
-  const servers = targets.filter((target) => target.role === 'consul' && target.state === 'running');
-  const sized = await Promise.all(servers.map((server) => driver.sizedVolumeAt(server, CONSUL_DATA_DIR)));
-  return stackFacts(targets, isSwarmScope(driver.scope), consulApi, sized.filter((volume) => volume !== undefined).length);
+  let sized = 0;
+  if (scenario.method.some((action) => faultKindOf(action).needs.includes('sized-consul-data'))) {
+    const servers = targets.filter((target) => target.role === 'consul' && target.state === 'running');
+    const volumes = await Promise.all(servers.map((server) => driver.sizedVolumeAt(server, CONSUL_DATA_DIR)));
+    sized = volumes.filter((volume) => volume !== undefined).length;
+  }
+  return stackFacts(targets, isSwarmScope(driver.scope), consulApi, sized);
 }
 
 /** The kinds, of those given, whose module says `yes`; in the order given. */
@@ -103,7 +111,7 @@ export function unmetPrecondition(scenario: Scenario, stack: StackFacts): string
       needing('sized-consul-data'),
       stack.sizedConsulData === 0,
       (affected) =>
-        `${needs(affected)} Consul's data directory on a filesystem of its own size, so that filling it cannot fill this machine's disk; this stack keeps it on the host's disk (make up CONSUL_DATA_SIZE=64m)`,
+        `${needs(affected)} Consul's data directory on a sized volume of this stack, so that filling it cannot fill this machine's disk; this stack's is not on one (make up CONSUL_DATA_SIZE=64m)`,
     ],
     [needing('consul-api'), !stack.consulApi, (affected) => `${needs(affected)} Consul's API (--consul-url)`],
     [

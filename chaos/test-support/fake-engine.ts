@@ -28,8 +28,8 @@ export interface FakeContainer {
   /** After each start, how many inspections report its health `starting` before `healthy` (logged once it is). */
   startsSlowly: number;
   startingFor: number;
-  /** Its volume mounts: where, and which volume. */
-  readonly mounts: { readonly destination: string; readonly volume: string }[];
+  /** Its mounts: where, which volume, and how (a named volume, or a bind of its directory). */
+  readonly mounts: { readonly destination: string; readonly volume: string; readonly type: string }[];
 }
 
 /** A volume as `docker volume inspect` shows it, and what its filesystem holds (a tmpfs of `sizeBytes` when sized). */
@@ -41,6 +41,10 @@ export interface FakeVolume {
   readonly sizeBytes: number;
   /** What the container's own files take. */
   readonly usedBytes: number;
+  /** What the helper's statfs says the filesystem is: a tmpfs, or the host's disk (a volume made again by a mount). */
+  readonly filesystem?: 'tmpfs' | 'ext2/ext3';
+  /** dd fails otherwise than on a full disk (as it would without the right to write there). */
+  readonly ddRefused?: boolean;
   /** What the volume helpers' file takes: written until the filesystem is full, removed by `rm`. */
   fillerBytes: number;
 }
@@ -52,6 +56,8 @@ export class FakeEngine {
   readonly calls: string[] = [];
   private readonly containers = new Map<string, FakeContainer>();
   private readonly volumes = new Map<string, FakeVolume>();
+  /** How many times a volume was inspected. */
+  volumeInspections = 0;
   private helpers = 0;
 
   add(id: string, labels: Record<string, string>): FakeContainer {
@@ -75,11 +81,11 @@ export class FakeEngine {
     return container;
   }
 
-  /** A volume mounted at `destination` in container `id`. */
-  addVolume(id: string, destination: string, volume: Omit<FakeVolume, 'fillerBytes'>): FakeVolume {
+  /** A volume mounted at `destination` in container `id`, as a named volume unless `type` says otherwise. */
+  addVolume(id: string, destination: string, volume: Omit<FakeVolume, 'fillerBytes'>, type = 'volume'): FakeVolume {
     const added = { ...volume, fillerBytes: 0 };
     this.volumes.set(volume.name, added);
-    this.get(id).mounts.push({ destination, volume: volume.name });
+    this.get(id).mounts.push({ destination, volume: volume.name, type });
     return added;
   }
 
@@ -114,6 +120,7 @@ export class FakeEngine {
       }),
       getVolume: (name: string) => ({
         inspect: async () => {
+          this.volumeInspections += 1;
           const volume = this.volumes.get(name);
           if (!volume) throw Object.assign(new Error(`no such volume: ${name}`), { statusCode: 404 });
           return { Name: name, Driver: volume.driver, Options: volume.options, Labels: volume.labels };
@@ -122,12 +129,16 @@ export class FakeEngine {
       createContainer: async ({
         Cmd,
         HostConfig,
+        User,
+        Env,
       }: {
         Cmd: string[];
-        HostConfig: { NetworkMode: string; Mounts?: { Source: string }[] };
+        HostConfig: { NetworkMode: string; Mounts?: { Source: string; Target: string }[] };
+        User?: string;
+        Env?: string[];
       }) =>
         HostConfig.NetworkMode === 'none'
-          ? this.volumeHelper(HostConfig.Mounts?.[0]?.Source ?? '', Cmd.at(-1) ?? '')
+          ? volumeHelperOf(this, this.volumes.get(HostConfig.Mounts?.[0]?.Source ?? ''), { script: Cmd.at(-1) ?? '', User, Env })
           : this.helper(HostConfig.NetworkMode.replace(/^container:/, ''), Cmd.at(-1) ?? ''),
     } as unknown as Docker;
   }
@@ -192,13 +203,9 @@ export class FakeEngine {
         Health: { Status: health },
       },
       HostConfig: { ...container.limits },
-      Mounts: container.mounts.map(({ destination, volume }) => ({ Type: 'volume', Name: volume, Destination: destination })),
+      Mounts: container.mounts.map(({ destination, volume, type }) => ({ Type: type, Name: volume, Destination: destination })),
       NetworkSettings: { Networks: { lab: { IPAddress: `10.0.0.${[...this.containers.keys()].indexOf(container.id) + 2}` } } },
     } as unknown as Docker.ContainerInspectInfo;
-  }
-
-  private volumeHelper(name: string, script: string) {
-    return volumeHelperOf(this, this.volumes.get(name), script);
   }
 
   /**
@@ -244,28 +251,49 @@ export class FakeEngine {
 
 /**
  * The volume helper (DockerDriver.fillVolume, volumeSpace,
- * removeFromVolume): dd fills what the filesystem has left, stat -f reports
- * it, rm takes the filler away. Each change is logged.
+ * removeFromVolume), as the driver must run it: as nobody, its file named in
+ * $FILE and nowhere else, the tmpfs guard first (exit 3 on a filesystem that
+ * is no tmpfs, as a volume made again on the host's disk would be). Then dd
+ * fills what the filesystem has left, stat -f reports it, rm takes the
+ * filler away. Each change is logged with the file it touched.
  */
-function volumeHelperOf(engine: { calls: string[] }, volume: FakeVolume | undefined, script: string) {
+function volumeHelperOf(
+  engine: { calls: string[] },
+  volume: FakeVolume | undefined,
+  { script, User, Env }: { readonly script: string; readonly User: string | undefined; readonly Env: string[] | undefined },
+) {
   if (!volume) throw new Error(`a volume helper without a volume: ${script}`);
+  if (User !== '65534') throw new Error(`a volume helper run as ${User ?? 'root'}, not nobody`);
+  const file = Env?.find((entry) => entry.startsWith('FILE='))?.slice('FILE='.length) ?? '';
+  const [guard, ...rest] = script.split('\n').filter((line) => !line.startsWith('[ "$1" = tmpfs ]'));
+  const command = rest.join('\n');
+  if (!guard?.startsWith('set -- $(stat -f')) throw new Error(`a volume helper without the tmpfs guard first: ${script}`);
   let output = '';
+  let status = 0;
   return {
     start: async () => {
-      if (script.includes('dd if=/dev/zero')) {
-        engine.calls.push(`fill ${volume.name}`);
+      if ((volume.filesystem ?? 'tmpfs') !== 'tmpfs') {
+        output = `/volume is ${volume.filesystem ?? ''} of 1000 blocks of 4096 bytes, not a tmpfs of at most 1073741824 bytes`;
+        status = 3;
+      } else if (command.includes('dd if=/dev/zero of="/volume/$FILE"')) {
+        if (volume.ddRefused) {
+          output = `dd: failed to open '/volume/${file}': Permission denied`;
+          status = 1;
+          return;
+        }
+        engine.calls.push(`fill ${volume.name}/${file}`);
         volume.fillerBytes = volume.sizeBytes - volume.usedBytes;
-      } else if (script.startsWith('stat -f')) {
+      } else if (command.startsWith("stat -f -c '%a %b %S' /volume")) {
         const available = Math.floor((volume.sizeBytes - volume.usedBytes - volume.fillerBytes) / BLOCK);
         output = `${available} ${Math.floor(volume.sizeBytes / BLOCK)} ${BLOCK}\n${volume.fillerBytes}`;
-      } else if (script.startsWith('rm -f')) {
-        engine.calls.push(`empty ${volume.name}`);
+      } else if (command === 'rm -f "/volume/$FILE"') {
+        engine.calls.push(`empty ${volume.name}/${file}`);
         volume.fillerBytes = 0;
       } else {
         throw new Error(`volume helper: an unexpected script: ${script}`);
       }
     },
-    wait: async () => ({ StatusCode: 0 }),
+    wait: async () => ({ StatusCode: status }),
     logs: async () => Buffer.from(output),
     remove: async () => undefined,
   };

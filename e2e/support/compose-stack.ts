@@ -10,7 +10,8 @@ import {
   Wait,
 } from 'testcontainers';
 import { chosenImages } from '../../chaos/docker/chosen-images.js';
-import { DockerDriver } from '../../chaos/docker/docker-driver.js';
+import { DockerDriver, execOutput } from '../../chaos/docker/docker-driver.js';
+import { CONSUL_DATA_DIR } from '../../chaos/faults/consul-servers.js';
 import { COMPOSE_PROJECT_LABEL, composeScope, ROLE_LABEL } from '../../chaos/docker/labels.js';
 import type { Journal } from '../../chaos/engine/journal.js';
 import { runScenario } from '../../chaos/engine/runner.js';
@@ -153,6 +154,15 @@ export class ComposeStack {
       ...(token !== 'anonymous' && { tokenFile: `${ROOT}/.secrets/${token}.token` }),
       env: {},
     });
+  }
+
+  /** Each running Consul server's node id, as its data directory holds it (`node-id`): a server that lost its state makes a new one. */
+  async consulNodeIds(): Promise<Record<string, string>> {
+    const ids: Record<string, string> = {};
+    for (const { name } of await this.consulServers()) {
+      ids[name] = await execOutput(this.docker.getContainer(name), ['cat', `${CONSUL_DATA_DIR}/node-id`]);
+    }
+    return ids;
   }
 
   /** Ids of the instances passing in Consul now. */
