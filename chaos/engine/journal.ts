@@ -2,6 +2,10 @@ import type { StatsSnapshot } from '../../packages/contracts/stats.js';
 import type { LatencyCounts } from '../../packages/contracts/latency-histogram.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { DatacenterFailover, ServedBySwitch } from './datacenter-switches.js';
+// Defined with the read-backs that make one (a fault module must not need the journal); the journal records them.
+import type { Observation } from './read-back.js';
+
+export type { Observation };
 
 /**
  * What a run leaves behind: the only input of the HTML report, and the
@@ -26,19 +30,6 @@ export interface ProbeResult {
   readonly ok: boolean;
   readonly value: string;
   readonly expected: string;
-}
-
-/**
- * What was read back from Docker or Consul to prove a fault took, or was
- * undone: a kill is only a kill once the container reads back as not running.
- */
-export interface Observation {
-  /** Epoch ms of the (last) read-back. */
-  readonly at: number;
-  /** What was there, in a few words ("hello-2 paused", "key holds {...}"). */
-  readonly observed: string;
-  /** The read-back showed what the step meant to do. */
-  readonly ok: boolean;
 }
 
 export interface ActionRecord {

@@ -2,7 +2,6 @@ import type { ConsulHttp, HealthResult } from '@grpc-consul-lab/consul-discovery
 import { DROP_RULES, type DockerDriver, hasNetworkNamespace, type PacketLossRule, type TargetContainer } from '../docker/docker-driver.js';
 import { coresOf, describeCpu, describeMemory, type Limits, sameCores } from '../docker/resource-limits.js';
 import { type Clock, pollUntil, systemClock } from '../../packages/runtime/poll.js';
-import type { Observation } from './journal.js';
 import type { Redirect } from '../toxiproxy/redirect.js';
 import type { Toxic } from '../toxiproxy/toxics.js';
 import { HELLO_SERVICE_NAME } from '../../packages/contracts/hello.js';
@@ -18,6 +17,19 @@ export interface Reading {
 }
 
 export type ReadBack = () => Promise<Reading>;
+
+/**
+ * What was read back from Docker or Consul to prove a fault took, or was
+ * undone: a kill is only a kill once the container reads back as not running.
+ */
+export interface Observation {
+  /** Epoch ms of the (last) read-back. */
+  readonly at: number;
+  /** What was there, in a few words ("hello-2 paused", "key holds {...}"). */
+  readonly observed: string;
+  /** The read-back showed what the step meant to do. */
+  readonly ok: boolean;
+}
 
 const RETRY_EVERY_MS = 250;
 
