@@ -20,7 +20,8 @@ export { type ConsulTarget, type DiscoverySpec, InvalidTargetError, parseConsulT
 export { defaultServiceConfigKey, parseServiceConfig, type ServiceConfig, type ServiceConfigEvent } from './discovery/kv-service-config.js';
 export { MAX_REPEATS, type WeightsRejectedEvent } from './discovery/consul-weights.js';
 export { type PreconnectOptions } from './discovery/preconnect.js';
-export { DEFAULT_WATCH_TUNING, instanceIdOf, instanceKey, type WatchTuning } from './discovery/health-watch.js';
+export { instanceIdOf, instanceKey } from './discovery/health-watch.js';
+export { DEFAULT_WATCH_TUNING, type WatchTuning } from './discovery/watch-tuning.js';
 export { sharedWatches } from './discovery/watch-pool.js';
 export {
   ConsulRegistrar,

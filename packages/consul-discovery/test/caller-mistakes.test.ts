@@ -6,7 +6,7 @@ import { ConsulHttp } from '../src/consul/consul-http.js';
 import { ConsulResolver, consulDiscoveryOptions, type DiscoveryEvent } from '../src/discovery/consul-resolver.js';
 import { ConsulRegistrar } from '../src/registration/consul-registrar.js';
 import { eventually } from '../src/testing/eventually.js';
-import { DEFAULT_WATCH_TUNING } from '../src/discovery/health-watch.js';
+import { DEFAULT_WATCH_TUNING } from '../src/discovery/watch-tuning.js';
 import { type DiscoverySpec, parseConsulTarget } from '../src/discovery/target.js';
 import { sharedWatches, type WatchEvent } from '../src/discovery/watch-pool.js';
 import { ConsulDouble } from './support/consul-double.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { eventually } from '../src/testing/eventually.js';
 import { resolveConnection } from '../src/consul/connection.js';
-import { DEFAULT_WATCH_TUNING } from '../src/discovery/health-watch.js';
+import { DEFAULT_WATCH_TUNING } from '../src/discovery/watch-tuning.js';
 import { sharedKeyWatches } from '../src/discovery/key-watch.js';
 import { ConsulDouble, type DoubleAnswer } from './support/consul-double.js';
 

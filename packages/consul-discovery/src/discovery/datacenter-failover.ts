@@ -2,7 +2,7 @@ import type { ResolvedConnection } from '../consul/connection.js';
 import type { ConsulError } from '../consul/errors.js';
 import { DatacenterErrors, whyFailed } from './datacenter-errors.js';
 import type { Logger } from '../internal/logger.js';
-import type { WatchTuning } from './health-watch.js';
+import type { WatchTuning } from './watch-tuning.js';
 import type { DatacenterChoice, DiscoverySpec } from './target.js';
 import { trace } from './trace.js';
 import { sharedWatches, type Subscription, type WatchEvent } from './watch-pool.js';

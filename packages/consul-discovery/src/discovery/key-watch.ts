@@ -3,7 +3,7 @@ import { ConsulHttp } from '../consul/consul-http.js';
 import type { ConsulError } from '../consul/errors.js';
 import { type Logger, silentLogger } from '../internal/logger.js';
 import { runBlockingQueries } from './blocking-queries.js';
-import { DEFAULT_WATCH_TUNING, type WatchTuning } from './health-watch.js';
+import { DEFAULT_WATCH_TUNING, type WatchTuning } from './watch-tuning.js';
 import { type RunningWatch, SharedWatchPool, type Subscription } from './shared-watch-pool.js';
 
 /**

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ResolvedConnection } from '../consul/connection.js';
 import type { Logger } from '../internal/logger.js';
-import type { WatchTuning } from './health-watch.js';
+import type { WatchTuning } from './watch-tuning.js';
 import { type KeyEvent, sharedKeyWatches } from './key-watch.js';
 
 /**

@@ -6,7 +6,8 @@ import { runBlockingQueries } from './blocking-queries.js';
 import type { Logger } from '../internal/logger.js';
 import { DatacenterErrors, whyFailed } from './datacenter-errors.js';
 import type { DatacenterChange, DatacenterEvent } from './datacenter-failover.js';
-import { instanceKey, type WatchTuning } from './health-watch.js';
+import { instanceKey } from './health-watch.js';
+import type { WatchTuning } from './watch-tuning.js';
 import type { DiscoverySpec } from './target.js';
 import { trace } from './trace.js';
 

@@ -2,7 +2,8 @@ import { type ResolvedConnection } from '../consul/connection.js';
 import { ConsulHttp, type ServiceInstance } from '../consul/consul-http.js';
 import type { ConsulError } from '../consul/errors.js';
 import { type Logger, silentLogger } from '../internal/logger.js';
-import { DEFAULT_WATCH_TUNING, HealthWatch, type WatchTuning } from './health-watch.js';
+import { HealthWatch } from './health-watch.js';
+import { DEFAULT_WATCH_TUNING, type WatchTuning } from './watch-tuning.js';
 import { type RunningWatch, SharedWatchPool, type Subscription } from './shared-watch-pool.js';
 import type { DiscoverySpec } from './target.js';
 
