@@ -54,10 +54,14 @@ export async function killConsulServer(context: StepContext, server: TargetConta
   };
 }
 
-/** The running Consul server of the preferred datacenter (dc1 of PROFILE=multi-dc; the first of PROFILE=ha); throws without one, skips one under another fault. */
+/**
+ * The running Consul server of the preferred datacenter, the first by name
+ * (dc1's of PROFILE=multi-dc; consul-1 of PROFILE=ha, not whichever Compose
+ * happened to create first); throws without one, skips one under another fault.
+ */
 export async function preferredConsulServer(context: StepContext): Promise<TargetContainer> {
   const servers = inPreferredDatacenter((await context.driver.targets('consul')).filter((server) => server.state === 'running'));
-  const [server] = servers;
+  const [server] = servers.sort((a, b) => a.name.localeCompare(b.name));
   if (!server) throw new Error('no running Consul container labelled as a chaos target in this scope');
   if (context.underFault.has(server.containerId)) throw new SkippedStep(`${server.name} is under another fault of this run`);
   return server;

@@ -78,6 +78,22 @@ test("disk-full fills the Consul server's sized data volume to its last byte, as
   assert.ok(!applied.context.underFault.has('consul'));
 });
 
+test('on three Consul servers disk-full fills the first by name, whichever Docker made first', async () => {
+  const engine = new FakeEngine();
+  for (const [id, created] of [
+    ['lab-consul-3-1', '2026-11-30T00:00:00.100Z'],
+    ['lab-consul-1', '2026-11-30T00:00:00.300Z'],
+    ['lab-consul-2-1', '2026-11-30T00:00:00.200Z'],
+  ] as const) {
+    engine.add(id, { ...TARGET, 'grpc-consul-lab.role': 'consul' }).created = created;
+    engine.addVolume(id, CONSUL_DATA_DIR, { name: `${id}-data`, labels: { 'com.docker.compose.project': 'lab' }, ...SIZED });
+  }
+  for (const id of ['hello-1', 'hello-2']) engine.add(id, { ...TARGET, 'grpc-consul-lab.role': 'hello' });
+  const outcome = await apply(engine).outcome;
+  assert.deepEqual(outcome.targets, ['lab-consul-1']);
+  assert.deepEqual(engine.calls, ['fill lab-consul-1-data/.chaos-disk-full']);
+});
+
 test('the read-backs say so when the volume is not full, or the filler is still there', async () => {
   const { engine, data } = lab();
   const applied = apply(engine);

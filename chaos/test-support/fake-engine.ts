@@ -28,6 +28,8 @@ export interface FakeContainer {
   /** After each start, how many inspections report its health `starting` before `healthy` (logged once it is). */
   startsSlowly: number;
   startingFor: number;
+  /** When Docker made it (all at one time unless a test says otherwise). */
+  created?: string;
   /** Its mounts: where, which volume, and how (a named volume, or a bind of its directory). */
   readonly mounts: { readonly destination: string; readonly volume: string; readonly type: string }[];
 }
@@ -192,7 +194,7 @@ export class FakeEngine {
     return {
       Id: container.id,
       Name: `/${container.name}`,
-      Created: '2026-11-30T00:00:00Z',
+      Created: container.created ?? '2026-11-30T00:00:00Z',
       Config: { Labels: container.labels, Env: ['PORT=50051'], Hostname: container.id },
       State: {
         Status: container.running ? 'running' : 'exited',
