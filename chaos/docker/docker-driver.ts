@@ -434,14 +434,21 @@ export class DockerDriver {
 
   /** Removes a volume of this scope that faketimeVolume made; one already gone is fine. */
   async removeVolume(name: string): Promise<void> {
-    const volume = this.docker.getVolume(name);
-    const info = await volume.inspect().catch((error: { statusCode?: number }) => {
-      if (error.statusCode === 404) return undefined;
-      throw error;
-    });
+    const info = await this.inspectVolume(name);
     if (!info) return;
     if (info.Labels?.[this.scope.label] !== this.scope.value) throw new RefusedTargetError(`refused: volume ${name} is not of this scope`);
-    await volume.remove();
+    await this.docker.getVolume(name).remove();
+  }
+
+  /** `docker volume inspect`; undefined for a volume that is not there. */
+  private async inspectVolume(name: string): Promise<Docker.VolumeInspectInfo | undefined> {
+    return (await this.docker
+      .getVolume(name)
+      .inspect()
+      .catch((error: { statusCode?: number }) => {
+        if (error.statusCode === 404) return undefined;
+        throw error;
+      })) as Docker.VolumeInspectInfo | undefined;
   }
 
   /**
@@ -453,22 +460,18 @@ export class DockerDriver {
     await this.describe(target.containerId);
     const { Mounts } = await this.docker.getContainer(target.containerId).inspect();
     const mount = (Mounts ?? []).find((candidate) => candidate.Destination === path && candidate.Type === 'volume');
-    return mount?.Name ? this.sizedVolume(mount.Name) : undefined;
+    const found = mount?.Name ? await this.sizedVolume(mount.Name) : 'gone';
+    return typeof found === 'string' ? undefined : found;
   }
 
-  /** The volume named `name`, when it is a sized volume of this scope; undefined when it is not, or is gone. */
-  private async sizedVolume(name: string): Promise<SizedVolume | undefined> {
-    const volume = (await this.docker
-      .getVolume(name)
-      .inspect()
-      .catch((error: { statusCode?: number }) => {
-        if (error.statusCode === 404) return undefined;
-        throw error;
-      })) as Docker.VolumeInspectInfo | undefined;
-    if (!volume || volume.Labels?.[this.scope.label] !== this.scope.value) return undefined;
+  /** The volume named `name` when it is a sized volume of this scope; else whether it is gone or is another kind. */
+  private async sizedVolume(name: string): Promise<SizedVolume | 'gone' | 'not sized'> {
+    const volume = await this.inspectVolume(name);
+    if (!volume) return 'gone';
+    if (volume.Labels?.[this.scope.label] !== this.scope.value) return 'not sized';
     const options = volume.Options ?? {};
     const sizeBytes = volume.Driver === 'local' && options.type === 'tmpfs' ? tmpfsSizeBytes(options.o ?? '') : undefined;
-    return sizeBytes !== undefined && sizeBytes <= MAX_SIZED_VOLUME_BYTES ? { name, sizeBytes } : undefined;
+    return sizeBytes !== undefined && sizeBytes <= MAX_SIZED_VOLUME_BYTES ? { name, sizeBytes } : 'not sized';
   }
 
   /** Writes zeros into `file` on the volume until its filesystem has no byte left; fails on any other error. */
@@ -507,16 +510,12 @@ export class DockerDriver {
    */
   private async onVolume(volume: SizedVolume, file: string, what: string, script: string, { goneIsDone = false } = {}): Promise<string> {
     if (!PLAIN_FILE_NAME.test(file)) throw new RefusedTargetError(`refused: ${JSON.stringify(file)} is not a plain file name`);
-    if (!(await this.sizedVolume(volume.name))) {
-      const gone = await this.docker
-        .getVolume(volume.name)
-        .inspect()
-        .then(
-          () => false,
-          (error: { statusCode?: number }) => error.statusCode === 404,
-        );
-      if (gone && goneIsDone) return '';
-      throw new RefusedTargetError(`refused: volume ${volume.name} is ${gone ? 'gone' : 'no longer a sized volume of this scope'}`);
+    const now = await this.sizedVolume(volume.name);
+    if (now === 'gone' && goneIsDone) return '';
+    if (typeof now === 'string') {
+      throw new RefusedTargetError(
+        `refused: volume ${volume.name} is ${now === 'gone' ? 'gone' : 'no longer a sized volume of this scope'}`,
+      );
     }
     return this.runHelper(what, {
       Cmd: ['sh', '-c', `${SIZED_TMPFS_GUARD}\n${script}`],
