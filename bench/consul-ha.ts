@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
 import { freePort } from '@grpc-consul-lab/consul-discovery/testing';
 import Docker from 'dockerode';
-import { ComposeStack, newProjectName } from '../e2e/support/compose-stack.js';
+import { ComposeStack, labConsul, newProjectName } from '../e2e/support/compose-stack.js';
 import { ROOT } from '../e2e/support/paths.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pollUntil } from '../packages/runtime/poll.js';
@@ -46,13 +46,7 @@ interface Timings {
 
 /** A client of one server, as the management token (the bench registers probes). */
 function api(url: string): ConsulHttp {
-  return new ConsulHttp({
-    address: url,
-    tls: { caFile: `${ROOT}/.secrets/ca.pem` },
-    tokenFile: `${ROOT}/.secrets/management.token`,
-    requestTimeoutMs: 1_000,
-    env: {},
-  });
+  return labConsul(url, 'management', 1_000);
 }
 
 /** Polls `probe` until it holds; the time from `since`, or NaN with the last error in `errors[name]`. */

@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 import { e2eTest as test } from '../packages/testing/timed-test.js';
-import { ConsulHttp } from '@grpc-consul-lab/consul-discovery';
 import type { Journal } from '../chaos/engine/journal.js';
 import { type Scenario, scenarioSchema } from '../chaos/scenario/schema.js';
 import { eventually } from '../packages/testing/eventually.js';
 import { statsWhen } from './support/client-stats.js';
-import { ComposeStack, newProjectName } from './support/compose-stack.js';
+import { ComposeStack, labConsul, newProjectName } from './support/compose-stack.js';
 import { findLeftovers, sweep } from './support/docker-sweep.js';
 import { assertFaultsProven } from './support/fault-proof.js';
 import { type Delta, deltaOf, say } from './support/judge.js';
-import { ROOT } from './support/paths.js';
 
 /**
  * The fourth of e2e/failover-scenarios.test.ts's shared stacks, run beside
@@ -63,7 +61,7 @@ export function describeHaStack(): void {
         while (running) {
           const answers: string[] = [];
           for (const url of await stack.consulUrls().catch(() => [])) {
-            const server = new ConsulHttp({ address: url, tls: { caFile: `${ROOT}/.secrets/ca.pem` }, requestTimeoutMs: 1_000, env: {} });
+            const server = labConsul(url, 'anonymous', 1_000);
             await server
               .leader()
               .then((leader) => answers.push(leader))
@@ -356,13 +354,7 @@ export function describeHaStack(): void {
       // Each server is asked on its own (a registration lives on the agent that takes it); the one filled is read from the journal.
       const servers = (await stack.consulServers()).map((server) => ({
         ...server,
-        consul: new ConsulHttp({
-          address: server.url,
-          tls: { caFile: `${ROOT}/.secrets/ca.pem` },
-          tokenFile: `${ROOT}/.secrets/management.token`,
-          requestTimeoutMs: 2_000,
-          env: {},
-        }),
+        consul: labConsul(server.url, 'management', 2_000),
       }));
       // Sent at `at`, answered at `answeredAt`: the full window counts those sent after the fill and answered before the undo begins.
       const attempts: { readonly server: string; readonly at: number; readonly answeredAt: number; readonly refusal: string }[] = [];

@@ -56,6 +56,20 @@ function profileVariables(profile: StackProfile): Record<string, string> {
   return { ...Object.fromEntries(emptied), ...variablesOf(profile) };
 }
 
+/** The ACL tokens `make` writes into .secrets/, by file name; 'anonymous' for none. */
+export type LabToken = 'chaos-runner' | 'management' | 'hello-client' | 'hello-server' | 'ui-read' | 'anonymous';
+
+/** A Consul client of a lab stack from the host, over HTTPS with our CA and `token`: one server's address, or every server's. */
+export function labConsul(address: string | string[], token: LabToken, requestTimeoutMs?: number): ConsulHttp {
+  return new ConsulHttp({
+    address,
+    tls: { caFile: `${ROOT}/.secrets/ca.pem` },
+    ...(token !== 'anonymous' && { tokenFile: `${ROOT}/.secrets/${token}.token` }),
+    ...(requestTimeoutMs !== undefined && { requestTimeoutMs }),
+    env: {},
+  });
+}
+
 let subnets = 0;
 
 export class ComposeStack {
@@ -145,15 +159,8 @@ export class ComposeStack {
   }
 
   /** Consul's API from the host over HTTPS (every server), with the chaos runner's read token, as `make chaos` reaches it. */
-  async consulApi(
-    token: 'chaos-runner' | 'management' | 'hello-client' | 'hello-server' | 'ui-read' | 'anonymous' = 'chaos-runner',
-  ): Promise<ConsulHttp> {
-    return new ConsulHttp({
-      address: await this.consulUrls(),
-      tls: { caFile: `${ROOT}/.secrets/ca.pem` },
-      ...(token !== 'anonymous' && { tokenFile: `${ROOT}/.secrets/${token}.token` }),
-      env: {},
-    });
+  async consulApi(token: LabToken = 'chaos-runner'): Promise<ConsulHttp> {
+    return labConsul(await this.consulUrls(), token);
   }
 
   /** Each running Consul server's node id, as its data directory holds it (`node-id`): a server that lost its state makes a new one. */
