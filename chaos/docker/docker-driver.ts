@@ -71,9 +71,9 @@ export function hasNetworkNamespace(state: string): boolean {
 }
 
 /** On a Toxiproxy sidecar: the id of the container whose network namespace it runs in. */
-export const TOXIPROXY_FOR_LABEL = 'grpc-consul-lab.toxiproxy-for';
+const TOXIPROXY_FOR_LABEL = 'grpc-consul-lab.toxiproxy-for';
 /** Where a sidecar's Toxiproxy API listens, on its target's address. */
-export const TOXIPROXY_API_PORT = 8474;
+const TOXIPROXY_API_PORT = 8474;
 
 /** What a container started like another has that the other has not. */
 export interface StartDifferences {
@@ -84,6 +84,8 @@ export interface StartDifferences {
 /** Where clock-skew's libfaketime is, in the netfault image and in the volume it is copied to. */
 const FAKETIME_LIBRARY = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1';
 export const FAKETIME_MOUNT = '/opt/faketime';
+/** The library as a container that mounts the volume at FAKETIME_MOUNT preloads it. */
+export const FAKETIME_PRELOAD = `${FAKETIME_MOUNT}/${FAKETIME_LIBRARY.split('/').at(-1) ?? ''}`;
 
 /**
  * A volume of the scope that is a filesystem of its own, of a set size (a
@@ -267,9 +269,7 @@ export class DockerDriver {
 
   /** Undoes dropTraffic; a container that is gone (or restarted, with a fresh namespace) needs nothing. */
   async restoreTraffic(target: TargetContainer): Promise<void> {
-    const current = await this.describe(target.containerId);
-    if (!hasNetworkNamespace(current.state)) return;
-    await this.inNetworkNamespace(
+    await this.inNetworkNamespaceIfAny(
       target,
       DROP_RULES.map(({ chain, rule }) => `while iptables -D ${chain} ${rule} 2>/dev/null; do :; done`).join('; '),
     );
@@ -306,9 +306,7 @@ export class DockerDriver {
    * it. A container that is gone or restarted has no such rule left.
    */
   async stopLosingPackets(target: TargetContainer): Promise<void> {
-    const current = await this.describe(target.containerId);
-    if (!hasNetworkNamespace(current.state)) return;
-    await this.inNetworkNamespace(
+    await this.inNetworkNamespaceIfAny(
       target,
       `rules=$(iptables -S) || exit 1; echo "$rules" | sed -n 's/^-A \\(.* --comment ${PACKET_LOSS_COMMENT} .*\\)$/-D \\1/p' | while read -r rule; do iptables $rule || exit 1; done`,
     );
@@ -343,17 +341,11 @@ export class DockerDriver {
    */
   async startToxiproxy(target: TargetContainer): Promise<string> {
     const current = await this.describe(target.containerId);
-    const sidecar = await this.docker.createContainer({
+    const sidecar = await this.createHelper('toxiproxy', {
       name: `${current.name}-toxiproxy`,
-      Image: this.netfaultImage ?? netfaultImage(),
       Cmd: ['toxiproxy-server', '-host', '0.0.0.0', '-port', String(TOXIPROXY_API_PORT), '-proxy-metrics'],
-      Labels: { [this.scope.label]: this.scope.value, [ROLE_LABEL]: 'toxiproxy', [TOXIPROXY_FOR_LABEL]: current.containerId },
-      HostConfig: {
-        NetworkMode: `container:${current.containerId}`,
-        CapDrop: ['ALL'],
-        ReadonlyRootfs: true,
-        SecurityOpt: ['no-new-privileges'],
-      },
+      Labels: { [TOXIPROXY_FOR_LABEL]: current.containerId },
+      HostConfig: { NetworkMode: `container:${current.containerId}` },
     });
     await sidecar.start();
     return `http://${current.ip}:${TOXIPROXY_API_PORT}`;
@@ -388,9 +380,7 @@ export class DockerDriver {
 
   /** Undoes redirectToProxy's rule (every copy of it); a container that is gone or restarted has none. */
   async removeRedirect(target: TargetContainer, redirect: Redirect): Promise<void> {
-    const current = await this.describe(target.containerId);
-    if (!hasNetworkNamespace(current.state)) return;
-    await this.inNetworkNamespace(
+    await this.inNetworkNamespaceIfAny(
       target,
       `while ${shellLine(redirectRule('-C', redirect))} 2>/dev/null; do ${shellLine(redirectRule('-D', redirect))} || exit 1; done`,
     );
@@ -427,7 +417,7 @@ export class DockerDriver {
     await this.runHelper(`copying libfaketime into volume ${name}`, {
       Cmd: ['cp', FAKETIME_LIBRARY, `${FAKETIME_MOUNT}/`],
       role: 'faketime',
-      HostConfig: { Mounts: [{ Type: 'volume', Source: name, Target: FAKETIME_MOUNT }], ReadonlyRootfs: true },
+      HostConfig: { Mounts: [{ Type: 'volume', Source: name, Target: FAKETIME_MOUNT }] },
     });
     return name;
   }
@@ -522,7 +512,7 @@ export class DockerDriver {
       role: 'volume',
       User: VOLUME_HELPER_USER,
       Env: [`FILE=${file}`],
-      HostConfig: { NetworkMode: 'none', ReadonlyRootfs: true, Mounts: [{ Type: 'volume', Source: volume.name, Target: VOLUME_MOUNT }] },
+      HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: volume.name, Target: VOLUME_MOUNT }] },
     });
   }
 
@@ -536,6 +526,16 @@ export class DockerDriver {
   }
 
   /**
+   * For an undo: runs `script` in the target's network namespace when it has
+   * one; a target stopped or gone has none, and a start makes a fresh one
+   * with none of the rules to take away.
+   */
+  private async inNetworkNamespaceIfAny(target: TargetContainer, script: string): Promise<void> {
+    const current = await this.describe(target.containerId);
+    if (hasNetworkNamespace(current.state)) await this.inNetworkNamespace(target, script);
+  }
+
+  /**
    * Runs `script` in a short-lived helper container that shares the target's
    * network namespace with NET_ADMIN only (Pumba's way): the target itself
    * keeps its dropped capabilities and needs no tools. Returns its output.
@@ -544,7 +544,7 @@ export class DockerDriver {
     return this.runHelper(`the network helper in ${target.name}'s namespace`, {
       Cmd: ['sh', '-c', script],
       role: 'netfault',
-      HostConfig: { NetworkMode: `container:${target.containerId}`, CapAdd: ['NET_ADMIN'], ReadonlyRootfs: true },
+      HostConfig: { NetworkMode: `container:${target.containerId}`, CapAdd: ['NET_ADMIN'] },
     });
   }
 
@@ -569,16 +569,13 @@ export class DockerDriver {
       readonly Env?: string[];
     },
   ): Promise<string> {
-    const helper = await this.docker.createContainer({
-      Image: this.netfaultImage ?? netfaultImage(),
+    const helper = await this.createHelper(role, {
       Cmd,
       ...(User !== undefined && { User }),
       ...(Env !== undefined && { Env }),
       // A terminal: its log is the plain output (no stream headers), for droppingRules to read.
       Tty: true,
-      // The scope's label, so a sweep of the run finds a helper left by a crash; never a chaos target.
-      Labels: { [this.scope.label]: this.scope.value, [ROLE_LABEL]: role },
-      HostConfig: { CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges'], ...HostConfig },
+      HostConfig,
     });
     try {
       await helper.start();
@@ -589,6 +586,24 @@ export class DockerDriver {
     } finally {
       await helper.remove({ force: true }).catch(() => undefined);
     }
+  }
+
+  /**
+   * A container of the netfault image in the role `role`, never a chaos
+   * target: the scope's label (a sweep of the run finds one a crash left), no
+   * capability but those `HostConfig` adds, no privilege to gain, a
+   * read-only root unless `HostConfig` says otherwise.
+   */
+  private createHelper(
+    role: string,
+    { Labels, HostConfig, ...rest }: Omit<Docker.ContainerCreateOptions, 'Image'>,
+  ): Promise<Docker.Container> {
+    return this.docker.createContainer({
+      ...rest,
+      Image: this.netfaultImage ?? netfaultImage(),
+      Labels: { [this.scope.label]: this.scope.value, [ROLE_LABEL]: role, ...Labels },
+      HostConfig: { CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges'], ReadonlyRootfs: true, ...HostConfig },
+    });
   }
 
   /** Its CPU and memory limits as Docker holds them now, and whether the kernel's OOM killer ended its last run. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FAKETIME_MOUNT, ignoreGone, type TargetContainer } from '../docker/docker-driver.js';
+import { FAKETIME_MOUNT, FAKETIME_PRELOAD, ignoreGone, type TargetContainer } from '../docker/docker-driver.js';
 import { allOf, containerIs, type ReadBack } from '../engine/read-back.js';
 import { lastsItsDuration } from './action-fields.js';
 import { boundedInstanceSchema, oneInstanceKind } from './one-instance.js';
@@ -53,7 +53,7 @@ export const clockSkew = oneInstanceKind(schema, {
         await driver.faketimeVolume(volume);
         await driver.stop(victim, 10_000);
         skewed = await driver.startLike(victim, victim.port, {
-          env: [`LD_PRELOAD=${FAKETIME_MOUNT}/libfaketimeMT.so.1`, `FAKETIME=${action.offset}`, 'FAKETIME_DONT_FAKE_MONOTONIC=1'],
+          env: [`LD_PRELOAD=${FAKETIME_PRELOAD}`, `FAKETIME=${action.offset}`, 'FAKETIME_DONT_FAKE_MONOTONIC=1'],
           mounts: [{ Type: 'volume', Source: volume, Target: FAKETIME_MOUNT, ReadOnly: true }],
         });
       },
@@ -66,13 +66,12 @@ export const clockSkew = oneInstanceKind(schema, {
           await driver.removeVolume(volume);
           await driver.start(victim);
         },
-        proof: async () => {
-          const [back, copy] = await Promise.all([
-            containerIs(driver, victim, 'running')(),
-            skewed ? containerIs(driver, skewed, 'gone')() : Promise.resolve({ observed: 'no copy was started', ok: true }),
-          ]);
-          return { observed: `${back.observed}; ${copy.observed}`, ok: back.ok && copy.ok };
-        },
+        // Built when read: the copy is known only once the fault has acted.
+        proof: () =>
+          allOf([
+            containerIs(driver, victim, 'running'),
+            skewed ? containerIs(driver, skewed, 'gone') : async () => ({ observed: 'no copy was started', ok: true }),
+          ])(),
       },
     };
   },
