@@ -5,7 +5,7 @@ import { duration } from '../scenario/duration.js';
 import { lastsItsDuration, timing } from './action-fields.js';
 import { CONSUL_DATA_DIR, preferredConsulServer } from './consul-servers.js';
 import type { FaultKind } from './fault-kind.js';
-import { holdUntilUndone } from './hold-until-undone.js';
+import { holdThenAct } from './one-instance.js';
 
 /** The file that fills it: one name, so the undo removes what the fault wrote and nothing of Consul's. */
 const FILLER = '.chaos-disk-full';
@@ -37,18 +37,16 @@ export const diskFull: FaultKind<typeof schema> = {
     const server = await preferredConsulServer(context);
     const volume = await driver.sizedVolumeAt(server, CONSUL_DATA_DIR);
     if (!volume) throw new Error(notSized(server));
-    holdUntilUndone(context, [server], {
-      description: `empty ${server.name}'s data directory again`,
-      run: () => driver.removeFromVolume(volume, FILLER),
-      proof: dataDirectory(driver, server, volume, 'free'),
-    });
-    await driver.fillVolume(volume, FILLER);
-    return {
-      targets: [server.name],
-      newInstances: [],
+    return holdThenAct(context, server, server.name, {
+      act: () => driver.fillVolume(volume, FILLER),
       detail: `${server.name}'s data directory (${CONSUL_DATA_DIR}, volume ${volume.name}, ${mib(volume.sizeBytes)}) filled to its last byte`,
       proof: dataDirectory(driver, server, volume, 'full'),
-    };
+      undo: {
+        description: `empty ${server.name}'s data directory again`,
+        run: () => driver.removeFromVolume(volume, FILLER),
+        proof: dataDirectory(driver, server, volume, 'free'),
+      },
+    });
   },
 };
 

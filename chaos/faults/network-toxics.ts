@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pollUntil } from '../../packages/runtime/poll.js';
 import type { TargetContainer } from '../docker/docker-driver.js';
 import { noToxiproxy, throughToxiproxy } from '../engine/read-back.js';
 import { duration } from '../scenario/duration.js';
@@ -8,8 +9,7 @@ import { bandwidth, blackhole, latency, resetPeer, type Toxic } from '../toxipro
 import { lastsItsDuration } from './action-fields.js';
 import { preferredConsulServer } from './consul-servers.js';
 import type { FaultKind, StepContext } from './fault-kind.js';
-import { holdUntilUndone } from './hold-until-undone.js';
-import { boundedInstanceSchema, type InstanceFault, oneInstanceKind } from './one-instance.js';
+import { boundedInstanceSchema, holdThenAct, type InstanceFault, oneInstanceKind } from './one-instance.js';
 
 /**
  * latency, bandwidth, reset-peer and blackhole: the connections from outside
@@ -92,16 +92,16 @@ function throughToxic(victim: TargetContainer, port: number, toxic: Toxic, { dri
 
 /** Waits for a just-started sidecar's API; its last error when it never answers. */
 async function answering(api: ToxiproxyApi): Promise<void> {
-  const until = Date.now() + SIDECAR_STARTS_WITHIN_MS;
-  for (;;) {
-    try {
-      await api.version();
-      return;
-    } catch (error) {
-      if (Date.now() >= until) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+  let lastError: unknown;
+  const answered = await pollUntil(
+    () =>
+      api.version().catch((error: unknown) => {
+        lastError = error;
+        return undefined;
+      }),
+    { timeoutMs: SIDECAR_STARTS_WITHIN_MS, everyMs: 100 },
+  );
+  if (answered === undefined) throw lastError;
 }
 
 // Toxiproxy's address is the victim's on its network: the runner reaches it
@@ -123,8 +123,10 @@ function networkToxicKind<Schema extends NetworkSchema>(
     readonly what: (action: z.output<Schema>) => string;
   },
 ): FaultKind<Schema> {
+  const describe = (action: z.output<Schema>): string =>
+    own.describe(action, action.on === 'consul' ? 'the Consul server' : `${action.target} instance`);
   const onInstance = oneInstanceKind(schema, {
-    describe: (action) => own.describe(action, `${action.target} instance`),
+    describe,
     lastsMs: lastsItsDuration,
     runsOn: ON_COMPOSE,
     faultOn: (victim, { action }, context) => throughToxic(victim, victim.port, own.toxicOf(action), context, own.what(action)),
@@ -133,20 +135,11 @@ function networkToxicKind<Schema extends NetworkSchema>(
     ...onInstance,
     // On Consul nothing is drawn: the preferred datacenter's server is the one.
     draws: (action) => (action.on === 'instance' ? 'hello instance' : undefined),
-    describe: (action) => own.describe(action, action.on === 'consul' ? 'the Consul server' : `${action.target} instance`),
     apply: async (step, context) => {
       if (step.action.on === 'instance') return onInstance.apply(step, context);
       const server = await preferredConsulServer(context);
-      const { act, detail, proof, undo } = throughToxic(
-        server,
-        CONSUL_HTTPS_PORT,
-        own.toxicOf(step.action),
-        context,
-        own.what(step.action),
-      );
-      holdUntilUndone(context, [server], undo);
-      await act();
-      return { targets: [server.name], newInstances: [], detail, proof };
+      const fault = throughToxic(server, CONSUL_HTTPS_PORT, own.toxicOf(step.action), context, own.what(step.action));
+      return holdThenAct(context, server, server.name, fault);
     },
   };
 }

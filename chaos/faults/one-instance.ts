@@ -27,10 +27,19 @@ export async function faultOneInstance(
   faultOn: (victim: TargetContainer) => InstanceFault | Promise<InstanceFault>,
 ): Promise<StepOutcome> {
   const victim = await pickTarget(step, context);
-  const { act, detail, proof, undo } = await faultOn(victim);
+  return holdThenAct(context, victim, victim.instanceId, await faultOn(victim));
+}
+
+/** A fault on one container, `named` so in the journal: held with its undo registered, then acted. */
+export async function holdThenAct(
+  context: StepContext,
+  victim: TargetContainer,
+  named: string,
+  { act, detail, proof, undo }: InstanceFault,
+): Promise<StepOutcome> {
   holdUntilUndone(context, [victim], undo);
   await act();
-  return { targets: [victim.instanceId], newInstances: [], detail, proof };
+  return { targets: [named], newInstances: [], detail, proof };
 }
 
 /** A step that hits one drawn instance for `duration`, with the kind's own `fields`. */
