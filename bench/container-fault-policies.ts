@@ -1,8 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { Journal, Sample } from '../chaos/engine/journal.js';
+import { type Journal, sampleAt } from '../chaos/engine/journal.js';
 import { scenarioSchema } from '../chaos/scenario/schema.js';
-import { windowLatency } from '../packages/contracts/latency-histogram.js';
+import { latencyBetween } from '../chaos/report/fault-figures.js';
+import { shareOf } from '../packages/testing/call-share.js';
 import { statsWhen } from '../e2e/support/client-stats.js';
 import { ComposeStack, newProjectName } from '../e2e/support/compose-stack.js';
 import { deltaOf } from '../e2e/support/judge.js';
@@ -71,9 +72,6 @@ const { values: flags } = parseArgs({
 });
 const { policies, faults } = policiesAndFaults({ policies: POLICIES, faults: FAULTS }, flags);
 
-/** The last sample at or before `t`. */
-const sampleAt = (journal: Journal, t: number): Sample | undefined => [...journal.samples].reverse().find((sample) => sample.t <= t);
-
 function rowOf(policy: Policy, fault: Fault, journal: Journal): Row {
   const [action] = journal.actions;
   const delta = deltaOf(journal);
@@ -84,7 +82,7 @@ function rowOf(policy: Policy, fault: Fault, journal: Journal): Row {
   const from = sampleAt(journal, startedAt);
   const to = sampleAt(journal, undoneAt);
   const victim = action?.targets[0] ?? '';
-  const during = from && to ? windowLatency(from.latencyCounts, to.latencyCounts ?? {}) : undefined;
+  const during = latencyBetween(from, to);
   const answered = from && to ? to.ok - from.ok : 0;
   return {
     policy: policy.name,
@@ -92,14 +90,11 @@ function rowOf(policy: Policy, fault: Fault, journal: Journal): Row {
     calls: delta.calls,
     failed: delta.failed,
     wrong: delta.wrong,
-    steadyP99: before && atFault ? windowLatency(before.latencyCounts, atFault.latencyCounts ?? {})?.p99 : undefined,
+    steadyP99: latencyBetween(before, atFault)?.p99,
     p50: during?.p50,
     p99: during?.p99,
     // None for a fault on Consul: its target is no instance.
-    faultedShare:
-      from && to && answered > 0 && victim in to.byInstance
-        ? ((to.byInstance[victim] ?? 0) - (from.byInstance[victim] ?? 0)) / answered
-        : undefined,
+    faultedShare: from && to && answered > 0 && victim in to.byInstance ? shareOf(victim, from, to) : undefined,
     proven: action?.applied?.ok === true && action.undone?.ok === true,
   };
 }

@@ -65,11 +65,12 @@ holds_every_token() {
     echo "$listed" | grep -qx "Description: *grpc-consul-lab $role" || return 1
   done
 }
-for agent in $(echo "${CONSUL_AGENTS:-$CONSUL_HTTP_ADDR}" | tr ',' ' '); do
+agents=$(echo "${CONSUL_AGENTS:-$CONSUL_HTTP_ADDR}" | tr ',' ' ')
+for agent in $agents; do
   within_a_minute "$agent refused the agent token for 60 s" takes_agent_token "$agent"
   echo "acl-bootstrap: agent token set on $agent"
 done
-for agent in $(echo "${CONSUL_AGENTS:-$CONSUL_HTTP_ADDR}" | tr ',' ' '); do
+for agent in $agents; do
   within_a_minute "$agent has not replicated the tokens in 60 s (its /v1/acl/replication says why)" holds_every_token "$agent"
   echo "acl-bootstrap: $agent holds every token"
 done

@@ -11,7 +11,7 @@ import Docker from 'dockerode';
 import type { StartedTestContainer } from 'testcontainers';
 import { RefusedTargetError } from '../chaos/docker/docker-driver.js';
 import { registrationsOf } from '../chaos/engine/consul-view.js';
-import type { Journal } from '../chaos/engine/journal.js';
+import { type Journal, sampleAt } from '../chaos/engine/journal.js';
 import { runScenario } from '../chaos/engine/runner.js';
 import { faultFigures } from '../chaos/report/fault-figures.js';
 import { type Scenario, scenarioSchema } from '../chaos/scenario/schema.js';
@@ -70,7 +70,7 @@ function summarise(name: string, journal: Journal): string {
 /** Calls the victim answered (correctly) between two moments, and all calls answered then. */
 function shareBetween(journal: Journal, victim: string, fromMs: number, toMs: number): { victim: number; all: number } {
   const from = journal.samples.find((s) => s.t >= fromMs);
-  const to = [...journal.samples].reverse().find((s) => s.t <= toMs);
+  const to = sampleAt(journal, toMs);
   if (!from || !to || to.t <= from.t) return { victim: Number.NaN, all: 0 };
   return { victim: (to.byInstance[victim] ?? 0) - (from.byInstance[victim] ?? 0), all: to.ok - from.ok };
 }
@@ -201,10 +201,7 @@ const everyCall =
   (call: DirectCall): boolean =>
     outcomes.includes(call.outcome) && call.tookMs >= atLeastMs;
 /** No direct call answered. */
-const noneOk =
-  () =>
-  (call: DirectCall): boolean =>
-    call.outcome !== 'ok';
+const noneOk = (call: DirectCall): boolean => call.outcome !== 'ok';
 /** Direct calls in a few words: how many, their outcomes, how long they took. */
 function summary(calls: readonly DirectCall[]): string {
   const outcomes = [...new Set(calls.map((call) => call.outcome))].join('/');
@@ -214,7 +211,7 @@ function summary(calls: readonly DirectCall[]): string {
 
 /** The first sample after `from` in which `instanceId` answered more calls than before it, or undefined. */
 function firstServedAfter(journal: Journal, instanceId: string, from: number): number | undefined {
-  const before = [...journal.samples].reverse().find((sample) => sample.t <= from)?.byInstance[instanceId] ?? 0;
+  const before = sampleAt(journal, from)?.byInstance[instanceId] ?? 0;
   return journal.samples.find((sample) => sample.t > from && (sample.byInstance[instanceId] ?? 0) > before)?.t;
 }
 
@@ -498,7 +495,7 @@ describe('four shared stacks at once', { concurrency: 4 }, () => {
           const victim = action?.targets[0] ?? '';
           // Give keepalive and Consul's check 5 s to notice, then the victim must get nothing while others do.
           const from = journal.samples.find((s) => s.t >= (action?.startedAt ?? 0) + 5_000);
-          const to = [...journal.samples].reverse().find((s) => s.t <= (action?.undoneAt ?? 0));
+          const to = sampleAt(journal, action?.undoneAt ?? 0);
           assert.ok(from && to && to.t > from.t, say('partition', 'samples inside the partition', delta));
           const victimCalls = (to.byInstance[victim] ?? 0) - (from.byInstance[victim] ?? 0);
           const totalCalls = to.ok - from.ok;
@@ -826,7 +823,7 @@ describe('four shared stacks at once', { concurrency: 4 }, () => {
               : {
                   latency: everyCall(['ok'], 200),
                   bandwidth: everyCall(['ok', 'DEADLINE_EXCEEDED'], 200),
-                  'reset-peer': noneOk(),
+                  'reset-peer': noneOk,
                   blackhole: everyCall(['DEADLINE_EXCEEDED'], 2_000),
                 }[action.kind as (typeof steps)[number]['action']];
             assert.ok(

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 import { e2eTest as test } from '../packages/testing/timed-test.js';
-import type { Journal } from '../chaos/engine/journal.js';
+import { type Journal, sampleAt } from '../chaos/engine/journal.js';
 import { type Scenario, scenarioSchema } from '../chaos/scenario/schema.js';
 import { eventually } from '../packages/testing/eventually.js';
 import { statsWhen } from './support/client-stats.js';
@@ -51,8 +51,8 @@ export function describeHaStack(): void {
 
     /**
      * What the servers said the Raft leader was, every half second while `during`
-     * runs: each server asked at its current host port (a restarted server is
-     * published on a new one); "" when those that answer know no leader.
+     * runs: each server running at the time asked (a stopped one is not
+     * listed); "" when those that answer know no leader.
      */
     async function watchLeader<T>(during: () => Promise<T>): Promise<{ result: T; leaders: string[]; readings: LeaderReading[] }> {
       const readings: LeaderReading[] = [];
@@ -83,7 +83,7 @@ export function describeHaStack(): void {
 
     /** Every copy Consul's catalog holds of each instance: "<node> <address:port> <status>". */
     async function catalogCopies(): Promise<Map<string, string[]>> {
-      // Asked afresh: restarted servers are published on new host ports.
+      // Asked afresh: the servers running now.
       const management = await stack.consulApi('management');
       const { instances } = await management
         .healthService({ service: 'HelloService', passingOnly: false })
@@ -278,7 +278,7 @@ export function describeHaStack(): void {
       for (const action of journal.actions) {
         const id = action.targets[0] ?? '';
         // Answered calls after the restart: the count grew from the last reading before the undo to the last one.
-        const atRestart = [...journal.samples].reverse().find((sample) => sample.t <= (action.undoneAt ?? 0))?.byInstance[id] ?? 0;
+        const atRestart = sampleAt(journal, action.undoneAt ?? 0)?.byInstance[id] ?? 0;
         assert.ok((last?.byInstance[id] ?? 0) > atRestart, say(name, `${id} served again once started`, delta, action.detail));
       }
       const hello = await stack.driver.targets('hello');
@@ -322,8 +322,8 @@ export function describeHaStack(): void {
       // The copies are the instances the journal's samples name that were not there before the run.
       const before = new Set(Object.keys(journal.samples[0]?.byInstance ?? {}));
       const answeredBy = (action: typeof fast): string[] => {
-        const from = [...journal.samples].reverse().find((sample) => sample.t <= (action?.endedAt ?? 0));
-        const to = [...journal.samples].reverse().find((sample) => sample.t <= (action?.undoneAt ?? 0));
+        const from = sampleAt(journal, action?.endedAt ?? 0);
+        const to = sampleAt(journal, action?.undoneAt ?? 0);
         return Object.keys(to?.byInstance ?? {}).filter((id) => !before.has(id) && (to?.byInstance[id] ?? 0) > (from?.byInstance[id] ?? 0));
       };
       assert.equal(answeredBy(fast).length, 1, say(name, 'the copy 10 minutes fast answered calls', delta, answeredBy(fast)));

@@ -122,3 +122,8 @@ export function toSample(stats: StatsSnapshot, t: number): Sample {
     latencyCounts: stats.latencyCounts,
   };
 }
+
+/** The run's last sample taken at or before `t` (epoch ms); undefined when none was taken by then. */
+export function sampleAt(journal: Pick<Journal, 'samples'>, t: number): Sample | undefined {
+  return [...journal.samples].reverse().find((sample) => sample.t <= t);
+}

@@ -1,5 +1,5 @@
 import { type WindowLatency, windowLatency } from '../../packages/contracts/latency-histogram.js';
-import type { ActionRecord, Journal, Sample } from '../engine/journal.js';
+import { type ActionRecord, type Journal, type Sample, sampleAt } from '../engine/journal.js';
 import { instanceIdOf } from '@grpc-consul-lab/consul-discovery';
 
 /** p50 and p99 of the calls between two samples, undefined without calls or latency counts. */
@@ -49,7 +49,7 @@ export function faultFigures(journal: Journal): FaultFigures[] {
   return journal.actions.map((action) => {
     const end = windowEnd(journal, action);
     const inWindow = journal.samples.filter((sample) => sample.t > action.startedAt && sample.t <= end);
-    const before = [...journal.samples].reverse().find((sample) => sample.t <= action.startedAt) ?? inWindow[0];
+    const before = sampleAt(journal, action.startedAt) ?? inWindow[0];
     let failures = 0;
     let wrong = 0;
     let lastFailureAt: number | undefined;

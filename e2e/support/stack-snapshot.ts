@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
+import { hasNetworkNamespace } from '../../chaos/docker/docker-driver.js';
 import { COMPOSE_PROJECT_LABEL } from '../../chaos/docker/labels.js';
 import { FAULT_KEY_PREFIX } from '../../packages/contracts/gray-fault.js';
 import type { ComposeStack } from './compose-stack.js';
@@ -56,7 +57,7 @@ async function grayFaultFacts(stack: SnapshotStack): Promise<[string, string][]>
 
 /** The filter table of each target's network namespace (any rule, not only the runner's DROP rules). */
 async function iptablesFacts(stack: SnapshotStack): Promise<[string, string][]> {
-  const targets = (await stack.driver.targets()).filter((target) => target.state === 'running' || target.state === 'paused');
+  const targets = (await stack.driver.targets()).filter((target) => hasNetworkNamespace(target.state));
   return Promise.all(
     targets.map(async (target): Promise<[string, string]> => [
       `iptables in ${target.name}`,

@@ -1,10 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StatsSnapshot } from '../contracts/stats.js';
 
+/** What a share is counted from: the client's counters, or a chaos journal's sample of them. */
+type Counted = Pick<StatsSnapshot, 'ok' | 'byInstance'>;
+
 /** An instance's share of the calls answered between two readings of the client's counters (0 when none was). */
-export function shareOf(instanceId: string, from: StatsSnapshot, to: StatsSnapshot): number {
+export function shareOf(instanceId: string, from: Counted, to: Counted): number {
   // All answers from `ok`: byInstance drops instances gone long enough (see the contract), ok never does.
-  const calls = (snapshot: StatsSnapshot): number => snapshot.byInstance[instanceId] ?? 0;
+  const calls = (snapshot: Counted): number => snapshot.byInstance[instanceId] ?? 0;
   return (calls(to) - calls(from)) / Math.max(1, to.ok - from.ok);
 }
 

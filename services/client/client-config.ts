@@ -3,6 +3,7 @@ import { parseConsulTargetString, resolveConnection } from '@grpc-consul-lab/con
 import { type EnvSpec, envSchemas } from '../../packages/runtime/env-config.js';
 import { tlsEnvSpec } from '../../packages/runtime/tls-env.js';
 import { HELLO_SERVICE_NAME } from '../../packages/contracts/hello.js';
+import { BALANCERS } from './service-config.js';
 
 export const clientEnvSpec = {
   TARGET: {
@@ -48,7 +49,7 @@ export const clientEnvSpec = {
     description:
       'how calls spread over the instances, under outlier detection: weighted_round_robin (by the load each reports) or round_robin (docs/gray-failures.md compares them)',
     default: 'weighted_round_robin',
-    schema: z.enum(['weighted_round_robin', 'round_robin']),
+    schema: z.enum(BALANCERS),
   },
   HEDGING_DELAY_MS: {
     description:

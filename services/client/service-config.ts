@@ -32,7 +32,9 @@ export interface CallPolicy {
   readonly retryThrottling?: { readonly maxTokens: number; readonly tokenRatio: number };
 }
 
-export type Balancer = 'weighted_round_robin' | 'round_robin';
+/** The balancers the client can run, under outlier detection. */
+export const BALANCERS = ['weighted_round_robin', 'round_robin'] as const;
+export type Balancer = (typeof BALANCERS)[number];
 
 export const DEFAULT_CALL_POLICY: CallPolicy = { deadlineMs: 5_000, maxAttempts: 5, balancer: 'weighted_round_robin' };
 
